@@ -1,0 +1,182 @@
+//! The contracts of entrypoint and endpoint connectors.
+//!
+//! Configuration crosses the boundary as JSON text: each plugin owns and validates its own schema and returns errors
+//! with JSON paths relative to the document it was given.
+
+use abi_stable::{
+    sabi_trait,
+    std_types::{RBox, ROption, RResult, RString, RVec},
+    StableAbi,
+};
+use async_ffi::FfiFuture;
+
+use crate::{ConfigErrors, Message, Mode, Qos};
+
+/// What an entrypoint plugin is asked to check when an API is deployed.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct EntrypointSpec {
+    /// The entrypoint's `configuration` as JSON (`{}` when absent).
+    pub configuration: RString,
+    /// The entrypoint's QoS.
+    pub qos: Qos,
+    /// The `dlq.endpoint` target, when the entrypoint names one.
+    pub dlq_endpoint: ROption<RString>,
+}
+
+/// What an endpoint plugin is asked to check, and what it is given to open a source or a publisher.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct EndpointSpec {
+    /// The effective shared configuration (the group's, or the endpoint's override) as JSON; errors about it use
+    /// paths that start with `sharedConfiguration`.
+    pub shared_configuration: RString,
+    /// The endpoint's own `configuration` as JSON; errors about it use paths that start with `configuration`.
+    pub configuration: RString,
+}
+
+/// What an endpoint configuration enables.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct EndpointCapabilities {
+    /// Modes this configuration enables (kafka: `consumer.enabled`, `producer.enabled`).
+    pub modes: RVec<Mode>,
+}
+
+/// Opens a source for one running subscription.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct SubscribeRequest {
+    /// The API the subscription belongs to.
+    pub api_id: RString,
+    /// The subscription id (kafka: the consumer group).
+    pub subscription_id: RString,
+    /// The delivery guarantee, which decides when the source commits.
+    pub qos: Qos,
+    /// The endpoint to read from.
+    pub endpoint: EndpointSpec,
+}
+
+/// Opens a publisher (for a dead letter queue).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct PublishRequest {
+    /// The API the publisher serves.
+    pub api_id: RString,
+    /// The endpoint to write to.
+    pub endpoint: EndpointSpec,
+}
+
+/// Messages handed over by a source in one boundary crossing.
+#[repr(C)]
+#[derive(StableAbi, Debug)]
+pub struct Batch {
+    /// At least one message unless `end` is set.
+    pub messages: RVec<Message>,
+    /// The source has nothing more to give, ever (a mock with a `messageCount`).
+    pub end: bool,
+}
+
+/// A stream of messages for one subscription.
+#[sabi_trait]
+pub trait RawSource: Send + Sync {
+    /// Waits for the next messages, at most `max` of them.
+    fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>>;
+
+    /// Marks messages as settled. The source commits the contiguous settled prefix as its QoS says: before delivery
+    /// (at-most-once, where this is called first), right away (at-least-once), periodically (auto), never (none).
+    #[sabi(last_prefix_field)]
+    fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>>;
+}
+
+/// An owned source behind the boundary.
+pub type SourceBox = RawSource_TO<'static, RBox<()>>;
+
+/// A sink of messages (a dead letter queue).
+#[sabi_trait]
+pub trait RawPublisher: Send + Sync {
+    /// Publishes messages; resolves once the backend acknowledged them.
+    #[sabi(last_prefix_field)]
+    fn publish(&self, messages: RVec<Message>) -> FfiFuture<RResult<(), RString>>;
+}
+
+/// An owned publisher behind the boundary.
+pub type PublisherBox = RawPublisher_TO<'static, RBox<()>>;
+
+/// An endpoint connector: the message backend.
+#[sabi_trait]
+pub trait RawEndpoint: Send + Sync {
+    /// Checks an endpoint's configuration and says which modes it enables.
+    fn validate(&self, spec: EndpointSpec) -> RResult<EndpointCapabilities, ConfigErrors>;
+
+    /// Opens a source for one subscription.
+    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, RString>;
+
+    /// Opens a publisher.
+    #[sabi(last_prefix_field)]
+    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, RString>;
+}
+
+/// Everything an entrypoint needs to run one subscription.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct StartRequest {
+    /// The API.
+    pub api_id: RString,
+    /// The subscription.
+    pub subscription_id: RString,
+    /// The subscribing application.
+    pub application_id: RString,
+    /// The plan subscribed to (empty when the API has none).
+    pub plan_id: RString,
+    /// The delivery guarantee.
+    pub qos: Qos,
+    /// The entrypoint's API-level `configuration` as JSON.
+    pub entrypoint_configuration: RString,
+    /// The consumer's `entrypointConfiguration` as JSON.
+    pub subscription_configuration: RString,
+    /// Where the messages come from.
+    pub source: SourceBox,
+    /// Where failed messages go, when the entrypoint has a dead letter queue.
+    pub dead_letter: ROption<PublisherBox>,
+}
+
+/// How a running subscription ended.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub enum Termination {
+    /// The source has no more messages and every one was settled.
+    Finished,
+    /// The host asked it to stop; in-flight deliveries were finished.
+    Stopped,
+    /// Delivery stopped on a failure; the cause is for the subscription's `failureCause`.
+    Failed(RString),
+}
+
+/// A running subscription owned by an entrypoint plugin.
+#[sabi_trait]
+pub trait RawRunning: Send + Sync {
+    /// Resolves when the subscription ends, for whatever reason.
+    fn wait(&self) -> FfiFuture<Termination>;
+
+    /// Asks it to stop: no new message is taken, in-flight deliveries finish. `wait` then resolves.
+    #[sabi(last_prefix_field)]
+    fn stop(&self);
+}
+
+/// An owned running subscription behind the boundary.
+pub type RunningBox = RawRunning_TO<'static, RBox<()>>;
+
+/// An entrypoint connector: pushes messages to consumers.
+#[sabi_trait]
+pub trait RawEntrypoint: Send + Sync {
+    /// Checks an entrypoint's API-level configuration; returns warnings for what it accepts but ignores.
+    fn validate_api(&self, spec: EntrypointSpec) -> RResult<RVec<RString>, ConfigErrors>;
+
+    /// Checks a consumer's `entrypointConfiguration`.
+    fn validate_subscription(&self, configuration: RString) -> RResult<(), ConfigErrors>;
+
+    /// Starts delivering a subscription.
+    #[sabi(last_prefix_field)]
+    fn start(&self, request: StartRequest) -> RResult<RunningBox, RString>;
+}

@@ -1,0 +1,29 @@
+//! The stable ABI between the gateway host and its plugins.
+//!
+//! This crate is the only code the host and the plugins share at run time. It holds nothing but `StableAbi` types:
+//! the root module every plugin exports ([`PluginMod`]), its [`Manifest`], the message type, and the FFI contracts of
+//! entrypoint and endpoint connectors. The crate's semver version is the ABI interface version the loader checks;
+//! `docs/plugins.md` says how to grow it without breaking plugins already built.
+#![allow(non_local_definitions)] // raised by `#[sabi_trait]` expansions
+#![warn(missing_docs)]
+
+mod config_error;
+mod connector;
+mod log;
+mod manifest;
+mod message;
+mod module;
+
+pub use abi_stable;
+pub use async_ffi;
+
+pub use config_error::{ConfigError, ConfigErrors};
+pub use connector::{
+    Batch, EndpointCapabilities, EndpointSpec, EntrypointSpec, PublishRequest, PublisherBox, RawEndpoint,
+    RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher, RawPublisher_TO, RawRunning, RawRunning_TO,
+    RawSource, RawSource_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
+};
+pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
+pub use manifest::{Manifest, Mode, PluginKind, Qos};
+pub use message::{Header, Message};
+pub use module::{HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};

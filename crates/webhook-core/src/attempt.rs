@@ -1,0 +1,114 @@
+//! Sending one request and classifying what came back.
+
+use std::error::Error as StdError;
+use std::io::ErrorKind as IoErrorKind;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use crate::client::CallbackClient;
+
+/// What one call to the callback gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AttemptResult {
+    /// The callback answered.
+    Answered(StatusCode),
+    /// No HTTP answer (refused, timeout, reset, ...).
+    Failed(CallbackError),
+}
+
+/// A call that got no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CallbackError {
+    /// What kind of failure, with a stable key.
+    pub(crate) kind: CallbackErrorKind,
+    /// The client's own words.
+    pub(crate) detail: String,
+}
+
+/// Kinds of call failure, each with a stable key for logs and causes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallbackErrorKind {
+    /// Nothing listens at the callback's address.
+    ConnectionRefused,
+    /// The connection could not be opened within `connectTimeout`.
+    ConnectTimeout,
+    /// No complete answer within `readTimeout`.
+    ReadTimeout,
+    /// The host name did not resolve.
+    DnsFailure,
+    /// The connection was closed or reset before the answer.
+    ConnectionReset,
+    /// Anything else.
+    RequestFailed,
+}
+
+impl CallbackErrorKind {
+    /// The stable key (`CONNECTION_REFUSED`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::ConnectionRefused => "CONNECTION_REFUSED",
+            Self::ConnectTimeout => "CONNECT_TIMEOUT",
+            Self::ReadTimeout => "READ_TIMEOUT",
+            Self::DnsFailure => "DNS_FAILURE",
+            Self::ConnectionReset => "CONNECTION_RESET",
+            Self::RequestFailed => "REQUEST_FAILED",
+        }
+    }
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.detail, self.kind.key())
+    }
+}
+
+/// Sends `request`; the whole request and response must fit in `read_timeout`. The answer's body is read and
+/// dropped so that the connection goes back to the pool.
+pub(crate) async fn send(client: &CallbackClient, request: Request<Full<Bytes>>, read_timeout: Duration) -> AttemptResult {
+    let call = async {
+        let response = client.request(request).await.map_err(|error| classify(&error))?;
+        let status = response.status();
+        response.into_body().collect().await.map_err(|error| classify(&error))?;
+        Ok(status)
+    };
+    match tokio::time::timeout(read_timeout, call).await {
+        Ok(Ok(status)) => AttemptResult::Answered(status),
+        Ok(Err(error)) => AttemptResult::Failed(error),
+        Err(_) => AttemptResult::Failed(CallbackError {
+            kind: CallbackErrorKind::ReadTimeout,
+            detail: format!("no answer within {} ms", read_timeout.as_millis()),
+        }),
+    }
+}
+
+/// Finds the most telling cause in an error chain.
+fn classify(error: &(dyn StdError + 'static)) -> CallbackError {
+    let mut kind = CallbackErrorKind::RequestFailed;
+    let mut detail = error.to_string();
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            kind = match io.kind() {
+                IoErrorKind::ConnectionRefused => CallbackErrorKind::ConnectionRefused,
+                IoErrorKind::TimedOut => CallbackErrorKind::ConnectTimeout,
+                IoErrorKind::ConnectionReset | IoErrorKind::ConnectionAborted | IoErrorKind::BrokenPipe => {
+                    CallbackErrorKind::ConnectionReset
+                }
+                _ => kind,
+            };
+            detail = io.to_string();
+        } else if let Some(hyper_error) = current.downcast_ref::<hyper::Error>() {
+            if hyper_error.is_incomplete_message() || hyper_error.is_closed() {
+                kind = CallbackErrorKind::ConnectionReset;
+            }
+        } else if current.to_string() == "dns error" {
+            // hyper-util's connector names its DNS step only in its message.
+            kind = CallbackErrorKind::DnsFailure;
+        }
+        source = current.source();
+    }
+    CallbackError { kind, detail }
+}

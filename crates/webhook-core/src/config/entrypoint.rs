@@ -1,0 +1,195 @@
+//! The entrypoint's API-level `configuration` (SPEC §3).
+
+use std::time::Duration;
+
+use plugin_api::{ConfigError, Qos};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Requests in flight per subscription may not exceed this (SPEC §3).
+pub const MAX_CONCURRENT_CONNECTIONS: u32 = 20;
+
+/// The entrypoint's configuration, as written in the API definition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntrypointConfig {
+    /// Timeouts and concurrency of callback calls.
+    #[serde(default)]
+    pub http: HttpOptions,
+    /// Proxy settings.
+    #[serde(default)]
+    pub proxy: ProxyOptions,
+    /// Stop the subscription when a 5xx outlives its retries.
+    #[serde(default = "interrupt_by_default")]
+    pub interrupt_consumption_on_server_error: bool,
+    /// Stop the subscription when a connection error or timeout outlives its retries.
+    #[serde(default = "interrupt_by_default")]
+    pub interrupt_consumption_on_exception: bool,
+    /// What webhook logs keep (used by the logging feature).
+    #[serde(default)]
+    pub logging: Option<Value>,
+}
+
+/// The reference product stops on failures unless told otherwise.
+fn interrupt_by_default() -> bool {
+    true
+}
+
+/// HTTP options of callback calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpOptions {
+    /// Time to open the connection, in milliseconds.
+    #[serde(default = "default_connect_timeout_ms", rename = "connectTimeout")]
+    pub connect_timeout_ms: u64,
+    /// Time for the whole request and response, in milliseconds.
+    #[serde(default = "default_read_timeout_ms", rename = "readTimeout")]
+    pub read_timeout_ms: u64,
+    /// A pooled connection unused this long is closed, in milliseconds.
+    #[serde(default = "default_idle_timeout_ms", rename = "idleTimeout")]
+    pub idle_timeout_ms: u64,
+    /// Requests in flight per subscription.
+    #[serde(default = "default_max_concurrent_connections")]
+    pub max_concurrent_connections: u32,
+}
+
+/// SPEC §3 defaults.
+fn default_connect_timeout_ms() -> u64 {
+    3_000
+}
+fn default_read_timeout_ms() -> u64 {
+    10_000
+}
+fn default_idle_timeout_ms() -> u64 {
+    60_000
+}
+fn default_max_concurrent_connections() -> u32 {
+    5
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: default_connect_timeout_ms(),
+            read_timeout_ms: default_read_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+            max_concurrent_connections: default_max_concurrent_connections(),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Time to open the connection.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+
+    /// Time for the whole request and response.
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_timeout_ms)
+    }
+
+    /// Idle time after which a pooled connection is closed.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// Requests in flight under `qos`: one under the ordered guarantees.
+    pub fn concurrency(&self, qos: Qos) -> usize {
+        if qos.is_ordered() {
+            1
+        } else {
+            self.max_concurrent_connections as usize
+        }
+    }
+}
+
+/// Proxy settings (SPEC §3).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyOptions {
+    /// Whether callback calls go through a proxy.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Use the gateway's own proxy settings.
+    #[serde(default)]
+    pub use_system_proxy: bool,
+}
+
+impl EntrypointConfig {
+    /// Parses the configuration; every error names its path relative to `configuration`.
+    pub fn parse(json: &str) -> Result<Self, Vec<ConfigError>> {
+        let config: Self = plugin_kit::parse_config(json, "").map_err(|errors| errors.into_vec())?;
+        let errors = config.check();
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Warnings for settings that are accepted but do not apply under `qos`.
+    pub fn warnings(&self, qos: Qos) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if qos.is_ordered() && self.http.max_concurrent_connections > 1 {
+            warnings.push(format!(
+                "http.maxConcurrentConnections {} is forced to 1 under {}",
+                self.http.max_concurrent_connections,
+                qos.as_str()
+            ));
+        }
+        warnings
+    }
+
+    fn check(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let http = &self.http;
+        for (name, value) in [
+            ("connectTimeout", http.connect_timeout_ms),
+            ("readTimeout", http.read_timeout_ms),
+            ("idleTimeout", http.idle_timeout_ms),
+        ] {
+            if value == 0 {
+                errors.push(ConfigError::new(format!("http.{name}"), "must be at least 1 millisecond"));
+            }
+        }
+        if !(1..=MAX_CONCURRENT_CONNECTIONS).contains(&http.max_concurrent_connections) {
+            errors.push(ConfigError::new(
+                "http.maxConcurrentConnections",
+                format!("must be between 1 and {MAX_CONCURRENT_CONNECTIONS}, got {}", http.max_concurrent_connections),
+            ));
+        }
+        if self.proxy.enabled {
+            errors.push(ConfigError::new("proxy.enabled", "callback proxies are not supported by this build yet"));
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_configuration_takes_the_spec_defaults() {
+        let config = EntrypointConfig::parse("{}").unwrap();
+        assert_eq!(config.http.connect_timeout_ms, 3_000);
+        assert_eq!(config.http.read_timeout_ms, 10_000);
+        assert_eq!(config.http.idle_timeout_ms, 60_000);
+        assert_eq!(config.http.concurrency(Qos::Auto), 5);
+        assert_eq!(config.http.concurrency(Qos::AtLeastOnce), 1);
+        assert!(config.interrupt_consumption_on_server_error && config.interrupt_consumption_on_exception);
+    }
+
+    #[test]
+    fn concurrency_above_twenty_is_refused_with_its_path() {
+        let errors = EntrypointConfig::parse(r#"{"http":{"maxConcurrentConnections":21}}"#).unwrap_err();
+        assert_eq!(errors[0].path.as_str(), "http.maxConcurrentConnections");
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_path() {
+        let errors = EntrypointConfig::parse(r#"{"http":{"readTimeout":"soon"}}"#).unwrap_err();
+        assert_eq!(errors[0].path.as_str(), "http.readTimeout");
+    }
+}

@@ -1,0 +1,128 @@
+//! The loop that runs one subscription: take batches from the source, deliver with the QoS's concurrency and
+//! ordering, and acknowledge settled messages to the source.
+
+use std::sync::Arc;
+
+use plugin_api::abi_stable::std_types::{RResult, RVec};
+use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
+use tokio::sync::watch;
+use tokio::task::{JoinError, JoinSet};
+
+use crate::delivery::Deliverer;
+use crate::outcome::Outcome;
+
+/// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
+const BATCH_SIZE: u32 = 64;
+
+/// One subscription's delivery loop.
+pub(crate) struct DeliveryLoop {
+    /// Where messages come from; shared with nothing else.
+    pub(crate) source: SourceBox,
+    /// How each message is delivered.
+    pub(crate) deliverer: Arc<Deliverer>,
+    /// The delivery guarantee.
+    pub(crate) qos: Qos,
+    /// Requests in flight at most.
+    pub(crate) concurrency: usize,
+    /// Flips to `true` when the host asks the subscription to stop.
+    pub(crate) stop: watch::Receiver<bool>,
+    /// For logs.
+    pub(crate) subscription_id: String,
+}
+
+/// Why the loop stops taking messages.
+enum Exit {
+    Stopped,
+    Finished,
+    Failed(String),
+}
+
+impl DeliveryLoop {
+    /// Runs until the source ends, the host asks to stop, or a delivery fails the subscription. In-flight deliveries
+    /// always finish and are acknowledged before it returns; nothing after a failed message is acknowledged by it.
+    pub(crate) async fn run(mut self) -> Termination {
+        let mut in_flight: JoinSet<(u64, Outcome)> = JoinSet::new();
+        let exit = self.take_and_deliver(&mut in_flight).await;
+        let mut failure = match &exit {
+            Exit::Failed(cause) => Some(cause.clone()),
+            Exit::Stopped | Exit::Finished => None,
+        };
+        while let Some(joined) = in_flight.join_next().await {
+            if let Err(cause) = self.settle(joined).await {
+                failure.get_or_insert(cause);
+            }
+        }
+        match (failure, exit) {
+            (Some(cause), _) => {
+                tracing::warn!(subscription = %self.subscription_id, cause = %cause, "subscription failed");
+                Termination::Failed(cause.into())
+            }
+            (None, Exit::Finished) => Termination::Finished,
+            (None, _) => Termination::Stopped,
+        }
+    }
+
+    async fn take_and_deliver(&mut self, in_flight: &mut JoinSet<(u64, Outcome)>) -> Exit {
+        loop {
+            let batch = tokio::select! {
+                biased;
+                _ = self.stop.wait_for(|stop| *stop) => return Exit::Stopped,
+                batch = self.source.next_batch(BATCH_SIZE) => batch,
+            };
+            let Batch { messages, end } = match batch {
+                RResult::ROk(batch) => batch,
+                RResult::RErr(error) => return Exit::Failed(format!("source failed: {error}")),
+            };
+            for message in messages {
+                while in_flight.len() >= self.concurrency {
+                    let joined = in_flight.join_next().await.expect("the set is not empty");
+                    if let Err(cause) = self.settle(joined).await {
+                        return Exit::Failed(cause);
+                    }
+                }
+                if *self.stop.borrow() {
+                    return Exit::Stopped;
+                }
+                if let Err(cause) = self.start(in_flight, message).await {
+                    return Exit::Failed(cause);
+                }
+            }
+            if end {
+                return Exit::Finished;
+            }
+        }
+    }
+
+    async fn start(&self, in_flight: &mut JoinSet<(u64, Outcome)>, message: Message) -> Result<(), String> {
+        let token = message.ack_token;
+        if self.qos == Qos::AtMostOnce {
+            self.ack(token).await?;
+        }
+        let deliverer = Arc::clone(&self.deliverer);
+        in_flight.spawn(async move { (token, deliverer.deliver(message).await) });
+        Ok(())
+    }
+
+    /// Acknowledges a finished delivery, or says why the subscription must stop.
+    async fn settle(&self, joined: Result<(u64, Outcome), JoinError>) -> Result<(), String> {
+        let (token, outcome) = joined.map_err(|error| format!("delivery task failed: {error}"))?;
+        match outcome {
+            Outcome::Delivered => {}
+            Outcome::Unavailable { reason, interrupt: false } => {
+                tracing::warn!(subscription = %self.subscription_id, reason = %reason, "message skipped");
+            }
+            Outcome::Refused { reason } | Outcome::Unavailable { reason, interrupt: true } => return Err(reason),
+        }
+        if self.qos == Qos::AtMostOnce {
+            return Ok(());
+        }
+        self.ack(token).await
+    }
+
+    async fn ack(&self, token: u64) -> Result<(), String> {
+        match self.source.ack(RVec::from(vec![token])).await {
+            RResult::ROk(()) => Ok(()),
+            RResult::RErr(error) => Err(format!("source acknowledgement failed: {error}")),
+        }
+    }
+}

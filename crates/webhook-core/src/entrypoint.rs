@@ -1,0 +1,125 @@
+//! The entrypoint connector both webhook plugins export, parameterised by their [`Edition`].
+
+use plugin_api::abi_stable::sabi_trait::TD_Opaque;
+use plugin_api::abi_stable::std_types::{ROption, RResult, RString, RVec};
+use plugin_api::{
+    ConfigError, ConfigErrors, EntrypointSpec, PluginInstance, RawEntrypoint, RawEntrypoint_TO, RawRunning_TO,
+    RunningBox, StartRequest,
+};
+use plugin_kit::{catch_panic, PluginRuntime};
+use tokio::sync::watch;
+
+use crate::client::build_client;
+use crate::config::{CallbackTarget, EntrypointConfig, SubscriptionConfig};
+use crate::delivery::Deliverer;
+use crate::delivery_loop::DeliveryLoop;
+use crate::edition::Edition;
+use crate::outcome::InterruptFlags;
+use crate::request::RequestTemplate;
+use crate::running::Running;
+
+/// Worker threads of a webhook plugin's runtime (the machine has two cores; delivery is I/O bound).
+const RUNTIME_WORKERS: usize = 2;
+
+/// A webhook entrypoint: validates configurations and runs subscriptions on its own runtime.
+pub struct WebhookEntrypoint<E> {
+    edition: E,
+    runtime: PluginRuntime,
+}
+
+impl<E: Edition> WebhookEntrypoint<E> {
+    /// The plugin's connector, ready to hand to the host.
+    pub fn instance(plugin_id: &str, edition: E) -> Result<PluginInstance, String> {
+        let runtime = PluginRuntime::new(plugin_id, RUNTIME_WORKERS)
+            .map_err(|error| format!("cannot start the {plugin_id} runtime: {error}"))?;
+        let entrypoint = RawEntrypoint_TO::from_value(Self { edition, runtime }, TD_Opaque);
+        Ok(PluginInstance { entrypoint: ROption::RSome(entrypoint), endpoint: ROption::RNone })
+    }
+
+    fn check_api(&self, spec: &EntrypointSpec) -> Result<Vec<String>, Vec<ConfigError>> {
+        let parsed = EntrypointConfig::parse(&spec.configuration);
+        let mut errors = self.edition.check_entrypoint(spec);
+        match parsed {
+            Ok(config) if errors.is_empty() => Ok(config.warnings(spec.qos)),
+            Ok(_) => Err(errors),
+            Err(parse_errors) => {
+                errors.extend(parse_errors);
+                Err(errors)
+            }
+        }
+    }
+
+    fn check_subscription(&self, json: &str) -> Result<(SubscriptionConfig, CallbackTarget), Vec<ConfigError>> {
+        let config = SubscriptionConfig::parse(json)?;
+        let mut errors = self.edition.check_subscription(&config);
+        match config.target() {
+            Ok(target) if errors.is_empty() => Ok((config, target)),
+            Ok(_) => Err(errors),
+            Err(target_errors) => {
+                errors.extend(target_errors);
+                Err(errors)
+            }
+        }
+    }
+
+    fn start_loop(&self, request: StartRequest) -> Result<RunningBox, String> {
+        let entrypoint = EntrypointConfig::parse(&request.entrypoint_configuration).map_err(describe)?;
+        let (_, target) = self.check_subscription(&request.subscription_configuration).map_err(describe)?;
+        let concurrency = entrypoint.http.concurrency(request.qos);
+        let deliverer = Deliverer::new(
+            build_client(&entrypoint.http, concurrency),
+            RequestTemplate::new(target, &request.subscription_id),
+            entrypoint.http.read_timeout(),
+            InterruptFlags {
+                on_server_error: entrypoint.interrupt_consumption_on_server_error,
+                on_exception: entrypoint.interrupt_consumption_on_exception,
+            },
+        );
+        let (stop, stop_requested) = watch::channel(false);
+        let delivery = DeliveryLoop {
+            source: request.source,
+            deliverer,
+            qos: request.qos,
+            concurrency,
+            stop: stop_requested,
+            subscription_id: request.subscription_id.to_string(),
+        };
+        tracing::info!(subscription = %request.subscription_id, qos = request.qos.as_str(), concurrency, "subscription started");
+        let running = Running::spawn(self.runtime.handle(), delivery.run(), stop);
+        Ok(RawRunning_TO::from_value(running, TD_Opaque))
+    }
+}
+
+impl<E: Edition> RawEntrypoint for WebhookEntrypoint<E> {
+    fn validate_api(&self, spec: EntrypointSpec) -> RResult<RVec<RString>, ConfigErrors> {
+        match catch_panic(|| self.check_api(&spec)) {
+            Ok(Ok(warnings)) => RResult::ROk(warnings.into_iter().map(RString::from).collect()),
+            Ok(Err(errors)) => RResult::RErr(errors.into()),
+            Err(panic) => RResult::RErr(vec![ConfigError::new("", panic)].into()),
+        }
+    }
+
+    fn validate_subscription(&self, configuration: RString) -> RResult<(), ConfigErrors> {
+        match catch_panic(|| self.check_subscription(&configuration)) {
+            Ok(Ok(_)) => RResult::ROk(()),
+            Ok(Err(errors)) => RResult::RErr(errors.into()),
+            Err(panic) => RResult::RErr(vec![ConfigError::new("", panic)].into()),
+        }
+    }
+
+    fn start(&self, request: StartRequest) -> RResult<RunningBox, RString> {
+        match catch_panic(|| self.start_loop(request)) {
+            Ok(Ok(running)) => RResult::ROk(running),
+            Ok(Err(error)) | Err(error) => RResult::RErr(error.into()),
+        }
+    }
+}
+
+/// One line out of configuration errors, for a start that should not have been reached with them.
+fn describe(errors: Vec<ConfigError>) -> String {
+    errors
+        .iter()
+        .map(|error| format!("{}: {}", error.path, error.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

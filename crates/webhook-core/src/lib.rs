@@ -1,0 +1,23 @@
+//! The webhook delivery engine shared by the `webhook` and `webhook-advanced` plugins.
+//!
+//! It owns the configuration schema (SPEC §3–§4), the per-subscription delivery loop (QoS, concurrency, ordering,
+//! acknowledgement), the pooled HTTP client, request building with the header precedence of SPEC §5, and the
+//! classification of answers. A plugin adds its manifest and its [`Edition`]: which settings it serves.
+#![warn(missing_docs)]
+#![deny(unreachable_pub)]
+
+pub mod config;
+
+mod attempt;
+mod client;
+mod delivery;
+mod delivery_loop;
+mod edition;
+mod entrypoint;
+mod outcome;
+mod request;
+mod running;
+
+pub use edition::Edition;
+pub use entrypoint::WebhookEntrypoint;
+pub use request::{CLIENT_IDENTIFIER_HEADER, REQUEST_ID_HEADER};

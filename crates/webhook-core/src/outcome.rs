@@ -1,0 +1,90 @@
+//! What a delivery's last attempt means for the message (SPEC §5, outcome table).
+
+use crate::attempt::AttemptResult;
+
+/// The meaning of a delivery's last attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// 2xx: the message is settled.
+    Delivered,
+    /// 3xx or 4xx: the callback refused this message; retrying will not help.
+    Refused {
+        /// Why, for the failure cause.
+        reason: String,
+    },
+    /// 5xx, or no answer: the callback is unavailable.
+    Unavailable {
+        /// Why, for the failure cause.
+        reason: String,
+        /// Whether the configuration says to stop the subscription on this.
+        interrupt: bool,
+    },
+}
+
+/// The interrupt flags of the entrypoint configuration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InterruptFlags {
+    /// `interruptConsumptionOnServerError`.
+    pub(crate) on_server_error: bool,
+    /// `interruptConsumptionOnException`.
+    pub(crate) on_exception: bool,
+}
+
+impl InterruptFlags {
+    /// Classifies the last attempt of a delivery.
+    pub(crate) fn judge(self, result: &AttemptResult) -> Outcome {
+        match result {
+            AttemptResult::Answered(status) if status.is_success() => Outcome::Delivered,
+            AttemptResult::Answered(status) if status.is_server_error() => Outcome::Unavailable {
+                reason: format!("callback answered {status}"),
+                interrupt: self.on_server_error,
+            },
+            AttemptResult::Answered(status) => Outcome::Refused { reason: format!("callback answered {status}") },
+            AttemptResult::Failed(error) => {
+                Outcome::Unavailable { reason: format!("callback call failed: {error}"), interrupt: self.on_exception }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attempt::{CallbackError, CallbackErrorKind};
+    use http::StatusCode;
+
+    const STOP_ON_BOTH: InterruptFlags = InterruptFlags { on_server_error: true, on_exception: true };
+    const STOP_ON_NEITHER: InterruptFlags = InterruptFlags { on_server_error: false, on_exception: false };
+
+    fn answered(code: u16) -> AttemptResult {
+        AttemptResult::Answered(StatusCode::from_u16(code).unwrap())
+    }
+
+    #[test]
+    fn success_settles_and_client_errors_refuse() {
+        assert_eq!(STOP_ON_NEITHER.judge(&answered(204)), Outcome::Delivered);
+        assert_eq!(
+            STOP_ON_NEITHER.judge(&answered(302)),
+            Outcome::Refused { reason: "callback answered 302 Found".into() }
+        );
+        assert!(matches!(STOP_ON_NEITHER.judge(&answered(404)), Outcome::Refused { .. }));
+    }
+
+    #[test]
+    fn server_errors_and_exceptions_follow_their_flags() {
+        assert!(matches!(STOP_ON_BOTH.judge(&answered(503)), Outcome::Unavailable { interrupt: true, .. }));
+        assert!(matches!(STOP_ON_NEITHER.judge(&answered(503)), Outcome::Unavailable { interrupt: false, .. }));
+        let refused = AttemptResult::Failed(CallbackError {
+            kind: CallbackErrorKind::ConnectionRefused,
+            detail: "Connection refused".into(),
+        });
+        let flags = InterruptFlags { on_server_error: false, on_exception: true };
+        assert_eq!(
+            flags.judge(&refused),
+            Outcome::Unavailable {
+                reason: "callback call failed: Connection refused (CONNECTION_REFUSED)".into(),
+                interrupt: true
+            }
+        );
+    }
+}
