@@ -4,7 +4,7 @@ use plugin_api::Qos;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::{error::join, parse_json, qos::deserialize_qos, FieldError};
+use crate::{parse_json, qos::deserialize_qos, FieldError};
 
 /// A v4 API definition. Only the parts the gateway reads are typed; the rest is kept for warnings.
 #[derive(Debug, Clone, Deserialize)]
@@ -206,18 +206,18 @@ impl ApiDefinition {
     fn check(&self, prefix: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if self.id.trim().is_empty() {
-            errors.push(FieldError::new(join(prefix, "id"), "must not be empty"));
+            errors.push(FieldError::new(plugin_api::join_path(prefix, "id"), "must not be empty"));
         }
         if let Some(api_type) = &self.api_type {
             if !api_type.eq_ignore_ascii_case("message") {
                 errors.push(FieldError::new(
-                    join(prefix, "type"),
+                    plugin_api::join_path(prefix, "type"),
                     format!("`{api_type}` APIs are not served; this gateway serves `message` APIs"),
                 ));
             }
         }
         for (index, group) in self.endpoint_groups.iter().enumerate() {
-            let path = join(prefix, &format!("endpointGroups[{index}]"));
+            let path = plugin_api::join_path(prefix, &format!("endpointGroups[{index}]"));
             if self.endpoint_groups[..index].iter().any(|other| other.name == group.name) {
                 errors.push(FieldError::new(format!("{path}.name"), format!("duplicate group name `{}`", group.name)));
             }

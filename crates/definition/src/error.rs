@@ -28,12 +28,3 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Joins a path prefix and a relative path (`a` + `b.c` = `a.b.c`, `a` + `[0]` = `a[0]`).
-pub(crate) fn join(prefix: &str, path: &str) -> String {
-    match (prefix.is_empty(), path.is_empty()) {
-        (true, _) => path.to_string(),
-        (false, true) => prefix.to_string(),
-        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
-        (false, false) => format!("{prefix}.{path}"),
-    }
-}

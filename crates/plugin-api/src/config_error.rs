@@ -21,3 +21,13 @@ impl ConfigError {
         Self { path: RString::from(path.into()), message: RString::from(message.into()) }
     }
 }
+
+/// Joins a path prefix and a relative path: `a` + `b.c` is `a.b.c`, `a` + `[0]` is `a[0]`, either may be empty.
+pub fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
+        (false, false) => format!("{prefix}.{path}"),
+    }
+}

@@ -170,10 +170,11 @@ pub type RunningBox = RawRunning_TO<'static, RBox<()>>;
 /// An entrypoint connector: pushes messages to consumers.
 #[sabi_trait]
 pub trait RawEntrypoint: Send + Sync {
-    /// Checks an entrypoint's API-level configuration; returns warnings for what it accepts but ignores.
+    /// Checks an entrypoint's API-level settings; returns warnings for what it accepts but ignores. Error paths are
+    /// relative to the entrypoint object (`configuration.http.readTimeout`, `dlq`).
     fn validate_api(&self, spec: EntrypointSpec) -> RResult<RVec<RString>, ConfigErrors>;
 
-    /// Checks a consumer's `entrypointConfiguration`.
+    /// Checks a consumer's `entrypointConfiguration`; error paths are relative to it.
     fn validate_subscription(&self, configuration: RString) -> RResult<(), ConfigErrors>;
 
     /// Starts delivering a subscription.

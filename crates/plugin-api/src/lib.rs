@@ -17,7 +17,7 @@ mod module;
 pub use abi_stable;
 pub use async_ffi;
 
-pub use config_error::{ConfigError, ConfigErrors};
+pub use config_error::{join_path, ConfigError, ConfigErrors};
 pub use connector::{
     Batch, EndpointCapabilities, EndpointSpec, EntrypointSpec, PublishRequest, PublisherBox, RawEndpoint,
     RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher, RawPublisher_TO, RawRunning, RawRunning_TO,

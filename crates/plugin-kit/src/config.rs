@@ -1,6 +1,6 @@
 //! Parsing a configuration document into typed values, with JSON paths on every error.
 
-use plugin_api::{ConfigError, ConfigErrors};
+use plugin_api::{join_path, ConfigError, ConfigErrors};
 use serde::de::DeserializeOwned;
 
 /// Parses `json` into `T`; an error names the JSON path it is about, prefixed with `prefix` (may be empty).
@@ -19,15 +19,6 @@ pub fn prefix_errors(prefix: &str, errors: ConfigErrors) -> ConfigErrors {
         .into_iter()
         .map(|error| ConfigError { path: join_path(prefix, &error.path).into(), message: error.message })
         .collect()
-}
-
-fn join_path(prefix: &str, path: &str) -> String {
-    match (prefix.is_empty(), path.is_empty()) {
-        (true, _) => path.to_string(),
-        (false, true) => prefix.to_string(),
-        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
-        (false, false) => format!("{prefix}.{path}"),
-    }
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@ macro_rules! export_plugin {
         pub fn gateway_plugin_root_module() -> $crate::api::PluginModRef {
             use ::abi_stable::prefix_type::PrefixTypeTrait;
 
-            extern "C" fn manifest() -> $crate::api::Manifest {
+            extern "C" fn exported_manifest() -> $crate::api::Manifest {
                 $manifest()
             }
 
-            extern "C" fn instantiate(
+            extern "C" fn exported_instantiate(
                 services: $crate::api::HostServices,
             ) -> ::abi_stable::std_types::RResult<$crate::api::PluginInstance, ::abi_stable::std_types::RString> {
                 $crate::install_log_bridge(services);
@@ -27,7 +27,7 @@ macro_rules! export_plugin {
                 }
             }
 
-            $crate::api::PluginMod { manifest, instantiate }.leak_into_prefix()
+            $crate::api::PluginMod { manifest: exported_manifest, instantiate: exported_instantiate }.leak_into_prefix()
         }
     };
 }

@@ -11,6 +11,7 @@ mod guard;
 mod log_bridge;
 mod manifest;
 mod runtime;
+mod settled;
 
 pub use plugin_api as api;
 
@@ -19,3 +20,4 @@ pub use guard::{catch_panic, panic_message};
 pub use log_bridge::install_log_bridge;
 pub use manifest::manifest;
 pub use runtime::{spawn_ffi, PluginRuntime};
+pub use settled::SettledPrefix;

@@ -37,7 +37,8 @@ impl<E: Edition> WebhookEntrypoint<E> {
     }
 
     fn check_api(&self, spec: &EntrypointSpec) -> Result<Vec<String>, Vec<ConfigError>> {
-        let parsed = EntrypointConfig::parse(&spec.configuration);
+        let parsed = EntrypointConfig::parse(&spec.configuration)
+            .map_err(|errors| plugin_kit::prefix_errors("configuration", errors.into()).into_vec());
         let mut errors = self.edition.check_entrypoint(spec);
         match parsed {
             Ok(config) if errors.is_empty() => Ok(config.warnings(spec.qos)),

@@ -1,0 +1,23 @@
+//! The gateway's parts, wired once at start and shared by the management API.
+
+use std::sync::Arc;
+
+use crate::deploy::{ApiCatalog, ApiService};
+use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::plugins::PluginRegistry;
+
+/// Everything the management API works with.
+pub struct App {
+    /// Loaded and refused plugins.
+    pub registry: Arc<PluginRegistry>,
+    /// Deployed and refused APIs.
+    pub catalog: Arc<ApiCatalog>,
+    /// Running subscriptions.
+    pub dispatcher: Arc<Dispatcher>,
+    /// API operations.
+    pub apis: ApiService,
+    /// Subscription operations.
+    pub subscriptions: SubscriptionService,
+    /// The management API's bearer token.
+    pub token: String,
+}

@@ -1,0 +1,226 @@
+//! The gateway's configuration: the embedded default, a file over it, environment variables over both.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Value;
+
+/// The embedded default; documents every key.
+const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
+/// Prefix of the environment variables that override keys.
+const ENV_PREFIX: &str = "GATEWAY";
+
+/// The gateway's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Plugin folder.
+    pub plugins: DirSection,
+    /// API definitions folder.
+    pub definitions: DirSection,
+    /// Embedded database.
+    pub store: StoreSection,
+    /// Management API.
+    pub management: ManagementSection,
+    /// Logging.
+    pub log: LogSection,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownSection,
+}
+
+/// A section naming a folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirSection {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+/// The embedded database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// The SQLite file.
+    pub path: PathBuf,
+}
+
+/// The management API listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementSection {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// Bearer token; generated when empty.
+    pub token: String,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// A tracing filter.
+    pub level: String,
+}
+
+/// Graceful shutdown.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSection {
+    /// Time in-flight deliveries get to finish.
+    pub drain_timeout_ms: u64,
+}
+
+impl ShutdownSection {
+    /// Time in-flight deliveries get to finish.
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms)
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's words.
+        message: String,
+    },
+    /// A key the gateway does not know (a typo, most likely).
+    #[error("unknown configuration key `{0}`")]
+    UnknownKey(String),
+    /// An environment variable whose value does not fit its key.
+    #[error("environment variable {variable}: {message}")]
+    Environment {
+        /// The variable.
+        variable: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value of the wrong type or shape.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl GatewayConfig {
+    /// Loads the embedded default, then `file` over it, then `GATEWAY_*` variables from `env` over both.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config: Value = DEFAULT_CONFIG.parse().expect("the embedded default is valid TOML");
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            let overrides: Value = text
+                .parse()
+                .map_err(|error: toml::de::Error| ConfigError::Syntax { path: path.to_path_buf(), message: error.to_string() })?;
+            merge(&mut config, overrides, "")?;
+        }
+        apply_environment(&mut config, "", &env)?;
+        config.try_into().map_err(|error: toml::de::Error| ConfigError::Invalid(error.message().to_string()))
+    }
+}
+
+/// Lays `overrides` over `base`; a key absent from the default is refused.
+fn merge(base: &mut Value, overrides: Value, path: &str) -> Result<(), ConfigError> {
+    match (base, overrides) {
+        (Value::Table(base), Value::Table(overrides)) => {
+            for (key, value) in overrides {
+                let key_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let slot = base.get_mut(&key).ok_or_else(|| ConfigError::UnknownKey(key_path.clone()))?;
+                merge(slot, value, &key_path)?;
+            }
+            Ok(())
+        }
+        (base, value) => {
+            *base = value;
+            Ok(())
+        }
+    }
+}
+
+/// Every leaf key `a.b` can be set by `GATEWAY_A_B`; the value is read as the leaf's type.
+fn apply_environment(node: &mut Value, path: &str, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    if let Value::Table(table) = node {
+        for (key, value) in table.iter_mut() {
+            let key_path = if path.is_empty() { key.clone() } else { format!("{path}_{key}") };
+            apply_environment(value, &key_path, env)?;
+        }
+        return Ok(());
+    }
+    let variable = format!("{ENV_PREFIX}_{}", path.to_ascii_uppercase());
+    let Some(text) = env(&variable) else {
+        return Ok(());
+    };
+    *node = match node {
+        Value::Integer(_) => Value::Integer(
+            text.trim()
+                .parse()
+                .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not an integer") })?,
+        ),
+        Value::Boolean(_) => Value::Boolean(
+            text.trim()
+                .parse()
+                .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not true or false") })?,
+        ),
+        _ => Value::String(text),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn the_embedded_default_loads() {
+        let config = GatewayConfig::load(None, env(&[])).unwrap();
+        assert_eq!(config.management.listen.to_string(), "127.0.0.1:18082");
+        assert_eq!(config.plugins.dir, PathBuf::from("plugins"));
+    }
+
+    #[test]
+    fn environment_overrides_every_key() {
+        let config = GatewayConfig::load(
+            None,
+            env(&[("GATEWAY_MANAGEMENT_TOKEN", "t0k"), ("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "5"), ("GATEWAY_PLUGINS_DIR", "/p")]),
+        )
+        .unwrap();
+        assert_eq!(config.management.token, "t0k");
+        assert_eq!(config.shutdown.drain_timeout_ms, 5);
+        assert_eq!(config.plugins.dir, PathBuf::from("/p"));
+        let error = GatewayConfig::load(None, env(&[("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "soon")])).unwrap_err();
+        assert!(error.to_string().contains("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS"), "{error}");
+    }
+
+    #[test]
+    fn a_file_overrides_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("gateway-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gateway.toml");
+        std::fs::write(&file, "[management]\nlisten = \"127.0.0.1:9\"\n").unwrap();
+        let config = GatewayConfig::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(config.management.listen.port(), 9);
+        std::fs::write(&file, "[managment]\nlisten = \"127.0.0.1:9\"\n").unwrap();
+        let error = GatewayConfig::load(Some(&file), env(&[])).unwrap_err();
+        assert_eq!(error.to_string(), "unknown configuration key `managment`");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,181 @@
+//! Deploying, redeploying and removing APIs; loading the stored ones and the definitions folder at start.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::{plan, ApiCatalog, ApiView, DeployError, DeployedApi};
+use crate::dispatch::Dispatcher;
+use crate::error::ServiceError;
+use crate::plugins::PluginRegistry;
+use crate::store::Store;
+
+/// APIs: planned against the loaded plugins, kept in the store, shown by the catalog.
+pub struct ApiService {
+    registry: Arc<PluginRegistry>,
+    catalog: Arc<ApiCatalog>,
+    store: Arc<Store>,
+    dispatcher: Arc<Dispatcher>,
+    /// One change at a time.
+    changes: Mutex<()>,
+}
+
+impl ApiService {
+    /// A service deploying with the plugins of `registry`.
+    pub fn new(registry: Arc<PluginRegistry>, catalog: Arc<ApiCatalog>, store: Arc<Store>, dispatcher: Arc<Dispatcher>) -> Self {
+        Self { registry, catalog, store, dispatcher, changes: Mutex::new(()) }
+    }
+
+    /// Deploys the stored definitions, then those of `folder` (which win over stored ones of the same id and are
+    /// stored in turn). What cannot be deployed is logged and shown with its reasons.
+    pub fn load_at_start(&self, folder: &Path) -> Result<(), ServiceError> {
+        for (id, document) in self.store.apis()? {
+            if let Err(error) = self.deploy(document.clone()) {
+                tracing::error!(api = %id, error = %error, "stored API not deployed");
+            }
+        }
+        for (file, document) in definition_files(folder) {
+            match self.deploy(document.clone()) {
+                Ok(api) => self.store.put_api(api.id(), &document)?,
+                Err(error) => tracing::error!(file = %file, error = %error, "API definition not deployed"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Deploys a new API.
+    pub async fn create(&self, document: Value) -> Result<ApiView, ServiceError> {
+        let _change = self.changes.lock().await;
+        if let Some(id) = document.get("id").and_then(Value::as_str) {
+            if self.catalog.contains(id) {
+                return Err(ServiceError::Conflict(format!("API {id} already exists; PUT it to redeploy")));
+            }
+        }
+        let api = self.deploy_checked(document)?;
+        Ok(self.catalog.view(api.id()).expect("just deployed"))
+    }
+
+    /// Redeploys API `id`; its running subscriptions restart with the new definition.
+    pub async fn update(&self, id: &str, mut document: Value) -> Result<ApiView, ServiceError> {
+        let _change = self.changes.lock().await;
+        if !self.catalog.contains(id) {
+            return Err(ServiceError::NotFound(format!("API {id} not found")));
+        }
+        match document.get("id").and_then(Value::as_str) {
+            Some(body_id) if body_id != id => {
+                return Err(ServiceError::invalid("id", format!("`{body_id}` does not match the API in the path, {id}")))
+            }
+            Some(_) => {}
+            None => {
+                if let Some(object) = document.as_object_mut() {
+                    object.insert("id".into(), Value::String(id.to_string()));
+                }
+            }
+        }
+        let api = match plan(document.clone(), &self.registry) {
+            Ok(api) => api,
+            Err(error) => return Err(into_service_error(error)),
+        };
+        let subscriptions = self.store.subscriptions(Some(id))?;
+        for subscription in &subscriptions {
+            self.dispatcher.stop(&subscription.id).await;
+        }
+        self.store.put_api(id, &document)?;
+        self.catalog.deploy(api);
+        for subscription in &subscriptions {
+            self.dispatcher.start(subscription);
+        }
+        tracing::info!(api = %id, "API redeployed");
+        Ok(self.catalog.view(id).expect("just deployed"))
+    }
+
+    /// Removes API `id`; refused while it has subscriptions that are not closed.
+    pub async fn delete(&self, id: &str) -> Result<(), ServiceError> {
+        let _change = self.changes.lock().await;
+        if !self.catalog.contains(id) {
+            return Err(ServiceError::NotFound(format!("API {id} not found")));
+        }
+        let subscriptions = self.store.subscriptions(Some(id))?;
+        let open = subscriptions.iter().filter(|subscription| subscription.status != definition::SubscriptionStatus::Closed).count();
+        if open > 0 {
+            return Err(ServiceError::Conflict(format!("API {id} has {open} subscriptions that are not closed; close them first")));
+        }
+        for subscription in &subscriptions {
+            self.store.delete_subscription(&subscription.id)?;
+        }
+        self.store.delete_api(id)?;
+        self.catalog.remove(id);
+        tracing::info!(api = %id, "API deleted");
+        Ok(())
+    }
+
+    /// Deploys `document` and keeps it; refuses it if invalid or not runnable.
+    fn deploy_checked(&self, document: Value) -> Result<Arc<DeployedApi>, ServiceError> {
+        let api = plan(document.clone(), &self.registry).map_err(into_service_error)?;
+        self.store.put_api(api.id(), &document)?;
+        tracing::info!(api = %api.id(), warnings = api.warnings.len(), "API deployed");
+        Ok(self.catalog.deploy(api))
+    }
+
+    /// Deploys `document` at start; a definition that cannot be deployed is recorded with its reasons.
+    fn deploy(&self, document: Value) -> Result<Arc<DeployedApi>, ServiceError> {
+        match plan(document.clone(), &self.registry) {
+            Ok(api) => {
+                for warning in &api.warnings {
+                    tracing::warn!(api = %api.id(), warning = %warning, "part of the API is not served");
+                }
+                tracing::info!(api = %api.id(), "API deployed");
+                Ok(self.catalog.deploy(api))
+            }
+            Err(error) => {
+                let reasons = match &error {
+                    DeployError::Invalid(errors) => errors.iter().map(ToString::to_string).collect(),
+                    DeployError::NotRunnable { reasons, .. } => reasons.clone(),
+                };
+                if let Some(id) = document.get("id").and_then(Value::as_str).map(str::to_string) {
+                    self.catalog.refuse(&id, document, reasons);
+                }
+                Err(into_service_error(error))
+            }
+        }
+    }
+}
+
+fn into_service_error(error: DeployError) -> ServiceError {
+    match error {
+        DeployError::Invalid(errors) => ServiceError::Invalid(errors),
+        DeployError::NotRunnable { api_id, reasons } => ServiceError::NotDeployable { api_id, reasons },
+    }
+}
+
+/// The JSON documents of `folder`, by file name; unreadable files are logged and skipped.
+fn definition_files(folder: &Path) -> Vec<(String, Value)> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        tracing::info!(dir = %folder.display(), "no definitions folder; no API deployed from files");
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let file = path.display().to_string();
+            let parsed = std::fs::read_to_string(&path)
+                .map_err(|error| error.to_string())
+                .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()));
+            match parsed {
+                Ok(document) => Some((file, document)),
+                Err(error) => {
+                    tracing::error!(file = %file, error = %error, "API definition file unreadable");
+                    None
+                }
+            }
+        })
+        .collect()
+}

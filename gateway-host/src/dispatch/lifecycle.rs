@@ -1,0 +1,234 @@
+//! The subscription lifecycle of SPEC §4: create, update, pause, resume, close, resume after failure, delete.
+
+use std::sync::Arc;
+
+use definition::{
+    parse_json, ConsumerConfiguration, ConsumerStatus, FieldError, NewSubscription, Subscription, SubscriptionStatus,
+    SubscriptionUpdate,
+};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::Dispatcher;
+use crate::deploy::{ApiCatalog, DeployedApi};
+use crate::error::ServiceError;
+use crate::store::Store;
+use crate::time::now_rfc3339;
+
+/// A lifecycle action posted to `.../subscriptions/{id}/_<action>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `_pause`: ACCEPTED → PAUSED; delivery stops.
+    Pause,
+    /// `_resume`: PAUSED → ACCEPTED; delivery continues.
+    Resume,
+    /// `_close`: ends the subscription for good.
+    Close,
+    /// `_resumeFailure`: FAILURE → STARTED; delivery continues at the failed message.
+    ResumeFailure,
+}
+
+impl Action {
+    /// The action named by a path segment (`_pause`).
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        match segment {
+            "_pause" => Some(Self::Pause),
+            "_resume" => Some(Self::Resume),
+            "_close" => Some(Self::Close),
+            "_resumeFailure" => Some(Self::ResumeFailure),
+            _ => None,
+        }
+    }
+}
+
+/// Subscriptions: kept in the store, run by the dispatcher.
+pub struct SubscriptionService {
+    store: Arc<Store>,
+    catalog: Arc<ApiCatalog>,
+    dispatcher: Arc<Dispatcher>,
+    /// One change at a time: a change stops a run, rewrites the record and starts it again.
+    changes: Mutex<()>,
+}
+
+impl SubscriptionService {
+    /// A service over `store`, running subscriptions with `dispatcher`.
+    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, dispatcher: Arc<Dispatcher>) -> Self {
+        Self { store, catalog, dispatcher, changes: Mutex::new(()) }
+    }
+
+    /// The subscriptions of `api_id`.
+    pub fn list(&self, api_id: &str) -> Result<Vec<Subscription>, ServiceError> {
+        self.require_api(api_id)?;
+        Ok(self.store.subscriptions(Some(api_id))?)
+    }
+
+    /// The subscription `id` of `api_id`.
+    pub fn get(&self, api_id: &str, id: &str) -> Result<Subscription, ServiceError> {
+        self.store
+            .subscription(id)?
+            .filter(|subscription| subscription.api_id == api_id)
+            .ok_or_else(|| ServiceError::NotFound(format!("subscription {id} of API {api_id} not found")))
+    }
+
+    /// Creates a subscription from a request body and starts it.
+    pub async fn create(&self, api_id: &str, body: Value) -> Result<Subscription, ServiceError> {
+        let api = self.deployed(api_id)?;
+        let request: NewSubscription = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
+        let plan_id = check_plan(&api, request.plan_id)?;
+        check_consumer(&api, &request.consumer_configuration)?;
+        let _change = self.changes.lock().await;
+        let id = match request.id {
+            Some(id) if id.trim().is_empty() => return Err(ServiceError::invalid("id", "must not be empty")),
+            Some(id) if self.store.subscription(&id)?.is_some() => {
+                return Err(ServiceError::Conflict(format!("subscription {id} already exists")))
+            }
+            Some(id) => id,
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let now = now_rfc3339();
+        let subscription = Subscription {
+            id,
+            api_id: api_id.to_string(),
+            application_id: request.application_id,
+            plan_id,
+            consumer_configuration: request.consumer_configuration,
+            status: SubscriptionStatus::Accepted,
+            consumer_status: ConsumerStatus::Started,
+            failure_cause: None,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        self.store.put_subscription(&subscription)?;
+        tracing::info!(subscription = %subscription.id, api = %api_id, "subscription created");
+        self.dispatcher.start(&subscription);
+        Ok(self.get(api_id, &subscription.id)?)
+    }
+
+    /// Replaces the consumer configuration; delivery starts again from where it stopped.
+    pub async fn update(&self, api_id: &str, id: &str, body: Value) -> Result<Subscription, ServiceError> {
+        let api = self.deployed(api_id)?;
+        let request: SubscriptionUpdate = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
+        check_consumer(&api, &request.consumer_configuration)?;
+        self.change(api_id, id, |subscription| {
+            if subscription.status == SubscriptionStatus::Closed {
+                return Err(closed(id));
+            }
+            subscription.consumer_configuration = request.consumer_configuration;
+            subscription.consumer_status = ConsumerStatus::Started;
+            subscription.failure_cause = None;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies a lifecycle action.
+    pub async fn act(&self, api_id: &str, id: &str, action: Action) -> Result<Subscription, ServiceError> {
+        self.change(api_id, id, |subscription| {
+            match (action, subscription.status, subscription.consumer_status) {
+                (Action::Pause, SubscriptionStatus::Accepted, _) => subscription.status = SubscriptionStatus::Paused,
+                (Action::Resume, SubscriptionStatus::Paused, _) => subscription.status = SubscriptionStatus::Accepted,
+                (Action::Close, SubscriptionStatus::Accepted | SubscriptionStatus::Paused, _) => {
+                    subscription.status = SubscriptionStatus::Closed
+                }
+                (Action::ResumeFailure, status, ConsumerStatus::Failure) if status != SubscriptionStatus::Closed => {
+                    subscription.consumer_status = ConsumerStatus::Started;
+                    subscription.failure_cause = None;
+                }
+                (action, status, consumer) => {
+                    return Err(ServiceError::Conflict(format!(
+                        "cannot {action:?} subscription {id}: its status is {status:?} and its consumer is {consumer:?}"
+                    )))
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stops and forgets a subscription.
+    pub async fn delete(&self, api_id: &str, id: &str) -> Result<(), ServiceError> {
+        let _change = self.changes.lock().await;
+        self.get(api_id, id)?;
+        self.dispatcher.stop(id).await;
+        self.store.delete_subscription(id)?;
+        tracing::info!(subscription = %id, "subscription deleted");
+        Ok(())
+    }
+
+    /// Stops the run, applies `edit` to the stored record, keeps it, and starts it again if it should run.
+    async fn change(
+        &self,
+        api_id: &str,
+        id: &str,
+        edit: impl FnOnce(&mut Subscription) -> Result<(), ServiceError>,
+    ) -> Result<Subscription, ServiceError> {
+        let _change = self.changes.lock().await;
+        self.get(api_id, id)?;
+        self.dispatcher.stop(id).await;
+        let mut subscription = self.get(api_id, id)?; // read again: the run may have recorded a failure as it ended
+        let edited = edit(&mut subscription);
+        if edited.is_ok() {
+            subscription.updated_at = now_rfc3339();
+            self.store.put_subscription(&subscription)?;
+        }
+        self.dispatcher.start(&subscription);
+        edited?;
+        self.get(api_id, id)
+    }
+
+    fn require_api(&self, api_id: &str) -> Result<(), ServiceError> {
+        if self.catalog.contains(api_id) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(format!("API {api_id} not found")))
+        }
+    }
+
+    fn deployed(&self, api_id: &str) -> Result<Arc<DeployedApi>, ServiceError> {
+        self.require_api(api_id)?;
+        self.catalog
+            .get(api_id)
+            .ok_or_else(|| ServiceError::Conflict(format!("API {api_id} is not deployed; see its reasons")))
+    }
+}
+
+fn closed(id: &str) -> ServiceError {
+    ServiceError::Conflict(format!("subscription {id} is closed"))
+}
+
+/// When the API has push plans, the subscription names one of them; otherwise no plan is needed.
+fn check_plan(api: &DeployedApi, plan_id: Option<String>) -> Result<Option<String>, ServiceError> {
+    let push_plans: Vec<&str> = api.definition.push_plans().map(|plan| plan.id.as_str()).collect();
+    match plan_id {
+        _ if push_plans.is_empty() => Ok(None),
+        None => Err(ServiceError::invalid("planId", format!("required: one of the push plans {}", push_plans.join(", ")))),
+        Some(plan) if push_plans.contains(&plan.as_str()) => Ok(Some(plan)),
+        Some(plan) => Err(ServiceError::invalid(
+            "planId",
+            format!("`{plan}` is not a push plan of API {}; push plans: {}", api.id(), push_plans.join(", ")),
+        )),
+    }
+}
+
+/// The consumer must use an entrypoint the API serves, with a configuration its plugin accepts.
+fn check_consumer(api: &DeployedApi, consumer: &ConsumerConfiguration) -> Result<(), ServiceError> {
+    let Some(entrypoint) = api.entrypoint(&consumer.entrypoint_id) else {
+        let served: Vec<&str> = api.entrypoints.iter().map(|entrypoint| entrypoint.id()).collect();
+        return Err(ServiceError::invalid(
+            "consumerConfiguration.entrypointId",
+            format!("API {} serves no entrypoint `{}`; it serves {}", api.id(), consumer.entrypoint_id, served.join(", ")),
+        ));
+    };
+    let connector = entrypoint.plugin.entrypoint().expect("served entrypoints are entrypoint connectors");
+    connector.validate_subscription(&consumer.entrypoint_configuration).map_err(|errors| {
+        ServiceError::Invalid(
+            errors
+                .into_iter()
+                .map(|error| FieldError {
+                    path: plugin_api::join_path("consumerConfiguration.entrypointConfiguration", &error.path),
+                    message: error.message,
+                })
+                .collect(),
+        )
+    })
+}

@@ -1,0 +1,125 @@
+//! The webhook push gateway host.
+//!
+//! It loads entrypoint and endpoint plugins from its plugins folder, deploys API definitions, runs every accepted
+//! and started push subscription (source endpoint → webhook entrypoint → callback), keeps APIs and subscriptions in
+//! an embedded database, and serves the management API. `docs/ARCHITECTURE.md` draws the picture.
+#![forbid(unsafe_code)]
+
+mod app;
+mod config;
+mod deploy;
+mod dispatch;
+mod error;
+mod management;
+mod plugins;
+mod store;
+mod time;
+mod token;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use config::GatewayConfig;
+use tracing_subscriber::EnvFilter;
+
+use crate::app::App;
+use crate::deploy::{ApiCatalog, ApiService};
+use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::plugins::{CompatibilityMatrix, PluginRegistry};
+use crate::store::Store;
+
+const USAGE: &str = "usage: gateway-host [--config FILE]   (or GATEWAY_CONFIG=FILE; every key also as GATEWAY_<SECTION>_<KEY>)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config_file = match config_file_argument() {
+        Ok(file) => file,
+        Err(message) => {
+            eprintln!("gateway-host: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match GatewayConfig::load(config_file.as_deref(), |key| std::env::var(key).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("gateway-host: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = init_logging(&config.log.level) {
+        eprintln!("gateway-host: log.level: {error}");
+        return ExitCode::from(2);
+    }
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "gateway stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--config FILE`, else `GATEWAY_CONFIG`, else none (the embedded default).
+fn config_file_argument() -> Result<Option<PathBuf>, String> {
+    let mut args = std::env::args().skip(1);
+    match (args.next().as_deref(), args.next(), args.next()) {
+        (None, _, _) => Ok(std::env::var_os("GATEWAY_CONFIG").map(PathBuf::from)),
+        (Some("--config"), Some(file), None) => Ok(Some(PathBuf::from(file))),
+        (Some(other), _, _) => Err(format!("unexpected argument `{other}`")),
+    }
+}
+
+fn init_logging(level: &str) -> Result<(), String> {
+    let filter = EnvFilter::try_new(level).map_err(|error| error.to_string())?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal()).init();
+    Ok(())
+}
+
+async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Arc::new(Store::open(&config.store.path)?);
+    let token = token::resolve(&config.management.token, &config.store.path)?;
+    let matrix = CompatibilityMatrix::shipped();
+    tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
+    let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix));
+    let catalog = Arc::new(ApiCatalog::default());
+    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog));
+    let apis = ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
+    apis.load_at_start(&config.definitions.dir)?;
+    let subscriptions = SubscriptionService::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&dispatcher));
+    let app = Arc::new(App { registry, catalog, dispatcher: Arc::clone(&dispatcher), apis, subscriptions, token });
+
+    let listener = tokio::net::TcpListener::bind(config.management.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "management API listening");
+    for subscription in store.subscriptions(None)? {
+        dispatcher.start(&subscription);
+    }
+    axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shutting down: finishing in-flight deliveries");
+    dispatcher.stop_all(config.shutdown.drain_timeout()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for SIGTERM; only Ctrl-C stops the gateway");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,40 @@
+//! The management API of SPEC §9: one file per resource, behind a bearer token (except the health check, which
+//! load balancers and scripts poll without credentials).
+
+mod apis;
+mod auth;
+mod body;
+mod error;
+mod node;
+mod subscriptions;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::app::App;
+
+/// The shared state of every handler.
+pub type AppState = Arc<App>;
+
+/// The management API's routes.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/_node/plugins", get(node::plugins))
+        .route("/metrics", get(node::metrics))
+        .route("/management/v2/apis", get(apis::list).post(apis::create))
+        .route("/management/v2/apis/{api_id}", get(apis::get).put(apis::update).delete(apis::delete))
+        .route("/management/v2/apis/{api_id}/subscriptions", get(subscriptions::list).post(subscriptions::create))
+        .route(
+            "/management/v2/apis/{api_id}/subscriptions/{id}",
+            get(subscriptions::get).put(subscriptions::update).delete(subscriptions::delete),
+        )
+        .route("/management/v2/apis/{api_id}/subscriptions/{id}/{action}", post(subscriptions::act))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
+    Router::new()
+        .route("/_node/health", get(node::health))
+        .merge(protected)
+        .fallback(error::not_found)
+        .with_state(state)
+}

@@ -1,0 +1,177 @@
+//! Host-side wrappers of the plugin contracts: the rest of the host sees plain Rust types, never `R*` ones.
+
+use std::sync::Arc;
+
+use abi_stable::std_types::{RBox, ROption, RResult, RString};
+use definition::FieldError;
+use plugin_api::{
+    ConfigErrors, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox, Qos, RawEndpoint_TO,
+    RawEntrypoint_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
+};
+use serde_json::Value;
+
+/// An entrypoint connector loaded from a plugin.
+pub struct EntrypointPlugin {
+    raw: RawEntrypoint_TO<'static, RBox<()>>,
+}
+
+/// An endpoint connector loaded from a plugin.
+pub struct EndpointPlugin {
+    raw: RawEndpoint_TO<'static, RBox<()>>,
+}
+
+/// A source opened by an endpoint plugin, handed unopened to an entrypoint plugin.
+pub struct Source(SourceBox);
+
+/// A publisher opened by an endpoint plugin, handed unopened to an entrypoint plugin.
+pub struct Publisher(PublisherBox);
+
+/// What an entrypoint needs to run one subscription.
+pub struct StartSpec {
+    /// The API.
+    pub api_id: String,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The subscribing application.
+    pub application_id: String,
+    /// The plan, empty when the API has none.
+    pub plan_id: String,
+    /// The delivery guarantee.
+    pub qos: Qos,
+    /// The entrypoint's API-level configuration.
+    pub entrypoint_configuration: Value,
+    /// The consumer's configuration.
+    pub subscription_configuration: Value,
+    /// Where messages come from.
+    pub source: Source,
+    /// Where failed messages go.
+    pub dead_letter: Option<Publisher>,
+}
+
+/// How a running subscription ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// Its source ended and everything was settled.
+    Finished,
+    /// It was asked to stop.
+    Stopped,
+    /// A delivery failed it.
+    Failed(String),
+}
+
+/// A subscription running inside an entrypoint plugin.
+#[derive(Clone)]
+pub struct RunningSubscription {
+    raw: Arc<RunningBox>,
+}
+
+impl EntrypointPlugin {
+    pub(super) fn new(raw: RawEntrypoint_TO<'static, RBox<()>>) -> Self {
+        Self { raw }
+    }
+
+    /// Checks an entrypoint's API-level settings; error paths are relative to the entrypoint object.
+    pub fn validate_api(&self, configuration: &Value, qos: Qos, dlq: Option<&str>) -> Result<Vec<String>, Vec<FieldError>> {
+        let spec = EntrypointSpec {
+            configuration: configuration.to_string().into(),
+            qos,
+            dlq_endpoint: dlq.map(RString::from).into(),
+        };
+        match self.raw.validate_api(spec) {
+            RResult::ROk(warnings) => Ok(warnings.into_iter().map(String::from).collect()),
+            RResult::RErr(errors) => Err(field_errors(errors)),
+        }
+    }
+
+    /// Checks a consumer's configuration; error paths are relative to it.
+    pub fn validate_subscription(&self, configuration: &Value) -> Result<(), Vec<FieldError>> {
+        self.raw.validate_subscription(configuration.to_string().into()).into_result().map_err(field_errors)
+    }
+
+    /// Starts a subscription.
+    pub fn start(&self, spec: StartSpec) -> Result<RunningSubscription, String> {
+        let request = StartRequest {
+            api_id: spec.api_id.into(),
+            subscription_id: spec.subscription_id.into(),
+            application_id: spec.application_id.into(),
+            plan_id: spec.plan_id.into(),
+            qos: spec.qos,
+            entrypoint_configuration: spec.entrypoint_configuration.to_string().into(),
+            subscription_configuration: spec.subscription_configuration.to_string().into(),
+            source: spec.source.0,
+            dead_letter: spec.dead_letter.map(|publisher| publisher.0).into(),
+        };
+        match self.raw.start(request) {
+            RResult::ROk(running) => Ok(RunningSubscription { raw: Arc::new(running) }),
+            RResult::RErr(error) => Err(error.into()),
+        }
+    }
+}
+
+impl EndpointPlugin {
+    pub(super) fn new(raw: RawEndpoint_TO<'static, RBox<()>>) -> Self {
+        Self { raw }
+    }
+
+    /// Checks an endpoint's configuration and returns the modes it enables. Error paths start with
+    /// `sharedConfiguration` or `configuration`.
+    pub fn validate(&self, shared: &Value, configuration: &Value) -> Result<Vec<Mode>, Vec<FieldError>> {
+        match self.raw.validate(endpoint_spec(shared, configuration)) {
+            RResult::ROk(capabilities) => Ok(capabilities.modes.into_vec()),
+            RResult::RErr(errors) => Err(field_errors(errors)),
+        }
+    }
+
+    /// Opens a source for a subscription.
+    pub fn subscribe(
+        &self,
+        api_id: &str,
+        subscription_id: &str,
+        qos: Qos,
+        shared: &Value,
+        configuration: &Value,
+    ) -> Result<Source, String> {
+        let request = SubscribeRequest {
+            api_id: api_id.into(),
+            subscription_id: subscription_id.into(),
+            qos,
+            endpoint: endpoint_spec(shared, configuration),
+        };
+        self.raw.subscribe(request).into_result().map(Source).map_err(String::from)
+    }
+
+    /// Opens a publisher.
+    pub fn publisher(&self, api_id: &str, shared: &Value, configuration: &Value) -> Result<Publisher, String> {
+        let request = PublishRequest { api_id: api_id.into(), endpoint: endpoint_spec(shared, configuration) };
+        self.raw.publisher(request).into_result().map(Publisher).map_err(String::from)
+    }
+}
+
+impl RunningSubscription {
+    /// Resolves when the subscription ends.
+    pub async fn wait(&self) -> Ended {
+        match self.raw.wait().await {
+            Termination::Finished => Ended::Finished,
+            Termination::Stopped => Ended::Stopped,
+            Termination::Failed(cause) => Ended::Failed(cause.into()),
+        }
+    }
+
+    /// Asks it to stop taking messages; in-flight deliveries finish, then `wait` resolves.
+    pub fn stop(&self) {
+        self.raw.stop();
+    }
+}
+
+fn endpoint_spec(shared: &Value, configuration: &Value) -> EndpointSpec {
+    EndpointSpec { shared_configuration: shared.to_string().into(), configuration: configuration.to_string().into() }
+}
+
+fn field_errors(errors: ConfigErrors) -> Vec<FieldError> {
+    errors.into_iter().map(|error| FieldError::new(error.path, error.message)).collect()
+}
+
+/// Unwraps the connector a plugin instance carries.
+pub(super) fn take<T>(connector: ROption<T>, kind: &str) -> Result<T, String> {
+    connector.into_option().ok_or_else(|| format!("the plugin declares an {kind} connector but instantiated none"))
+}

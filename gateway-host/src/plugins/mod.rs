@@ -1,0 +1,12 @@
+//! Plugin loading: every library of the plugins folder, checked for its ABI and against the compatibility matrix,
+//! kept in a registry by identifier. A refused file is reported and skipped; the others keep working.
+
+mod compatibility;
+mod connector;
+mod loader;
+mod log_sink;
+mod registry;
+
+pub use compatibility::CompatibilityMatrix;
+pub use connector::{Ended, RunningSubscription, StartSpec};
+pub use registry::{LoadedPlugin, PluginRegistry, PluginStatus};

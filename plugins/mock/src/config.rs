@@ -1,0 +1,70 @@
+//! The mock endpoint's `configuration` (SPEC §6).
+
+use std::time::Duration;
+
+use plugin_kit::api::{ConfigErrors, Header};
+use serde::Deserialize;
+
+/// What the mock generates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MockSettings {
+    /// Time between two messages, in milliseconds.
+    #[serde(default = "default_interval_ms", rename = "messageInterval")]
+    pub(crate) message_interval_ms: u64,
+    /// Body of every message.
+    #[serde(default = "default_content")]
+    pub(crate) message_content: String,
+    /// How many messages in all; unlimited when absent.
+    #[serde(default)]
+    pub(crate) message_count: Option<u64>,
+    /// Headers of every message.
+    #[serde(default)]
+    pub(crate) headers: Vec<NameValue>,
+    /// Metadata of every message.
+    #[serde(default)]
+    pub(crate) metadata: Vec<NameValue>,
+}
+
+/// One second between messages, as the reference product's mock.
+fn default_interval_ms() -> u64 {
+    1_000
+}
+
+fn default_content() -> String {
+    "mock message".to_string()
+}
+
+/// A `{name, value}` pair.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct NameValue {
+    name: String,
+    #[serde(default)]
+    value: String,
+}
+
+impl MockSettings {
+    /// Parses the endpoint's `configuration`; errors are named under `configuration`.
+    pub(crate) fn parse(json: &str) -> Result<Self, ConfigErrors> {
+        plugin_kit::parse_config(json, "configuration")
+    }
+
+    /// Time between two messages.
+    pub(crate) fn interval(&self) -> Duration {
+        Duration::from_millis(self.message_interval_ms)
+    }
+
+    /// Headers as message headers.
+    pub(crate) fn message_headers(&self) -> Vec<Header> {
+        to_headers(&self.headers)
+    }
+
+    /// Metadata as message metadata.
+    pub(crate) fn message_metadata(&self) -> Vec<Header> {
+        to_headers(&self.metadata)
+    }
+}
+
+fn to_headers(pairs: &[NameValue]) -> Vec<Header> {
+    pairs.iter().map(|pair| Header::new(&pair.name, &pair.value)).collect()
+}

@@ -1,0 +1,67 @@
+//! The mock endpoint connector.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
+use plugin_kit::api::abi_stable::std_types::{ROption, RResult, RString};
+use plugin_kit::api::{
+    ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, PluginInstance, PublishRequest, PublisherBox, RawEndpoint,
+    RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+};
+use plugin_kit::{PluginRuntime, SettledPrefix};
+
+use crate::config::MockSettings;
+use crate::publisher::MockPublisher;
+use crate::source::{Cursor, MockSource};
+
+/// The mock only sleeps and copies: one worker is plenty.
+const RUNTIME_WORKERS: usize = 1;
+
+/// The mock endpoint: keeps each subscription's cursor for the life of the process.
+pub(crate) struct MockEndpoint {
+    runtime: PluginRuntime,
+    cursors: Mutex<HashMap<String, Cursor>>,
+}
+
+impl MockEndpoint {
+    pub(crate) fn instance() -> Result<PluginInstance, String> {
+        let runtime =
+            PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS).map_err(|error| format!("cannot start runtime: {error}"))?;
+        let endpoint = Self { runtime, cursors: Mutex::new(HashMap::new()) };
+        Ok(PluginInstance { entrypoint: ROption::RNone, endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)) })
+    }
+
+    fn cursor(&self, subscription_id: &str) -> Cursor {
+        let mut cursors = self.cursors.lock().expect("cursors lock");
+        Arc::clone(
+            cursors
+                .entry(subscription_id.to_string())
+                .or_insert_with(|| Arc::new(Mutex::new(SettledPrefix::starting_at(0)))),
+        )
+    }
+}
+
+impl RawEndpoint for MockEndpoint {
+    fn validate(&self, spec: EndpointSpec) -> RResult<EndpointCapabilities, ConfigErrors> {
+        match MockSettings::parse(&spec.configuration) {
+            Ok(_) => RResult::ROk(EndpointCapabilities { modes: vec![Mode::Subscribe, Mode::Publish].into() }),
+            Err(errors) => RResult::RErr(errors),
+        }
+    }
+
+    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, RString> {
+        let settings = match MockSettings::parse(&request.endpoint.configuration) {
+            Ok(settings) => settings,
+            Err(errors) => return RResult::RErr(format!("invalid mock configuration: {}", errors[0].message).into()),
+        };
+        let cursor = self.cursor(&request.subscription_id);
+        let source = MockSource::new(self.runtime.handle().clone(), settings, cursor);
+        RResult::ROk(RawSource_TO::from_value(source, TD_Opaque))
+    }
+
+    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, RString> {
+        let publisher = MockPublisher::new(request.api_id.to_string());
+        RResult::ROk(RawPublisher_TO::from_value(publisher, TD_Opaque))
+    }
+}
