@@ -54,7 +54,13 @@ pub(super) fn load(
 
 fn abi_reason(error: &LibraryError) -> String {
     match error {
-        LibraryError::AbiInstability(_) => format!("ABI mismatch: the plugin's types differ from the host's: {}", short(error)),
+        LibraryError::AbiInstability(_) => {
+            tracing::debug!(report = %error, "ABI checker report");
+            format!(
+                "ABI mismatch: the plugin's root module has another layout than plugin interface {} (built against a changed interface)",
+                plugin_api::INTERFACE_VERSION
+            )
+        }
         LibraryError::IncompatibleVersionNumber { .. } => {
             format!("ABI mismatch: built against an incompatible plugin interface: {}", short(error))
         }

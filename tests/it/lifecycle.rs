@@ -1,0 +1,116 @@
+//! The subscription lifecycle: restart, pause, resume, close, resume after failure, graceful shutdown.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::gateway::GatewayHome;
+use crate::support::receiver::{Receiver, Reply};
+use crate::support::scenario::{mock_api, mock_messages, subscription};
+
+const WAIT: Duration = Duration::from_secs(15);
+const QUIET: Duration = Duration::from_millis(500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apis_and_subscriptions_survive_a_restart() {
+    let home = GatewayHome::new();
+    let receiver = Receiver::answering(200).await;
+    let id = {
+        let gateway = home.start();
+        gateway.api().deploy(&mock_api("durable", "auto", json!({}), mock_messages(2, 10, "m"))).await;
+        let id = gateway.api().subscribe("durable", &subscription(&receiver.url("/hook"))).await;
+        assert!(receiver.wait_for(2, WAIT).await);
+        assert_eq!(gateway.terminate(), Some(0));
+        id
+    };
+    let gateway = home.start();
+    let kept = gateway.api().subscription("durable", &id).await;
+    assert_eq!(kept["status"], "ACCEPTED");
+    assert_eq!(kept["consumerStatus"], "STARTED");
+    assert_eq!(kept["consumerConfiguration"]["entrypointConfiguration"]["callbackUrl"], receiver.url("/hook"));
+    let listed = gateway.api().get("/management/v2/apis/durable/subscriptions").await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    // The mock keeps no offsets on disk: after a restart it generates its stream again.
+    assert!(receiver.wait_for(4, WAIT).await, "the subscription runs again after the restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_delivery_and_resume_continues_it() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&mock_api("pausable", "at-least-once", json!({}), mock_messages(1000, 20, "m"))).await;
+    let id = gateway.api().subscribe("pausable", &subscription(&receiver.url("/hook"))).await;
+    assert!(receiver.wait_for(3, WAIT).await);
+
+    let paused = gateway.api().act("pausable", &id, "_pause").await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    assert_eq!(paused.body["status"], "PAUSED");
+    let at_pause = receiver.count();
+    receiver.assert_stays_at(at_pause, QUIET).await;
+    assert_eq!(gateway.api().act("pausable", &id, "_pause").await.status, 400, "a paused subscription cannot pause");
+
+    let resumed = gateway.api().act("pausable", &id, "_resume").await;
+    assert_eq!(resumed.body["status"], "ACCEPTED");
+    assert!(receiver.wait_for(at_pause + 3, WAIT).await, "delivery continues after resume");
+
+    let closed = gateway.api().act("pausable", &id, "_close").await;
+    assert_eq!(closed.body["status"], "CLOSED");
+    let at_close = receiver.count();
+    receiver.assert_stays_at(at_close, QUIET).await;
+    assert_eq!(gateway.api().act("pausable", &id, "_resume").await.status, 400, "a closed subscription stays closed");
+    assert_eq!(gateway.api().act("pausable", &id, "_unknown").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_failure_continues_at_the_failed_message() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::scripted(vec![Reply::Status(200), Reply::Status(400)], Reply::Status(200)).await;
+    gateway.api().deploy(&mock_api("recovering", "at-least-once", json!({}), mock_messages(3, 10, "m"))).await;
+    let id = gateway.api().subscribe("recovering", &subscription(&receiver.url("/hook"))).await;
+    gateway.api().wait_consumer_status("recovering", &id, "FAILURE").await;
+    assert_eq!(receiver.count(), 2);
+
+    let resumed = gateway.api().act("recovering", &id, "_resumeFailure").await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert_eq!(resumed.body["consumerStatus"], "STARTED");
+    assert!(resumed.body.get("failureCause").is_none());
+    // Message 1 (the one refused) and message 2: nothing before the failure is delivered again.
+    assert!(receiver.wait_for(4, WAIT).await);
+    receiver.assert_stays_at(4, QUIET).await;
+    assert_eq!(gateway.api().act("recovering", &id, "_resumeFailure").await.status, 400, "not failed any more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_restarts_delivery_to_the_new_callback() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let first = Receiver::scripted(vec![Reply::Status(404)], Reply::Status(200)).await;
+    let second = Receiver::answering(200).await;
+    gateway.api().deploy(&mock_api("moving", "at-least-once", json!({}), mock_messages(3, 10, "m"))).await;
+    let id = gateway.api().subscribe("moving", &subscription(&first.url("/old"))).await;
+    gateway.api().wait_consumer_status("moving", &id, "FAILURE").await;
+
+    let update = json!({ "consumerConfiguration": {
+        "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": second.url("/new") } } });
+    let updated = gateway.api().put(&format!("/management/v2/apis/moving/subscriptions/{id}"), &update).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["consumerStatus"], "STARTED");
+    assert!(second.wait_for(3, WAIT).await, "all three messages go to the new callback");
+    assert_eq!(first.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_delivery_in_flight_finish() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::scripted(vec![Reply::Delayed(200, Duration::from_millis(800))], Reply::Status(200)).await;
+    gateway.api().deploy(&mock_api("draining", "at-least-once", json!({}), mock_messages(1, 10, "m"))).await;
+    gateway.api().subscribe("draining", &subscription(&receiver.url("/hook"))).await;
+    assert!(receiver.wait_for(1, WAIT).await);
+    let output_before = gateway.output();
+    assert_eq!(gateway.terminate(), Some(0));
+    assert_eq!(receiver.max_in_flight(), 1);
+    assert!(!output_before.contains("abandoned"));
+}

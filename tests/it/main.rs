@@ -1,0 +1,12 @@
+//! End-to-end tests: each starts the real `gateway-host` binary with real plugin files copied from the build, talks
+//! to its management API, and counts what real HTTP receivers on loopback get.
+//!
+//! The plugin libraries are not built by `cargo test`: run `cargo build --workspace` first (`make test` does).
+
+mod support;
+
+mod definitions;
+mod delivery;
+mod lifecycle;
+mod plugins;
+mod validation;

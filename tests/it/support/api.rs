@@ -1,0 +1,101 @@
+//! A client of the gateway's management API.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+use super::eventually;
+
+/// The management API of one gateway.
+pub struct Api {
+    base: String,
+    token: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// An answer: status and JSON body (`null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body.
+    pub body: Value,
+}
+
+impl Api {
+    pub fn new(base: String, token: &str) -> Self {
+        Self { base, token: token.to_string(), client: Client::builder(TokioExecutor::new()).build_http() }
+    }
+
+    /// Sends a request with the given token (none: no `Authorization` header).
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> Reply {
+        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = body.map(|body| Bytes::from(body.to_string())).unwrap_or_default();
+        let request = request.header("content-type", "application/json").body(Full::new(body)).expect("request");
+        let response = tokio::time::timeout(Duration::from_secs(30), self.client.request(request))
+            .await
+            .expect("management API answers within 30 s")
+            .expect("management API reachable");
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, Some(&self.token)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(body), Some(&self.token)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.send(Method::PUT, path, Some(body), Some(&self.token)).await
+    }
+
+    /// Deploys `definition`, asserting it was accepted.
+    pub async fn deploy(&self, definition: &Value) -> Value {
+        let reply = self.post("/management/v2/apis", definition).await;
+        assert_eq!(reply.status, 201, "deploy refused: {}", reply.body);
+        reply.body
+    }
+
+    /// Subscribes to `api_id`, asserting it was accepted; returns the subscription id.
+    pub async fn subscribe(&self, api_id: &str, body: &Value) -> String {
+        let reply = self.post(&format!("/management/v2/apis/{api_id}/subscriptions"), body).await;
+        assert_eq!(reply.status, 201, "subscription refused: {}", reply.body);
+        reply.body["id"].as_str().expect("subscription id").to_string()
+    }
+
+    /// The subscription as the gateway shows it.
+    pub async fn subscription(&self, api_id: &str, id: &str) -> Value {
+        let reply = self.get(&format!("/management/v2/apis/{api_id}/subscriptions/{id}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    /// Posts a lifecycle action (`_pause`, ...).
+    pub async fn act(&self, api_id: &str, id: &str, action: &str) -> Reply {
+        self.post(&format!("/management/v2/apis/{api_id}/subscriptions/{id}/{action}"), &Value::Null).await
+    }
+
+    /// Waits until the subscription's consumer status is `status`; returns the subscription.
+    pub async fn wait_consumer_status(&self, api_id: &str, id: &str, status: &str) -> Value {
+        let reached = eventually(Duration::from_secs(15), || async {
+            self.subscription(api_id, id).await["consumerStatus"] == status
+        })
+        .await;
+        let subscription = self.subscription(api_id, id).await;
+        assert!(reached, "consumer status never became {status}: {subscription}");
+        subscription
+    }
+}

@@ -1,0 +1,27 @@
+//! Helpers shared by the end-to-end tests.
+
+pub mod api;
+pub mod gateway;
+pub mod receiver;
+pub mod scenario;
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Polls `check` every 20 ms until it holds or `timeout` passes; returns whether it held.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

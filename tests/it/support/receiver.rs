@@ -1,0 +1,169 @@
+//! A callback receiver on loopback whose answers are scripted and whose calls are counted.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::eventually;
+
+/// How the receiver answers one call.
+#[derive(Debug, Clone, Copy)]
+pub enum Reply {
+    /// Answers at once with this status.
+    Status(u16),
+    /// Answers with this status after a delay.
+    Delayed(u16, Duration),
+    /// Never answers (until the caller gives up).
+    Hang,
+}
+
+/// One call the receiver got.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Path and query.
+    pub path: String,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+#[derive(Default)]
+struct State {
+    script: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<Recorded>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// A receiver; stops when dropped.
+pub struct Receiver {
+    address: SocketAddr,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Answers `script` in order, then `then` for every later call.
+    pub async fn scripted(script: Vec<Reply>, then: Reply) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let address = listener.local_addr().expect("receiver address");
+        let state = Arc::new(State { script: Mutex::new(script.into()), ..State::default() });
+        let server_state = Arc::clone(&state);
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let state = Arc::clone(&server_state);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| handle(Arc::clone(&state), then, request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Self { address, state, server }
+    }
+
+    /// Answers every call with `status`.
+    pub async fn answering(status: u16) -> Self {
+        Self::scripted(Vec::new(), Reply::Status(status)).await
+    }
+
+    /// A URL of this receiver.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Calls received so far.
+    pub fn count(&self) -> usize {
+        self.state.requests.lock().expect("requests").len()
+    }
+
+    /// The calls received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().expect("requests").clone()
+    }
+
+    /// The most calls that were ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `count` calls arrived (at most `timeout`); returns whether they did.
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> bool {
+        eventually(timeout, || async { self.count() >= count }).await
+    }
+
+    /// Asserts that the count stays `count` for `period`: nothing more arrives.
+    pub async fn assert_stays_at(&self, count: usize, period: Duration) {
+        tokio::time::sleep(period).await;
+        assert_eq!(self.count(), count, "calls kept arriving");
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Decrements the in-flight count however the call ends (answered, or dropped by the caller).
+struct InFlight(Arc<State>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn handle(state: Arc<State>, then: Reply, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let _guard = InFlight(Arc::clone(&state));
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let reply = {
+        let mut requests = state.requests.lock().expect("requests");
+        requests.push(Recorded {
+            path: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
+            headers: parts.headers,
+            body,
+        });
+        state.script.lock().expect("script").pop_front().unwrap_or(then)
+    };
+    let status = match reply {
+        Reply::Status(status) => status,
+        Reply::Delayed(status, delay) => {
+            tokio::time::sleep(delay).await;
+            status
+        }
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            500
+        }
+    };
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::from_u16(status).expect("status");
+    Ok(response)
+}
+
+/// A loopback URL where nothing listens.
+pub fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    drop(listener);
+    format!("http://{address}/hook")
+}
