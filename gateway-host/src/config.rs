@@ -122,9 +122,10 @@ impl GatewayConfig {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-            let overrides: Value = text
-                .parse()
-                .map_err(|error: toml::de::Error| ConfigError::Syntax { path: path.to_path_buf(), message: error.to_string() })?;
+            let overrides: Value = text.parse().map_err(|error: toml::de::Error| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                message: error.to_string(),
+            })?;
             merge(&mut config, overrides, "")?;
         }
         apply_environment(&mut config, "", &env)?;
@@ -169,11 +170,12 @@ fn apply_environment(node: &mut Value, path: &str, env: &impl Fn(&str) -> Option
                 .parse()
                 .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not an integer") })?,
         ),
-        Value::Boolean(_) => Value::Boolean(
-            text.trim()
-                .parse()
-                .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not true or false") })?,
-        ),
+        Value::Boolean(_) => {
+            Value::Boolean(text.trim().parse().map_err(|_| ConfigError::Environment {
+                variable,
+                message: format!("`{text}` is not true or false"),
+            })?)
+        }
         _ => Value::String(text),
     };
     Ok(())
@@ -200,7 +202,11 @@ mod tests {
     fn environment_overrides_every_key() {
         let config = GatewayConfig::load(
             None,
-            env(&[("GATEWAY_MANAGEMENT_TOKEN", "t0k"), ("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "5"), ("GATEWAY_PLUGINS_DIR", "/p")]),
+            env(&[
+                ("GATEWAY_MANAGEMENT_TOKEN", "t0k"),
+                ("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "5"),
+                ("GATEWAY_PLUGINS_DIR", "/p"),
+            ]),
         )
         .unwrap();
         assert_eq!(config.management.token, "t0k");

@@ -30,7 +30,8 @@ use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::store::Store;
 
-const USAGE: &str = "usage: gateway-host [--config FILE]   (or GATEWAY_CONFIG=FILE; every key also as GATEWAY_<SECTION>_<KEY>)";
+const USAGE: &str =
+    "usage: gateway-host [--config FILE]   (or GATEWAY_CONFIG=FILE; every key also as GATEWAY_<SECTION>_<KEY>)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -85,7 +86,8 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix));
     let catalog = Arc::new(ApiCatalog::default());
     let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog));
-    let apis = ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
+    let apis =
+        ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
     apis.load_at_start(&config.definitions.dir)?;
     let subscriptions = SubscriptionService::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&dispatcher));
     let app = Arc::new(App { registry, catalog, dispatcher: Arc::clone(&dispatcher), apis, subscriptions, token });

@@ -43,7 +43,8 @@ async fn five_mock_messages_arrive_with_their_content_and_the_client_identifier(
 async fn a_4xx_stops_the_subscription_with_its_status_as_the_cause() {
     let home = GatewayHome::new();
     let gateway = home.start();
-    let receiver = Receiver::scripted(vec![Reply::Status(200), Reply::Status(200), Reply::Status(400)], Reply::Status(200)).await;
+    let receiver =
+        Receiver::scripted(vec![Reply::Status(200), Reply::Status(200), Reply::Status(400)], Reply::Status(200)).await;
     gateway.api().deploy(&mock_api("refusing", "at-least-once", json!({}), mock_messages(10, 10, "m"))).await;
     let id = gateway.api().subscribe("refusing", &subscription(&receiver.url("/hook"))).await;
 

@@ -37,7 +37,10 @@ async fn bad_plugin_files_are_refused_with_their_reason_and_the_rest_serve() {
     assert_eq!(old["status"], "refused");
     assert_eq!(old["id"], "webhook-legacy");
     assert_eq!(old["version"], "3.2.0");
-    assert_eq!(old["reason"], "incompatible: plugin versions 3.x need platform >=4.4.0, <4.6.0, this host implements 4.8.0");
+    assert_eq!(
+        old["reason"],
+        "incompatible: plugin versions 3.x need platform >=4.4.0, <4.6.0, this host implements 4.8.0"
+    );
     let mismatch = record(&plugins, "libfixture_abi_mismatch.so");
     assert_eq!(mismatch["status"], "refused");
     assert!(mismatch["reason"].as_str().unwrap().starts_with("ABI mismatch:"), "{mismatch}");
@@ -78,7 +81,8 @@ async fn an_api_whose_plugin_was_refused_is_not_deployed_and_says_why() {
     let reasons = api.body["reasons"].to_string();
     assert!(reasons.contains("plugin `webhook-legacy` was refused: incompatible"), "{reasons}");
 
-    let refused = gateway.api().post("/management/v2/apis/legacy/subscriptions", &subscription("http://127.0.0.1:9/")).await;
+    let refused =
+        gateway.api().post("/management/v2/apis/legacy/subscriptions", &subscription("http://127.0.0.1:9/")).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body["message"].as_str().unwrap().contains("not deployed"));
 }

@@ -37,7 +37,10 @@ async fn invalid_definitions_are_refused_with_the_json_path() {
 
     let mut bad_mock = valid.clone();
     bad_mock["endpointGroups"][0]["endpoints"][0]["configuration"]["messageInterval"] = json!("often");
-    assert_invalid_at(&deploy_attempt(&gateway, &bad_mock).await, "endpointGroups[0].endpoints[0].configuration.messageInterval");
+    assert_invalid_at(
+        &deploy_attempt(&gateway, &bad_mock).await,
+        "endpointGroups[0].endpoints[0].configuration.messageInterval",
+    );
 
     let mut with_dlq = valid.clone();
     with_dlq["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "mock" });
@@ -51,7 +54,11 @@ async fn invalid_definitions_are_refused_with_the_json_path() {
     let reply = deploy_attempt(&gateway, &no_plugin).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["technicalCode"], "api.notDeployable");
-    assert!(reply.body["parameters"]["reasons"].to_string().contains("no plugin `kafka` is installed"), "{}", reply.body);
+    assert!(
+        reply.body["parameters"]["reasons"].to_string().contains("no plugin `kafka` is installed"),
+        "{}",
+        reply.body
+    );
 
     let not_json = gateway.api().send(Method::POST, "/management/v2/apis", None, Some("test-token")).await;
     assert_eq!(not_json.status, 400);
@@ -75,8 +82,12 @@ async fn invalid_subscriptions_are_refused_with_the_json_path() {
     assert_invalid_at(&reply, "consumerConfiguration.entrypointConfiguration.callbackUrl");
 
     let mut bad_header = subscription("http://127.0.0.1:9/");
-    bad_header["consumerConfiguration"]["entrypointConfiguration"]["headers"] = json!([{ "name": "X Team", "value": "a" }]);
-    assert_invalid_at(&gateway.api().post(path, &bad_header).await, "consumerConfiguration.entrypointConfiguration.headers[0].name");
+    bad_header["consumerConfiguration"]["entrypointConfiguration"]["headers"] =
+        json!([{ "name": "X Team", "value": "a" }]);
+    assert_invalid_at(
+        &gateway.api().post(path, &bad_header).await,
+        "consumerConfiguration.entrypointConfiguration.headers[0].name",
+    );
 
     let mut with_auth = subscription("http://127.0.0.1:9/");
     with_auth["consumerConfiguration"]["entrypointConfiguration"]["auth"] =
@@ -93,7 +104,8 @@ async fn invalid_subscriptions_are_refused_with_the_json_path() {
     no_application.as_object_mut().unwrap().remove("applicationId");
     assert_invalid_at(&gateway.api().post(path, &no_application).await, "");
 
-    let missing_api = gateway.api().post("/management/v2/apis/nope/subscriptions", &subscription("http://127.0.0.1:9/")).await;
+    let missing_api =
+        gateway.api().post("/management/v2/apis/nope/subscriptions", &subscription("http://127.0.0.1:9/")).await;
     assert_eq!(missing_api.status, 404);
 }
 

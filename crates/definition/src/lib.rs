@@ -22,6 +22,9 @@ pub use subscription::{
 pub fn parse_json<T: serde::de::DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        FieldError::new(plugin_api::join_path(prefix, if path == "." { "" } else { &path }), error.into_inner().to_string())
+        FieldError::new(
+            plugin_api::join_path(prefix, if path == "." { "" } else { &path }),
+            error.into_inner().to_string(),
+        )
     })
 }

@@ -67,7 +67,11 @@ impl std::fmt::Display for CallbackError {
 
 /// Sends `request`; the whole request and response must fit in `read_timeout`. The answer's body is read and
 /// dropped so that the connection goes back to the pool.
-pub(crate) async fn send(client: &CallbackClient, request: Request<Full<Bytes>>, read_timeout: Duration) -> AttemptResult {
+pub(crate) async fn send(
+    client: &CallbackClient,
+    request: Request<Full<Bytes>>,
+    read_timeout: Duration,
+) -> AttemptResult {
     let call = async {
         let response = client.request(request).await.map_err(|error| classify(&error))?;
         let status = response.status();

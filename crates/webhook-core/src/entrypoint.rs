@@ -118,9 +118,5 @@ impl<E: Edition> RawEntrypoint for WebhookEntrypoint<E> {
 
 /// One line out of configuration errors, for a start that should not have been reached with them.
 fn describe(errors: Vec<ConfigError>) -> String {
-    errors
-        .iter()
-        .map(|error| format!("{}: {}", error.path, error.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|error| format!("{}: {}", error.path, error.message)).collect::<Vec<_>>().join("; ")
 }

@@ -35,10 +35,9 @@ impl InterruptFlags {
     pub(crate) fn judge(self, result: &AttemptResult) -> Outcome {
         match result {
             AttemptResult::Answered(status) if status.is_success() => Outcome::Delivered,
-            AttemptResult::Answered(status) if status.is_server_error() => Outcome::Unavailable {
-                reason: format!("callback answered {status}"),
-                interrupt: self.on_server_error,
-            },
+            AttemptResult::Answered(status) if status.is_server_error() => {
+                Outcome::Unavailable { reason: format!("callback answered {status}"), interrupt: self.on_server_error }
+            }
             AttemptResult::Answered(status) => Outcome::Refused { reason: format!("callback answered {status}") },
             AttemptResult::Failed(error) => {
                 Outcome::Unavailable { reason: format!("callback call failed: {error}"), interrupt: self.on_exception }

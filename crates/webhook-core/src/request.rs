@@ -26,8 +26,8 @@ pub(crate) struct RequestTemplate {
 impl RequestTemplate {
     /// A template for `target`, identifying the caller as `subscription_id`.
     pub(crate) fn new(target: CallbackTarget, subscription_id: &str) -> Self {
-        let client_identifier =
-            HeaderValue::try_from(subscription_id).unwrap_or_else(|_| HeaderValue::from_static("invalid-subscription-id"));
+        let client_identifier = HeaderValue::try_from(subscription_id)
+            .unwrap_or_else(|_| HeaderValue::from_static("invalid-subscription-id"));
         Self { target, client_identifier }
     }
 

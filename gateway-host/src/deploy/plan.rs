@@ -91,7 +91,8 @@ impl ServedEntrypoint {
 /// Works out how `document` would run with the plugins of `registry`.
 pub fn plan(document: Value, registry: &PluginRegistry) -> Result<DeployedApi, DeployError> {
     let definition = ApiDefinition::parse(document.clone()).map_err(DeployError::Invalid)?;
-    let mut planner = Planner { registry, errors: Vec::new(), warnings: unserved::warnings(&definition), reasons: Vec::new() };
+    let mut planner =
+        Planner { registry, errors: Vec::new(), warnings: unserved::warnings(&definition), reasons: Vec::new() };
     let endpoints = planner.endpoints(&definition);
     let source = endpoints.iter().find(|endpoint| endpoint.modes.contains(&Mode::Subscribe)).cloned();
     if source.is_none() {
@@ -136,7 +137,10 @@ impl Planner<'_> {
                 let plugin = match self.plugin(&endpoint.endpoint_type, PluginKind::EndpointConnector) {
                     Ok(plugin) => Arc::clone(plugin),
                     Err(why) => {
-                        self.reasons.push(format!("endpoint group {}: endpoint {}: {why}; not used", group.name, endpoint.name));
+                        self.reasons.push(format!(
+                            "endpoint group {}: endpoint {}: {why}; not used",
+                            group.name, endpoint.name
+                        ));
                         continue;
                     }
                 };
@@ -145,7 +149,10 @@ impl Planner<'_> {
                 let (shared, shared_path) = if endpoint.inherit_configuration {
                     (group.shared_configuration.clone(), format!("{group_path}.sharedConfiguration"))
                 } else {
-                    (endpoint.shared_configuration_override.clone(), format!("{endpoint_path}.sharedConfigurationOverride"))
+                    (
+                        endpoint.shared_configuration_override.clone(),
+                        format!("{endpoint_path}.sharedConfigurationOverride"),
+                    )
                 };
                 let shared = shared.unwrap_or_else(empty_object);
                 let configuration = endpoint.configuration.clone().unwrap_or_else(empty_object);
@@ -180,7 +187,10 @@ impl Planner<'_> {
             let kind = &listener.listener_type;
             if !kind.eq_ignore_ascii_case(SUBSCRIPTION_LISTENER) {
                 for entrypoint in &listener.entrypoints {
-                    self.warnings.push(format!("listener {kind}: entrypoint {} has no plugin; not served", entrypoint.entrypoint_type));
+                    self.warnings.push(format!(
+                        "listener {kind}: entrypoint {} has no plugin; not served",
+                        entrypoint.entrypoint_type
+                    ));
                 }
                 continue;
             }
@@ -216,12 +226,20 @@ impl Planner<'_> {
         let qos = entrypoint.effective_qos();
         let mut errors = Vec::new();
         if !plugin.supports(qos) {
-            errors.push(FieldError::new(format!("{path}.qos"), format!("entrypoint `{kind}` does not support QoS {}", qos.as_str())));
+            errors.push(FieldError::new(
+                format!("{path}.qos"),
+                format!("entrypoint `{kind}` does not support QoS {}", qos.as_str()),
+            ));
         }
         if let Some(source) = source.filter(|source| !source.plugin.supports(qos)) {
             errors.push(FieldError::new(
                 format!("{path}.qos"),
-                format!("source endpoint `{}` ({}) does not support QoS {}", source.name, source.plugin.manifest.id, qos.as_str()),
+                format!(
+                    "source endpoint `{}` ({}) does not support QoS {}",
+                    source.name,
+                    source.plugin.manifest.id,
+                    qos.as_str()
+                ),
             ));
         }
         let configuration = entrypoint.configuration.clone().unwrap_or_else(empty_object);
@@ -229,10 +247,11 @@ impl Planner<'_> {
         let connector = plugin.entrypoint().expect("the plugin kind was checked");
         match connector.validate_api(&configuration, qos, dlq) {
             Ok(warnings) => self.warnings.extend(warnings.into_iter().map(|warning| format!("{path}: {warning}"))),
-            Err(plugin_errors) => errors.extend(plugin_errors.into_iter().map(|error| FieldError {
-                path: join_path(path, &error.path),
-                message: error.message,
-            })),
+            Err(plugin_errors) => errors.extend(
+                plugin_errors
+                    .into_iter()
+                    .map(|error| FieldError { path: join_path(path, &error.path), message: error.message }),
+            ),
         }
         let dead_letter = match (errors.is_empty(), dlq) {
             (true, Some(target)) => match dead_letter(&plugin, target, endpoints) {
@@ -254,7 +273,11 @@ impl Planner<'_> {
 
 /// Resolves `dlq.endpoint`: an endpoint of that name first, else the first endpoint of a group of that name; it must
 /// publish.
-fn dead_letter(plugin: &LoadedPlugin, target: &str, endpoints: &[ResolvedEndpoint]) -> Result<ResolvedEndpoint, String> {
+fn dead_letter(
+    plugin: &LoadedPlugin,
+    target: &str,
+    endpoints: &[ResolvedEndpoint],
+) -> Result<ResolvedEndpoint, String> {
     if !plugin.manifest.features.iter().any(|feature| feature == DLQ_FEATURE) {
         return Err(format!("entrypoint `{}` has no `{DLQ_FEATURE}` feature", plugin.manifest.id));
     }

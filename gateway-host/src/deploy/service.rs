@@ -24,7 +24,12 @@ pub struct ApiService {
 
 impl ApiService {
     /// A service deploying with the plugins of `registry`.
-    pub fn new(registry: Arc<PluginRegistry>, catalog: Arc<ApiCatalog>, store: Arc<Store>, dispatcher: Arc<Dispatcher>) -> Self {
+    pub fn new(
+        registry: Arc<PluginRegistry>,
+        catalog: Arc<ApiCatalog>,
+        store: Arc<Store>,
+        dispatcher: Arc<Dispatcher>,
+    ) -> Self {
         Self { registry, catalog, store, dispatcher, changes: Mutex::new(()) }
     }
 
@@ -65,7 +70,10 @@ impl ApiService {
         }
         match document.get("id").and_then(Value::as_str) {
             Some(body_id) if body_id != id => {
-                return Err(ServiceError::invalid("id", format!("`{body_id}` does not match the API in the path, {id}")))
+                return Err(ServiceError::invalid(
+                    "id",
+                    format!("`{body_id}` does not match the API in the path, {id}"),
+                ))
             }
             Some(_) => {}
             None => {
@@ -98,9 +106,14 @@ impl ApiService {
             return Err(ServiceError::NotFound(format!("API {id} not found")));
         }
         let subscriptions = self.store.subscriptions(Some(id))?;
-        let open = subscriptions.iter().filter(|subscription| subscription.status != definition::SubscriptionStatus::Closed).count();
+        let open = subscriptions
+            .iter()
+            .filter(|subscription| subscription.status != definition::SubscriptionStatus::Closed)
+            .count();
         if open > 0 {
-            return Err(ServiceError::Conflict(format!("API {id} has {open} subscriptions that are not closed; close them first")));
+            return Err(ServiceError::Conflict(format!(
+                "API {id} has {open} subscriptions that are not closed; close them first"
+            )));
         }
         for subscription in &subscriptions {
             self.store.delete_subscription(&subscription.id)?;

@@ -57,7 +57,8 @@ impl Dispatcher {
 
     fn watch(self: &Arc<Self>, id: String, handle: RunningSubscription) {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
-        let previous = self.running.lock().expect("running lock").insert(id.clone(), Run { generation, handle: handle.clone() });
+        let previous =
+            self.running.lock().expect("running lock").insert(id.clone(), Run { generation, handle: handle.clone() });
         if let Some(previous) = previous {
             previous.handle.stop();
         }
@@ -116,7 +117,10 @@ impl Dispatcher {
         }
         let all = futures_join(runs.iter().map(|(_, run)| run.handle.clone()).collect());
         if tokio::time::timeout(drain, all).await.is_err() {
-            tracing::warn!(timeout_ms = drain.as_millis() as u64, "deliveries still in flight at shutdown were abandoned unacknowledged");
+            tracing::warn!(
+                timeout_ms = drain.as_millis() as u64,
+                "deliveries still in flight at shutdown were abandoned unacknowledged"
+            );
         }
     }
 
@@ -127,7 +131,11 @@ impl Dispatcher {
 }
 
 /// Opens the source (and DLQ publisher) and starts the entrypoint.
-fn launch(api: &DeployedApi, entrypoint: &ServedEntrypoint, subscription: &Subscription) -> Result<RunningSubscription, String> {
+fn launch(
+    api: &DeployedApi,
+    entrypoint: &ServedEntrypoint,
+    subscription: &Subscription,
+) -> Result<RunningSubscription, String> {
     let source_endpoint = &api.source;
     let source = source_endpoint
         .plugin

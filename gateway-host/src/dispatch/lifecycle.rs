@@ -101,7 +101,7 @@ impl SubscriptionService {
         self.store.put_subscription(&subscription)?;
         tracing::info!(subscription = %subscription.id, api = %api_id, "subscription created");
         self.dispatcher.start(&subscription);
-        Ok(self.get(api_id, &subscription.id)?)
+        self.get(api_id, &subscription.id)
     }
 
     /// Replaces the consumer configuration; delivery starts again from where it stopped.
@@ -201,7 +201,9 @@ fn check_plan(api: &DeployedApi, plan_id: Option<String>) -> Result<Option<Strin
     let push_plans: Vec<&str> = api.definition.push_plans().map(|plan| plan.id.as_str()).collect();
     match plan_id {
         _ if push_plans.is_empty() => Ok(None),
-        None => Err(ServiceError::invalid("planId", format!("required: one of the push plans {}", push_plans.join(", ")))),
+        None => {
+            Err(ServiceError::invalid("planId", format!("required: one of the push plans {}", push_plans.join(", "))))
+        }
         Some(plan) if push_plans.contains(&plan.as_str()) => Ok(Some(plan)),
         Some(plan) => Err(ServiceError::invalid(
             "planId",
@@ -216,7 +218,12 @@ fn check_consumer(api: &DeployedApi, consumer: &ConsumerConfiguration) -> Result
         let served: Vec<&str> = api.entrypoints.iter().map(|entrypoint| entrypoint.id()).collect();
         return Err(ServiceError::invalid(
             "consumerConfiguration.entrypointId",
-            format!("API {} serves no entrypoint `{}`; it serves {}", api.id(), consumer.entrypoint_id, served.join(", ")),
+            format!(
+                "API {} serves no entrypoint `{}`; it serves {}",
+                api.id(),
+                consumer.entrypoint_id,
+                served.join(", ")
+            ),
         ));
     };
     let connector = entrypoint.plugin.entrypoint().expect("served entrypoints are entrypoint connectors");

@@ -24,7 +24,10 @@ pub(super) async fn get(State(state): State<AppState>, Path(api_id): Path<String
         .ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")).into())
 }
 
-pub(super) async fn create(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<ApiView>), ApiError> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ApiView>), ApiError> {
     let view = state.apis.create(json_body(&body)?).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -50,7 +50,8 @@ impl CompatibilityMatrix {
             .map(|rule| {
                 Ok(Rule {
                     plugin: VersionReq::parse(&rule.plugin).map_err(|error| format!("{}: {error}", rule.plugin))?,
-                    platform: VersionReq::parse(&rule.platform).map_err(|error| format!("{}: {error}", rule.platform))?,
+                    platform: VersionReq::parse(&rule.platform)
+                        .map_err(|error| format!("{}: {error}", rule.platform))?,
                     plugin_text: rule.plugin,
                     platform_text: rule.platform,
                 })

@@ -71,7 +71,12 @@ impl EntrypointPlugin {
     }
 
     /// Checks an entrypoint's API-level settings; error paths are relative to the entrypoint object.
-    pub fn validate_api(&self, configuration: &Value, qos: Qos, dlq: Option<&str>) -> Result<Vec<String>, Vec<FieldError>> {
+    pub fn validate_api(
+        &self,
+        configuration: &Value,
+        qos: Qos,
+        dlq: Option<&str>,
+    ) -> Result<Vec<String>, Vec<FieldError>> {
         let spec = EntrypointSpec {
             configuration: configuration.to_string().into(),
             qos,

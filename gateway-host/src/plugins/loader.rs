@@ -28,10 +28,12 @@ pub(super) fn load(
     is_taken: impl Fn(&str) -> bool,
 ) -> Result<LoadedPlugin, Refusal> {
     let unknown = |reason: String| Refusal { id: None, version: None, reason };
-    let header = lib_header_from_path(path).map_err(|error| unknown(format!("not a loadable plugin library: {}", short(&error))))?;
+    let header = lib_header_from_path(path)
+        .map_err(|error| unknown(format!("not a loadable plugin library: {}", short(&error))))?;
     let module = header.init_root_module::<PluginModRef>().map_err(|error| unknown(abi_reason(&error)))?;
     let manifest = Manifest::from_raw((module.manifest())());
-    let refuse = |reason: String| Refusal { id: Some(manifest.id.clone()), version: Some(manifest.version.clone()), reason };
+    let refuse =
+        |reason: String| Refusal { id: Some(manifest.id.clone()), version: Some(manifest.version.clone()), reason };
     matrix.check(&manifest.version).map_err(refuse)?;
     if is_taken(&manifest.id) {
         return Err(refuse(format!("another file already provides plugin `{}`", manifest.id)));

@@ -190,7 +190,9 @@ impl PluginRegistry {
     /// Why no plugin `id` is loaded: refused (with the reason) or absent.
     pub fn why_missing(&self, id: &str) -> String {
         match self.records.iter().find(|record| record.id.as_deref() == Some(id)) {
-            Some(record) => format!("plugin `{id}` was refused: {}", record.reason.as_deref().unwrap_or("unknown reason")),
+            Some(record) => {
+                format!("plugin `{id}` was refused: {}", record.reason.as_deref().unwrap_or("unknown reason"))
+            }
             None => format!("no plugin `{id}` is installed"),
         }
     }

@@ -26,10 +26,13 @@ pub(crate) struct MockEndpoint {
 
 impl MockEndpoint {
     pub(crate) fn instance() -> Result<PluginInstance, String> {
-        let runtime =
-            PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS).map_err(|error| format!("cannot start runtime: {error}"))?;
+        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)
+            .map_err(|error| format!("cannot start runtime: {error}"))?;
         let endpoint = Self { runtime, cursors: Mutex::new(HashMap::new()) };
-        Ok(PluginInstance { entrypoint: ROption::RNone, endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)) })
+        Ok(PluginInstance {
+            entrypoint: ROption::RNone,
+            endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)),
+        })
     }
 
     fn cursor(&self, subscription_id: &str) -> Cursor {

@@ -8,7 +8,8 @@ use webhook_core::Edition;
 /// The OSS webhook: no DLQ, no callback authentication, no retry.
 pub(crate) struct OpenSource;
 
-const ADVANCED_ONLY: &str = "is served by the `webhook-advanced` entrypoint; set the entrypoint type to `webhook-advanced`";
+const ADVANCED_ONLY: &str =
+    "is served by the `webhook-advanced` entrypoint; set the entrypoint type to `webhook-advanced`";
 
 impl Edition for OpenSource {
     fn check_entrypoint(&self, spec: &EntrypointSpec) -> Vec<ConfigError> {
@@ -24,7 +25,11 @@ impl Edition for OpenSource {
         if config.auth.as_ref().is_some_and(|auth| field(auth, "type").is_some_and(|kind| kind != "none")) {
             errors.push(ConfigError::new("auth", format!("callback authentication {ADVANCED_ONLY}")));
         }
-        if config.retry.as_ref().is_some_and(|retry| field(retry, "retryOption").is_some_and(|option| option != "No Retry")) {
+        if config
+            .retry
+            .as_ref()
+            .is_some_and(|retry| field(retry, "retryOption").is_some_and(|option| option != "No Retry"))
+        {
             errors.push(ConfigError::new("retry", format!("retrying {ADVANCED_ONLY}")));
         }
         errors

@@ -59,7 +59,8 @@ impl GatewayHome {
 
     /// Writes an API definition into the definitions folder.
     pub fn write_definition(&self, name: &str, definition: &Value) {
-        std::fs::write(self.dir.path().join("definitions").join(name), definition.to_string()).expect("write definition");
+        std::fs::write(self.dir.path().join("definitions").join(name), definition.to_string())
+            .expect("write definition");
     }
 
     fn plugins_dir(&self) -> PathBuf {

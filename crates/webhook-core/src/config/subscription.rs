@@ -63,13 +63,18 @@ impl SubscriptionConfig {
         let mut headers = Vec::with_capacity(self.headers.len());
         for (index, entry) in self.headers.iter().enumerate() {
             if entry.name.is_empty() || entry.name.chars().any(char::is_whitespace) {
-                errors.push(ConfigError::new(format!("headers[{index}].name"), "must be non-empty, without white space"));
+                errors
+                    .push(ConfigError::new(format!("headers[{index}].name"), "must be non-empty, without white space"));
                 continue;
             }
             match (HeaderName::try_from(entry.name.as_str()), HeaderValue::try_from(entry.value.as_str())) {
                 (Ok(name), Ok(value)) => headers.push((name, value)),
-                (Err(_), _) => errors.push(ConfigError::new(format!("headers[{index}].name"), "not a valid header name")),
-                (_, Err(_)) => errors.push(ConfigError::new(format!("headers[{index}].value"), "not a valid header value")),
+                (Err(_), _) => {
+                    errors.push(ConfigError::new(format!("headers[{index}].name"), "not a valid header name"))
+                }
+                (_, Err(_)) => {
+                    errors.push(ConfigError::new(format!("headers[{index}].value"), "not a valid header value"))
+                }
             }
         }
         match uri {
@@ -108,9 +113,10 @@ mod tests {
 
     #[test]
     fn other_schemes_and_bad_headers_are_refused_with_paths() {
-        let errors =
-            target(r#"{"callbackUrl":"ftp://h/x","headers":[{"name":"X Team","value":"a"},{"name":"ok","value":"v"}]}"#)
-                .unwrap_err();
+        let errors = target(
+            r#"{"callbackUrl":"ftp://h/x","headers":[{"name":"X Team","value":"a"},{"name":"ok","value":"v"}]}"#,
+        )
+        .unwrap_err();
         let paths: Vec<_> = errors.iter().map(|error| error.path.as_str()).collect();
         assert_eq!(paths, ["callbackUrl", "headers[0].name"]);
     }

@@ -1,0 +1,25 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+CARGO ?= cargo
+
+.PHONY: build run test lint clean
+
+## Builds the host, the plugins and the tools (the plugin libraries are not built by `cargo test`).
+build:
+	$(CARGO) build --workspace
+
+## Builds, then runs the gateway on its embedded default with the demo API and a demo receiver.
+run: build
+	./examples/demo/run.sh
+
+## Builds, then runs every test (unit and end-to-end).
+test: build
+	$(CARGO) test --workspace
+
+## Formatting and lints, as CI checks them.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf run
