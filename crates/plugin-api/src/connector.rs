@@ -67,6 +67,17 @@ pub struct PublishRequest {
     pub endpoint: EndpointSpec,
 }
 
+/// Why a source or a publisher could not be opened.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct OpenError {
+    /// What went wrong, for the subscription's `failureCause`; never contains a secret.
+    pub message: RString,
+    /// The backend is unavailable for now (unreachable broker): the host retries with backoff. Otherwise the
+    /// configuration or the backend refuses it for good.
+    pub retryable: bool,
+}
+
 /// Messages handed over by a source in one boundary crossing.
 #[repr(C)]
 #[derive(StableAbi, Debug)]
@@ -109,12 +120,13 @@ pub trait RawEndpoint: Send + Sync {
     /// Checks an endpoint's configuration and says which modes it enables.
     fn validate(&self, spec: EndpointSpec) -> RResult<EndpointCapabilities, ConfigErrors>;
 
-    /// Opens a source for one subscription.
-    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, RString>;
+    /// Opens a source for one subscription. May block briefly (a broker round trip); the host calls it off its
+    /// request path.
+    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, OpenError>;
 
     /// Opens a publisher.
     #[sabi(last_prefix_field)]
-    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, RString>;
+    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError>;
 }
 
 /// Everything an entrypoint needs to run one subscription.

@@ -19,7 +19,7 @@ pub use async_ffi;
 
 pub use config_error::{join_path, ConfigError, ConfigErrors};
 pub use connector::{
-    Batch, EndpointCapabilities, EndpointSpec, EntrypointSpec, PublishRequest, PublisherBox, RawEndpoint,
+    Batch, EndpointCapabilities, EndpointSpec, EntrypointSpec, OpenError, PublishRequest, PublisherBox, RawEndpoint,
     RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher, RawPublisher_TO, RawRunning, RawRunning_TO,
     RawSource, RawSource_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
 };

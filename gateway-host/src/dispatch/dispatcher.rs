@@ -1,4 +1,5 @@
-//! The set of running subscriptions: wires source → entrypoint (→ DLQ) for each, and records how each ends.
+//! The set of running subscriptions: wires source → entrypoint (→ DLQ) for each, retries a source that is not
+//! reachable yet, and records how each run ends.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -6,116 +7,232 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use definition::{ConsumerStatus, Subscription};
+use tokio::task::AbortHandle;
 
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
-use crate::plugins::{Ended, RunningSubscription, StartSpec};
+use crate::plugins::{Ended, OpenFailure, RunningSubscription, StartSpec};
 use crate::store::Store;
 use crate::time::now_rfc3339;
+
+/// First wait before opening an unavailable source again; doubled after each failed attempt.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// Longest wait between two attempts.
+const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Runs subscriptions and keeps their consumer status true.
 pub struct Dispatcher {
     store: Arc<Store>,
     catalog: Arc<ApiCatalog>,
-    running: Mutex<HashMap<String, Run>>,
+    runs: Mutex<HashMap<String, Run>>,
     generations: AtomicU64,
 }
 
-/// One run of a subscription; a new start is a new generation, so that a late report of an old run is ignored.
+/// One run of a subscription; each start is a new generation, so that a late report of an old run is ignored.
 struct Run {
     generation: u64,
-    handle: RunningSubscription,
+    phase: Phase,
+}
+
+enum Phase {
+    /// Opening its source and DLQ, possibly waiting for them to become reachable.
+    Opening(AbortHandle),
+    /// Delivering.
+    Delivering(RunningSubscription),
+}
+
+/// Why a start did not get to delivering.
+enum LaunchError {
+    /// The backend is unreachable for now; try again later.
+    Unavailable(String),
+    /// It cannot run as configured.
+    Fatal(String),
+}
+
+impl From<OpenFailure> for LaunchError {
+    fn from(failure: OpenFailure) -> Self {
+        if failure.retryable {
+            Self::Unavailable(failure.message)
+        } else {
+            Self::Fatal(failure.message)
+        }
+    }
+}
+
+impl Run {
+    /// Stops the run; in-flight deliveries finish before this returns.
+    async fn stop(self) {
+        match self.phase {
+            Phase::Opening(task) => task.abort(),
+            Phase::Delivering(handle) => {
+                handle.stop();
+                handle.wait().await;
+            }
+        }
+    }
 }
 
 impl Dispatcher {
     /// A dispatcher with nothing running.
     pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>) -> Arc<Self> {
-        Arc::new(Self { store, catalog, running: Mutex::new(HashMap::new()), generations: AtomicU64::new(0) })
+        Arc::new(Self { store, catalog, runs: Mutex::new(HashMap::new()), generations: AtomicU64::new(0) })
     }
 
-    /// Starts `subscription` if it should run and its API is deployed; a start that fails records FAILURE.
+    /// Starts `subscription` if it should run and its API is deployed. Opening happens in the background: a source
+    /// that is unreachable is retried with backoff (its cause shown meanwhile), any other failure records FAILURE.
     pub fn start(self: &Arc<Self>, subscription: &Subscription) {
         if !subscription.should_run() {
             return;
         }
-        let Some(api) = self.catalog.get(&subscription.api_id) else {
+        if self.catalog.get(&subscription.api_id).is_none() {
             tracing::warn!(subscription = %subscription.id, api = %subscription.api_id, "API not deployed; subscription not started");
             return;
-        };
-        let entrypoint_id = &subscription.consumer_configuration.entrypoint_id;
-        let started = match api.entrypoint(entrypoint_id) {
-            Some(entrypoint) => launch(&api, entrypoint, subscription),
-            None => Err(format!("API {} no longer serves entrypoint `{entrypoint_id}`", api.id())),
-        };
-        match started {
-            Ok(handle) => self.watch(subscription.id.clone(), handle),
-            Err(cause) => {
-                let _serialized = self.running.lock().expect("running lock");
-                self.record_failure(&subscription.id, &cause);
+        }
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        let mut runs = self.runs.lock().expect("runs lock");
+        let task = tokio::spawn(Arc::clone(self).supervise(subscription.clone(), generation));
+        let opening = Run { generation, phase: Phase::Opening(task.abort_handle()) };
+        if let Some(previous) = runs.insert(subscription.id.clone(), opening) {
+            tokio::spawn(previous.stop());
+        }
+    }
+
+    async fn supervise(self: Arc<Self>, subscription: Subscription, generation: u64) {
+        let id = subscription.id.clone();
+        let mut delay = FIRST_RETRY;
+        loop {
+            let dispatcher = Arc::clone(&self);
+            let candidate = subscription.clone();
+            let attempt = tokio::task::spawn_blocking(move || dispatcher.launch(&candidate))
+                .await
+                .unwrap_or_else(|error| Err(LaunchError::Fatal(format!("opening the subscription failed: {error}"))));
+            match attempt {
+                Ok(handle) => {
+                    if !self.begin_delivery(&id, generation, &handle) {
+                        handle.stop();
+                        return;
+                    }
+                    let ended = handle.wait().await;
+                    self.on_end(&id, generation, ended);
+                    return;
+                }
+                Err(LaunchError::Unavailable(cause)) => {
+                    if !self.note_unavailable(&id, generation, &cause, delay) {
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_RETRY);
+                }
+                Err(LaunchError::Fatal(cause)) => {
+                    self.on_end(&id, generation, Ended::Failed(cause));
+                    return;
+                }
             }
         }
     }
 
-    fn watch(self: &Arc<Self>, id: String, handle: RunningSubscription) {
-        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
-        let previous =
-            self.running.lock().expect("running lock").insert(id.clone(), Run { generation, handle: handle.clone() });
-        if let Some(previous) = previous {
-            previous.handle.stop();
-        }
-        let dispatcher = Arc::clone(self);
-        tokio::spawn(async move {
-            let ended = handle.wait().await;
-            dispatcher.on_end(&id, generation, ended);
+    /// Opens the source (and DLQ publisher) and starts the entrypoint. Blocking: run it off the async threads.
+    fn launch(&self, subscription: &Subscription) -> Result<RunningSubscription, LaunchError> {
+        let api = self
+            .catalog
+            .get(&subscription.api_id)
+            .ok_or_else(|| LaunchError::Fatal(format!("API {} is not deployed", subscription.api_id)))?;
+        let entrypoint_id = &subscription.consumer_configuration.entrypoint_id;
+        let entrypoint = api.entrypoint(entrypoint_id).ok_or_else(|| {
+            LaunchError::Fatal(format!("API {} no longer serves entrypoint `{entrypoint_id}`", api.id()))
+        })?;
+        launch(&api, entrypoint, subscription)
+    }
+
+    fn is_current(runs: &HashMap<String, Run>, id: &str, generation: u64) -> bool {
+        runs.get(id).is_some_and(|run| run.generation == generation)
+    }
+
+    fn begin_delivery(&self, id: &str, generation: u64, handle: &RunningSubscription) -> bool {
+        let mut runs = self.runs.lock().expect("runs lock");
+        let Some(run) = runs.get_mut(id).filter(|run| run.generation == generation) else {
+            return false;
+        };
+        run.phase = Phase::Delivering(handle.clone());
+        self.update(id, |subscription| {
+            if subscription.consumer_status == ConsumerStatus::Started && subscription.failure_cause.is_some() {
+                tracing::info!(subscription = %id, "source reachable again; delivering");
+                subscription.failure_cause = None;
+                true
+            } else {
+                false
+            }
         });
+        true
+    }
+
+    fn note_unavailable(&self, id: &str, generation: u64, cause: &str, retry_in: Duration) -> bool {
+        let runs = self.runs.lock().expect("runs lock");
+        if !Self::is_current(&runs, id, generation) {
+            return false;
+        }
+        tracing::warn!(subscription = %id, cause = %cause, retry_in_ms = retry_in.as_millis() as u64, "source unavailable; retrying");
+        let shown = format!("{cause} (retrying)");
+        self.update(id, |subscription| {
+            let changed = subscription.failure_cause.as_deref() != Some(shown.as_str());
+            subscription.failure_cause = Some(shown);
+            changed
+        });
+        true
     }
 
     fn on_end(&self, id: &str, generation: u64, ended: Ended) {
-        let mut running = self.running.lock().expect("running lock");
-        if running.get(id).is_none_or(|run| run.generation != generation) {
+        let mut runs = self.runs.lock().expect("runs lock");
+        if !Self::is_current(&runs, id, generation) {
             return; // stopped on purpose, or replaced by a newer run
         }
-        running.remove(id);
+        runs.remove(id);
         match ended {
-            Ended::Failed(cause) => self.record_failure(id, &cause),
+            Ended::Failed(cause) => {
+                tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
+                self.update(id, |subscription| {
+                    subscription.consumer_status = ConsumerStatus::Failure;
+                    subscription.failure_cause = Some(cause);
+                    true
+                });
+            }
             Ended::Finished => tracing::info!(subscription = %id, "source ended; every message settled"),
             Ended::Stopped => tracing::info!(subscription = %id, "subscription stopped"),
         }
     }
 
-    /// Records FAILURE. Callers hold the running lock, so that no lifecycle change interleaves.
-    fn record_failure(&self, id: &str, cause: &str) {
-        tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
-        let result = self.store.subscription(id).and_then(|subscription| match subscription {
-            Some(mut subscription) => {
-                subscription.consumer_status = ConsumerStatus::Failure;
-                subscription.failure_cause = Some(cause.to_string());
-                subscription.updated_at = now_rfc3339();
-                self.store.put_subscription(&subscription)
+    /// Applies `edit` to the stored subscription and keeps it if `edit` says it changed it. Callers hold the runs
+    /// lock, so that no lifecycle change interleaves.
+    fn update(&self, id: &str, edit: impl FnOnce(&mut Subscription) -> bool) {
+        let result = self.store.subscription(id).and_then(|subscription| {
+            let Some(mut subscription) = subscription else { return Ok(()) };
+            if !edit(&mut subscription) {
+                return Ok(());
             }
-            None => Ok(()),
+            subscription.updated_at = now_rfc3339();
+            self.store.put_subscription(&subscription)
         });
         if let Err(error) = result {
-            tracing::error!(subscription = %id, error = %error, "cannot record the failure");
+            tracing::error!(subscription = %id, error = %error, "cannot record the subscription's state");
         }
     }
 
     /// Stops `id` if it runs and waits until its in-flight deliveries are done.
     pub async fn stop(&self, id: &str) {
-        let run = self.running.lock().expect("running lock").remove(id);
+        let run = self.runs.lock().expect("runs lock").remove(id);
         if let Some(run) = run {
-            run.handle.stop();
-            run.handle.wait().await;
+            run.stop().await;
         }
     }
 
     /// Stops every subscription; in-flight deliveries get `drain` to finish, after which they are abandoned
     /// unacknowledged.
     pub async fn stop_all(&self, drain: Duration) {
-        let runs: Vec<(String, Run)> = self.running.lock().expect("running lock").drain().collect();
-        for (_, run) in &runs {
-            run.handle.stop();
+        let runs: Vec<Run> = self.runs.lock().expect("runs lock").drain().map(|(_, run)| run).collect();
+        let mut stopping = tokio::task::JoinSet::new();
+        for run in runs {
+            stopping.spawn(run.stop());
         }
-        let all = futures_join(runs.iter().map(|(_, run)| run.handle.clone()).collect());
+        let all = async { while stopping.join_next().await.is_some() {} };
         if tokio::time::timeout(drain, all).await.is_err() {
             tracing::warn!(
                 timeout_ms = drain.as_millis() as u64,
@@ -124,9 +241,9 @@ impl Dispatcher {
         }
     }
 
-    /// How many subscriptions run.
+    /// How many subscriptions are delivering.
     pub fn running_count(&self) -> usize {
-        self.running.lock().expect("running lock").len()
+        self.runs.lock().expect("runs lock").values().filter(|run| matches!(run.phase, Phase::Delivering(_))).count()
     }
 }
 
@@ -135,43 +252,38 @@ fn launch(
     api: &DeployedApi,
     entrypoint: &ServedEntrypoint,
     subscription: &Subscription,
-) -> Result<RunningSubscription, String> {
+) -> Result<RunningSubscription, LaunchError> {
     let source_endpoint = &api.source;
-    let source = source_endpoint
-        .plugin
-        .endpoint()
-        .expect("the source is an endpoint connector")
-        .subscribe(api.id(), &subscription.id, entrypoint.qos, &source_endpoint.shared, &source_endpoint.configuration)
-        .map_err(|error| format!("cannot open the source {}: {error}", source_endpoint.name))?;
+    let source = source_endpoint.plugin.endpoint().expect("the source is an endpoint connector").subscribe(
+        api.id(),
+        &subscription.id,
+        entrypoint.qos,
+        &source_endpoint.shared,
+        &source_endpoint.configuration,
+    )?;
     let dead_letter = entrypoint
         .dead_letter
         .as_ref()
         .map(|dlq| {
-            dlq.plugin
-                .endpoint()
-                .expect("the DLQ is an endpoint connector")
-                .publisher(api.id(), &dlq.shared, &dlq.configuration)
-                .map_err(|error| format!("cannot open the dead letter queue {}: {error}", dlq.name))
+            dlq.plugin.endpoint().expect("the DLQ is an endpoint connector").publisher(
+                api.id(),
+                &dlq.shared,
+                &dlq.configuration,
+            )
         })
         .transpose()?;
-    entrypoint.plugin.entrypoint().expect("the entrypoint is an entrypoint connector").start(StartSpec {
-        api_id: api.id().to_string(),
-        subscription_id: subscription.id.clone(),
-        application_id: subscription.application_id.clone(),
-        plan_id: subscription.plan_id.clone().unwrap_or_default(),
-        qos: entrypoint.qos,
-        entrypoint_configuration: entrypoint.configuration.clone(),
-        subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
-        source,
-        dead_letter,
-    })
-}
-
-/// Waits for every handle to end.
-async fn futures_join(handles: Vec<RunningSubscription>) {
-    let mut set = tokio::task::JoinSet::new();
-    for handle in handles {
-        set.spawn(async move { handle.wait().await });
-    }
-    while set.join_next().await.is_some() {}
+    let connector = entrypoint.plugin.entrypoint().expect("the entrypoint is an entrypoint connector");
+    connector
+        .start(StartSpec {
+            api_id: api.id().to_string(),
+            subscription_id: subscription.id.clone(),
+            application_id: subscription.application_id.clone(),
+            plan_id: subscription.plan_id.clone().unwrap_or_default(),
+            qos: entrypoint.qos,
+            entrypoint_configuration: entrypoint.configuration.clone(),
+            subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
+            source,
+            dead_letter,
+        })
+        .map_err(LaunchError::Fatal)
 }

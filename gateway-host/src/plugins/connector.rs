@@ -48,6 +48,21 @@ pub struct StartSpec {
     pub dead_letter: Option<Publisher>,
 }
 
+/// Why a source or publisher did not open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFailure {
+    /// What went wrong.
+    pub message: String,
+    /// Whether trying again later may work.
+    pub retryable: bool,
+}
+
+impl From<plugin_api::OpenError> for OpenFailure {
+    fn from(error: plugin_api::OpenError) -> Self {
+        Self { message: error.message.into(), retryable: error.retryable }
+    }
+}
+
 /// How a running subscription ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
@@ -135,20 +150,20 @@ impl EndpointPlugin {
         qos: Qos,
         shared: &Value,
         configuration: &Value,
-    ) -> Result<Source, String> {
+    ) -> Result<Source, OpenFailure> {
         let request = SubscribeRequest {
             api_id: api_id.into(),
             subscription_id: subscription_id.into(),
             qos,
             endpoint: endpoint_spec(shared, configuration),
         };
-        self.raw.subscribe(request).into_result().map(Source).map_err(String::from)
+        self.raw.subscribe(request).into_result().map(Source).map_err(OpenFailure::from)
     }
 
     /// Opens a publisher.
-    pub fn publisher(&self, api_id: &str, shared: &Value, configuration: &Value) -> Result<Publisher, String> {
+    pub fn publisher(&self, api_id: &str, shared: &Value, configuration: &Value) -> Result<Publisher, OpenFailure> {
         let request = PublishRequest { api_id: api_id.into(), endpoint: endpoint_spec(shared, configuration) };
-        self.raw.publisher(request).into_result().map(Publisher).map_err(String::from)
+        self.raw.publisher(request).into_result().map(Publisher).map_err(OpenFailure::from)
     }
 }
 

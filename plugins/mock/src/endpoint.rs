@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{ROption, RResult, RString};
+use plugin_kit::api::abi_stable::std_types::{ROption, RResult};
 use plugin_kit::api::{
-    ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, PluginInstance, PublishRequest, PublisherBox, RawEndpoint,
-    RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+    ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, OpenError, PluginInstance, PublishRequest, PublisherBox,
+    RawEndpoint, RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
 };
 use plugin_kit::{PluginRuntime, SettledPrefix};
 
@@ -53,17 +53,20 @@ impl RawEndpoint for MockEndpoint {
         }
     }
 
-    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, RString> {
+    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, OpenError> {
         let settings = match MockSettings::parse(&request.endpoint.configuration) {
             Ok(settings) => settings,
-            Err(errors) => return RResult::RErr(format!("invalid mock configuration: {}", errors[0].message).into()),
+            Err(errors) => {
+                let message = format!("invalid mock configuration: {}", errors[0].message);
+                return RResult::RErr(OpenError { message: message.into(), retryable: false });
+            }
         };
         let cursor = self.cursor(&request.subscription_id);
         let source = MockSource::new(self.runtime.handle().clone(), settings, cursor);
         RResult::ROk(RawSource_TO::from_value(source, TD_Opaque))
     }
 
-    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, RString> {
+    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
         let publisher = MockPublisher::new(request.api_id.to_string());
         RResult::ROk(RawPublisher_TO::from_value(publisher, TD_Opaque))
     }
