@@ -96,8 +96,12 @@ pub trait RawSource: Send + Sync {
 
     /// Marks messages as settled. The source commits the contiguous settled prefix as its QoS says: before delivery
     /// (at-most-once, where this is called first), right away (at-least-once), periodically (auto), never (none).
-    #[sabi(last_prefix_field)]
     fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>>;
+
+    /// Commits what is settled and releases the backend (leaves the consumer group). Called once, after the last
+    /// `ack`; the run is reported ended only once this resolves.
+    #[sabi(last_prefix_field)]
+    fn close(&self) -> FfiFuture<()>;
 }
 
 /// An owned source behind the boundary.

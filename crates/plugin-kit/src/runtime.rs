@@ -5,6 +5,7 @@ use std::future::Future;
 use plugin_api::abi_stable::std_types::{RResult, RString};
 use plugin_api::async_ffi::{FfiFuture, FutureExt};
 use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::task::JoinHandle;
 
 use crate::guard::panic_message;
 
@@ -40,15 +41,15 @@ impl Drop for PluginRuntime {
 }
 
 /// Runs `future` on the plugin's runtime and returns an FFI future that the other side can await from any runtime.
-/// A panic in `future` becomes an error value.
+/// A panic in `future` becomes an error value; dropping the returned future cancels the task.
 pub fn spawn_ffi<T, F>(handle: &Handle, future: F) -> FfiFuture<RResult<T, RString>>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, String>> + Send + 'static,
 {
-    let task = handle.spawn(future);
+    let mut task = AbortOnDrop(handle.spawn(future));
     async move {
-        match task.await {
+        match (&mut task.0).await {
             Ok(Ok(value)) => RResult::ROk(value),
             Ok(Err(error)) => RResult::RErr(error.into()),
             Err(join_error) if join_error.is_panic() => {
@@ -58,4 +59,13 @@ where
         }
     }
     .into_ffi()
+}
+
+/// Cancels the task when the future awaiting it is dropped.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -52,6 +52,7 @@ impl DeliveryLoop {
                 failure.get_or_insert(cause);
             }
         }
+        self.source.close().await;
         match (failure, exit) {
             (Some(cause), _) => {
                 tracing::warn!(subscription = %self.subscription_id, cause = %cause, "subscription failed");

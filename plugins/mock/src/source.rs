@@ -35,7 +35,13 @@ struct Generator {
 
 impl MockSource {
     pub(crate) fn new(runtime: Handle, settings: MockSettings, cursor: Cursor) -> Self {
-        let first_id = cursor.lock().expect("cursor lock").next_unsettled();
+        let first_id = {
+            let mut cursor = cursor.lock().expect("cursor lock");
+            let first_id = cursor.next_unsettled();
+            // Whatever was handed out and not settled is generated again from `first_id`.
+            *cursor = SettledPrefix::starting_at(first_id);
+            first_id
+        };
         let generator = Generator {
             headers: settings.message_headers(),
             metadata: settings.message_metadata(),
@@ -50,7 +56,7 @@ impl MockSource {
 
 impl Generator {
     /// Waits until the next message is due, then takes every message due, at most `max`.
-    async fn next_batch(&self, max: u32) -> Batch {
+    async fn next_batch(&self, max: u32, cursor: &Cursor) -> Batch {
         let next = *self.next_id.lock().expect("generator lock");
         if self.settings.message_count.is_some_and(|count| next >= count) {
             return Batch { messages: RVec::new(), end: true };
@@ -58,12 +64,14 @@ impl Generator {
         tokio::time::sleep_until(self.due(next)).await;
         let now = Instant::now();
         let mut next_id = self.next_id.lock().expect("generator lock");
+        let mut cursor = cursor.lock().expect("cursor lock");
         let mut messages = RVec::new();
         while messages.len() < max as usize
             && self.due(*next_id) <= now
             && self.settings.message_count.is_none_or(|count| *next_id < count)
         {
             messages.push(self.message(*next_id));
+            cursor.received(*next_id);
             *next_id += 1;
         }
         Batch { messages, end: false }
@@ -94,7 +102,8 @@ fn now_ms() -> i64 {
 impl RawSource for MockSource {
     fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>> {
         let generator = Arc::clone(&self.generator);
-        spawn_ffi(&self.runtime, async move { Ok(generator.next_batch(max).await) })
+        let cursor = Arc::clone(&self.cursor);
+        spawn_ffi(&self.runtime, async move { Ok(generator.next_batch(max, &cursor).await) })
     }
 
     fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>> {
@@ -103,6 +112,10 @@ impl RawSource for MockSource {
             cursor.settle(token);
         }
         ready(RResult::ROk(()))
+    }
+
+    fn close(&self) -> FfiFuture<()> {
+        ready(())
     }
 }
 
