@@ -1,0 +1,88 @@
+//! The librdkafka client context: its logs and errors go to the plugin's log (and so to the host), and a consumer
+//! commits what is settled on the partitions it loses in a rebalance.
+
+use std::sync::{Arc, Mutex};
+
+use plugin_kit::api::Qos;
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+
+use crate::offsets::{to_partition_list, Offsets};
+
+/// Context of one consumer or producer.
+pub(crate) struct KafkaContext {
+    /// Who this client works for, in log lines (a subscription id, or `producer`).
+    label: String,
+    /// The consumer's settled offsets and QoS; `None` for producers.
+    consumer: Option<(Arc<Mutex<Offsets>>, Qos)>,
+    /// The last error reported, so that a broker that stays down is reported once, not every second.
+    last_error: Mutex<Option<String>>,
+}
+
+impl KafkaContext {
+    /// A consumer's context.
+    pub(crate) fn consumer(subscription_id: &str, offsets: Arc<Mutex<Offsets>>, qos: Qos) -> Self {
+        Self { label: subscription_id.to_string(), consumer: Some((offsets, qos)), last_error: Mutex::new(None) }
+    }
+
+    /// A producer's context.
+    pub(crate) fn producer() -> Self {
+        Self { label: "producer".to_string(), consumer: None, last_error: Mutex::new(None) }
+    }
+
+    /// Forgets the last error: the next one is reported again.
+    pub(crate) fn recovered(&self) {
+        self.last_error.lock().expect("error lock").take();
+    }
+}
+
+impl ClientContext for KafkaContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let client = self.label.as_str();
+        match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+                tracing::error!(client, facility, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Warning => tracing::warn!(client, facility, "librdkafka: {message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(client, facility, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(client, facility, "librdkafka: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        let text = format!("{error}: {reason}");
+        let mut last = self.last_error.lock().expect("error lock");
+        if last.as_deref() == Some(text.as_str()) {
+            tracing::debug!(client = %self.label, error = %text, "kafka client error (again)");
+        } else {
+            tracing::warn!(client = %self.label, error = %text, "kafka client error");
+            *last = Some(text);
+        }
+    }
+}
+
+impl ConsumerContext for KafkaContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let (Some((offsets, qos)), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance) else {
+            return;
+        };
+        let lost: Vec<(String, i32)> =
+            revoked.elements().iter().map(|element| (element.topic().to_string(), element.partition())).collect();
+        let points = offsets.lock().expect("offsets lock").release(&lost);
+        if *qos == Qos::None || points.is_empty() {
+            return;
+        }
+        match to_partition_list(&points).and_then(|list| consumer.commit(&list, CommitMode::Sync)) {
+            Ok(()) => {
+                tracing::info!(subscription = %self.label, partitions = lost.len(), "committed settled offsets of revoked partitions")
+            }
+            Err(error) => {
+                tracing::warn!(subscription = %self.label, error = %error, "could not commit before a rebalance")
+            }
+        }
+    }
+}

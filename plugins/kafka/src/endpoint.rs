@@ -1,0 +1,157 @@
+//! The kafka endpoint connector: validates configurations, opens consumers and shares producers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
+use plugin_kit::api::abi_stable::std_types::{ROption, RResult};
+use plugin_kit::api::{
+    ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PluginInstance, PublishRequest, PublisherBox,
+    RawEndpoint, RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+};
+use plugin_kit::{catch_panic, PluginRuntime};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::Consumer;
+
+use crate::config::KafkaSettings;
+use crate::context::KafkaContext;
+use crate::offsets::Offsets;
+use crate::producer::{KafkaProducer, KafkaPublisher};
+use crate::security::client_settings;
+use crate::source::{KafkaConsumer, KafkaSource};
+
+/// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
+const RUNTIME_WORKERS: usize = 1;
+/// How long opening a source waits for the brokers to answer before calling them unreachable.
+const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A consumer that stops heart-beating (a killed gateway) loses its partitions after this long.
+const SESSION_TIMEOUT_MS: &str = "10000";
+/// Heartbeats well inside the session timeout.
+const HEARTBEAT_INTERVAL_MS: &str = "1000";
+/// Stored offsets are committed this often under `auto`.
+const AUTO_COMMIT_INTERVAL_MS: &str = "1000";
+
+/// The kafka endpoint.
+pub(crate) struct KafkaEndpoint {
+    runtime: PluginRuntime,
+    /// One producer per configuration, shared by every publisher of it.
+    producers: Mutex<HashMap<String, Arc<KafkaProducer>>>,
+}
+
+impl KafkaEndpoint {
+    pub(crate) fn instance() -> Result<PluginInstance, String> {
+        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)
+            .map_err(|error| format!("cannot start runtime: {error}"))?;
+        let endpoint = Self { runtime, producers: Mutex::new(HashMap::new()) };
+        Ok(PluginInstance {
+            entrypoint: ROption::RNone,
+            endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)),
+        })
+    }
+
+    fn open_source(&self, request: &SubscribeRequest) -> Result<SourceBox, OpenError> {
+        let settings = KafkaSettings::parse(&request.endpoint).map_err(|errors| refused(&describe(&errors)))?;
+        if !settings.consumer.enabled {
+            return Err(refused("the endpoint's consumer is not enabled"));
+        }
+        let subscription_id = request.subscription_id.as_str();
+        let offsets = Arc::new(Mutex::new(Offsets::default()));
+        let mut config = base_config(&settings)?;
+        config
+            .set("group.id", subscription_id)
+            .set("client.id", format!("gateway-{subscription_id}"))
+            .set("enable.partition.eof", "false")
+            .set("auto.offset.reset", settings.consumer.auto_offset_reset.as_librdkafka())
+            .set("session.timeout.ms", SESSION_TIMEOUT_MS)
+            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
+            .set("enable.auto.offset.store", "false")
+            .set("enable.auto.commit", if request.qos == plugin_kit::api::Qos::Auto { "true" } else { "false" })
+            .set("auto.commit.interval.ms", AUTO_COMMIT_INTERVAL_MS);
+        let _runtime = self.runtime.handle().enter();
+        let consumer: KafkaConsumer = config
+            .create_with_context(KafkaContext::consumer(subscription_id, Arc::clone(&offsets), request.qos))
+            .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
+        consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
+            message: format!("Kafka unreachable at {}: {error}", settings.bootstrap_servers).into(),
+            retryable: true,
+        })?;
+        let topics: Vec<&str> = settings.consumer.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(|error| refused(&format!("cannot subscribe to {topics:?}: {error}")))?;
+        tracing::info!(subscription = %subscription_id, topics = ?topics, qos = request.qos.as_str(), "kafka consumer subscribed");
+        let source = KafkaSource::new(
+            self.runtime.handle().clone(),
+            consumer,
+            offsets,
+            request.qos,
+            settings.consumer.encode_message_id,
+            subscription_id.to_string(),
+        );
+        Ok(RawSource_TO::from_value(source, TD_Opaque))
+    }
+
+    fn open_publisher(&self, request: &PublishRequest) -> Result<PublisherBox, OpenError> {
+        let settings = KafkaSettings::parse(&request.endpoint).map_err(|errors| refused(&describe(&errors)))?;
+        if !settings.producer.enabled {
+            return Err(refused("the endpoint's producer is not enabled"));
+        }
+        let producer = self.shared_producer(&request.endpoint, &settings)?;
+        let publisher = KafkaPublisher::new(self.runtime.handle().clone(), producer, settings.producer.topics.clone());
+        Ok(RawPublisher_TO::from_value(publisher, TD_Opaque))
+    }
+
+    /// The producer of this configuration, created on first use.
+    fn shared_producer(&self, spec: &EndpointSpec, settings: &KafkaSettings) -> Result<Arc<KafkaProducer>, OpenError> {
+        let key = format!("{}\n{}", spec.configuration, spec.shared_configuration);
+        let mut producers = self.producers.lock().expect("producers lock");
+        if let Some(producer) = producers.get(&key) {
+            return Ok(Arc::clone(producer));
+        }
+        let mut config = base_config(settings)?;
+        config
+            .set("enable.idempotence", "true")
+            .set("compression.type", settings.producer.compression_type.as_librdkafka());
+        let _runtime = self.runtime.handle().enter();
+        let producer: KafkaProducer = config
+            .create_with_context(KafkaContext::producer())
+            .map_err(|error| refused(&format!("cannot create the Kafka producer: {error}")))?;
+        let producer = Arc::new(producer);
+        producers.insert(key, Arc::clone(&producer));
+        Ok(producer)
+    }
+}
+
+/// Settings every client of `settings` shares: brokers and security.
+fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, OpenError> {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &settings.bootstrap_servers);
+    for (key, value) in client_settings(&settings.security).map_err(|error| refused(&error.message))? {
+        config.set(key, value);
+    }
+    Ok(config)
+}
+
+fn refused(message: &str) -> OpenError {
+    OpenError { message: message.into(), retryable: false }
+}
+
+fn describe(errors: &ConfigErrors) -> String {
+    errors.iter().map(|error| format!("{}: {}", error.path, error.message)).collect::<Vec<_>>().join("; ")
+}
+
+impl RawEndpoint for KafkaEndpoint {
+    fn validate(&self, spec: EndpointSpec) -> RResult<EndpointCapabilities, ConfigErrors> {
+        match KafkaSettings::parse(&spec) {
+            Ok(settings) => RResult::ROk(EndpointCapabilities { modes: settings.modes().into() }),
+            Err(errors) => RResult::RErr(errors),
+        }
+    }
+
+    fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, OpenError> {
+        catch_panic(|| self.open_source(&request)).unwrap_or_else(|panic| Err(refused(&panic))).into()
+    }
+
+    fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
+        catch_panic(|| self.open_publisher(&request)).unwrap_or_else(|panic| Err(refused(&panic))).into()
+    }
+}

@@ -1,0 +1,97 @@
+//! Which offsets a consumer may commit: per partition, up to the first message not settled.
+
+use std::collections::HashMap;
+
+use plugin_kit::SettledPrefix;
+use rdkafka::error::KafkaResult;
+use rdkafka::{Offset, TopicPartitionList};
+
+/// A topic partition.
+pub(crate) type Partition = (String, i32);
+
+/// A commit point: the partition and the next offset to read.
+pub(crate) type CommitPoint = (Partition, i64);
+
+/// The settled prefix of every partition this consumer reads, and the tokens it handed out.
+#[derive(Default)]
+pub(crate) struct Offsets {
+    tokens: HashMap<u64, (Partition, i64)>,
+    partitions: HashMap<Partition, SettledPrefix>,
+    next_token: u64,
+}
+
+impl Offsets {
+    /// Records a message handed out; returns its acknowledgement token.
+    pub(crate) fn track(&mut self, topic: &str, partition: i32, offset: i64) -> u64 {
+        let key = (topic.to_string(), partition);
+        let prefix = self.partitions.entry(key.clone()).or_insert_with(|| SettledPrefix::starting_at(offset as u64));
+        prefix.received(offset as u64);
+        let token = self.next_token;
+        self.next_token += 1;
+        self.tokens.insert(token, (key, offset));
+        token
+    }
+
+    /// Marks the message of `token` settled; returns the partition's new commit point if it moved. Tokens of
+    /// partitions since revoked are ignored.
+    pub(crate) fn settle(&mut self, token: u64) -> Option<CommitPoint> {
+        let (partition, offset) = self.tokens.remove(&token)?;
+        let prefix = self.partitions.get_mut(&partition)?;
+        prefix.settle(offset as u64).then(|| (partition, prefix.next_unsettled() as i64))
+    }
+
+    /// Forgets revoked partitions; returns their commit points.
+    pub(crate) fn release(&mut self, revoked: &[Partition]) -> Vec<CommitPoint> {
+        self.tokens.retain(|_, (partition, _)| !revoked.contains(partition));
+        revoked
+            .iter()
+            .filter_map(|partition| {
+                let prefix = self.partitions.remove(partition)?;
+                Some((partition.clone(), prefix.next_unsettled() as i64))
+            })
+            .collect()
+    }
+
+    /// The commit point of every partition.
+    pub(crate) fn commit_points(&self) -> Vec<CommitPoint> {
+        self.partitions.iter().map(|(partition, prefix)| (partition.clone(), prefix.next_unsettled() as i64)).collect()
+    }
+}
+
+/// A list librdkafka commits or stores.
+pub(crate) fn to_partition_list(points: &[CommitPoint]) -> KafkaResult<TopicPartitionList> {
+    let mut list = TopicPartitionList::new();
+    for ((topic, partition), offset) in points {
+        list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partition_commits_only_up_to_its_first_unsettled_message() {
+        let mut offsets = Offsets::default();
+        let first = offsets.track("t", 0, 40);
+        let second = offsets.track("t", 0, 41);
+        let other = offsets.track("t", 1, 7);
+        assert_eq!(offsets.settle(second), None, "40 is not settled yet");
+        assert_eq!(offsets.settle(other), Some((("t".into(), 1), 8)));
+        assert_eq!(offsets.settle(first), Some((("t".into(), 0), 42)));
+        assert_eq!(offsets.settle(first), None, "a token settles once");
+    }
+
+    #[test]
+    fn revoked_partitions_are_forgotten_with_their_commit_point() {
+        let mut offsets = Offsets::default();
+        let token = offsets.track("t", 0, 5);
+        offsets.track("t", 0, 6);
+        assert_eq!(offsets.settle(token), Some((("t".into(), 0), 6)));
+        let late = offsets.track("t", 0, 7);
+        assert_eq!(offsets.release(&[("t".into(), 0)]), vec![(("t".into(), 0), 6)]);
+        assert_eq!(offsets.settle(late), None, "a late ack of a revoked partition commits nothing");
+        assert!(offsets.commit_points().is_empty());
+    }
+}
