@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: build run test lint clean
+.PHONY: build run run-kafka broker test lint clean
 
 ## Builds the host, the plugins and the tools (the plugin libraries are not built by `cargo test`).
 build:
@@ -9,10 +9,18 @@ build:
 
 ## Builds, then runs the gateway on its embedded default with the demo API and a demo receiver.
 run: build
-	./examples/demo/run.sh
+	./examples/demo/run.sh mock
 
-## Builds, then runs every test (unit and end-to-end).
-test: build
+## The same demo against a local Kafka-compatible broker (tansu) fed by `target/debug/kafka-produce`.
+run-kafka: build broker
+	./examples/demo/run.sh kafka
+
+## Installs the Kafka-compatible broker the tests and run-kafka use (tansu; about 10 minutes the first time).
+broker:
+	./scripts/install-tansu.sh
+
+## Builds, then runs every test (unit and end-to-end, on a real broker).
+test: build broker
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.

@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
-# The out-of-the-box demo (`make run`): the gateway on its embedded default configuration, run from ./run, with the
-# example API (mock source) deployed from ./run/definitions and a subscription that pushes to the demo receiver.
+# The demos. `run.sh mock` (make run): the gateway on its embedded default configuration, run from ./run, with the
+# example API (mock source) and a subscription that pushes to the demo receiver.
+# `run.sh kafka` (make run-kafka): the same against a local tansu broker on 127.0.0.1:9092, fed by kafka-produce.
 set -euo pipefail
+mode=${1:-mock}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}/debug
-run=$root/run
+run=$root/run/$mode
 management=127.0.0.1:18082
+case "$mode" in
+  mock) example=$root/examples/demo; api=demo ;;
+  kafka) example=$root/examples/demo-kafka; api=demo-kafka ;;
+  *) echo "usage: run.sh [mock|kafka]"; exit 2 ;;
+esac
 
-command -v curl >/dev/null || { echo "make run needs curl (apt-get install -y curl)"; exit 1; }
+command -v curl >/dev/null || { echo "the demo needs curl (apt-get install -y curl)"; exit 1; }
 mkdir -p "$run/plugins" "$run/definitions" "$run/data"
-cp "$target/libwebhook.so" "$target/libmock.so" "$run/plugins/"
-cp "$root/examples/demo/definitions/"*.json "$run/definitions/"
+cp "$target/libwebhook.so" "$target/libmock.so" "$target/libkafka.so" "$run/plugins/"
+cp "$example/definitions/"*.json "$run/definitions/"
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
+
+if [ "$mode" = kafka ]; then
+  tansu=${TANSU:-${CARGO_HOME:-$HOME/.cargo}/bin/tansu}
+  mkdir -p "$run/broker"
+  "$tansu" broker --listener-url tcp://127.0.0.1:9092 --advertised-listener-url tcp://127.0.0.1:9092 \
+    --storage-engine "sqlite://$run/broker/tansu.db" >"$run/broker/tansu.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null && break; sleep 0.1; done
+  "$target/kafka-produce" --create-topic --count 0 >/dev/null
+fi
 
 "$target/demo-receiver" 127.0.0.1:8090 & pids+=($!)
 (cd "$run" && exec "$target/gateway-host") & pids+=($!)
@@ -25,18 +41,24 @@ for _ in $(seq 1 100); do
 done
 token=$(cat "$run/data/management.token")
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' --data @"$root/examples/demo/subscription.json" \
-  "http://$management/management/v2/apis/demo/subscriptions")
+  -H 'Content-Type: application/json' --data @"$example/subscription.json" \
+  "http://$management/management/v2/apis/$api/subscriptions")
 case "$status" in
   201) echo "demo subscription created" ;;
-  400) echo "demo subscription already exists (kept in run/data/gateway.db)" ;;
+  400) echo "demo subscription already exists (kept in run/$mode/data/gateway.db)" ;;
   *) echo "could not create the demo subscription (HTTP $status)"; exit 1 ;;
 esac
 cat <<MSG
 
-  Gateway management API: http://$management   (token in run/data/management.token: $token)
-  Try: curl -H "Authorization: Bearer $token" http://$management/management/v2/apis/demo/subscriptions
-  A webhook arrives at the demo receiver every second. Ctrl-C stops everything.
-
+  Gateway management API: http://$management   (token in run/$mode/data/management.token: $token)
+  Try: curl -H "Authorization: Bearer $token" http://$management/management/v2/apis/$api/subscriptions
 MSG
+if [ "$mode" = kafka ]; then
+  "$target/kafka-produce" --count 5 >/dev/null
+  echo "  Five records were produced. Produce more: $target/kafka-produce --count 10"
+else
+  echo "  A webhook arrives at the demo receiver every second."
+fi
+echo "  Ctrl-C stops everything."
+echo
 wait

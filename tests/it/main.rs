@@ -7,6 +7,7 @@ mod support;
 
 mod definitions;
 mod delivery;
+mod kafka;
 mod lifecycle;
 mod plugins;
 mod validation;

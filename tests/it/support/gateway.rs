@@ -19,7 +19,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The real plugins, as built by `cargo build --workspace`.
-pub const REAL_PLUGINS: [&str; 2] = ["libwebhook.so", "libmock.so"];
+pub const REAL_PLUGINS: [&str; 3] = ["libwebhook.so", "libmock.so", "libkafka.so"];
 
 /// A gateway's folder: plugins, definitions and store survive restarts of the process.
 pub struct GatewayHome {
@@ -115,6 +115,13 @@ impl Gateway {
     /// How many printed lines contain `needle`.
     pub fn count_lines(&self, needle: &str) -> usize {
         self.logs.lock().expect("logs").iter().filter(|line| line.contains(needle)).count()
+    }
+
+    /// Kills the process with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("kill gateway");
+        child.wait().expect("wait for the killed gateway");
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit code.

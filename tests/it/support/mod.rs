@@ -1,7 +1,9 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod api;
+pub mod broker;
 pub mod gateway;
+pub mod kafka;
 pub mod receiver;
 pub mod scenario;
 

@@ -24,3 +24,17 @@ pub fn subscription(callback: &str) -> Value {
     json!({ "applicationId": "app-1", "consumerConfiguration": {
         "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": callback } } })
 }
+
+/// An API whose source is the topic `topic` of the broker at `bootstrap`, read from the earliest offset, with one
+/// `webhook` entrypoint.
+pub fn kafka_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
+    json!({
+        "id": id, "name": id, "type": "message", "definitionVersion": "4.0.0",
+        "listeners": [{ "type": "subscription", "entrypoints": [{ "type": "webhook", "qos": qos, "configuration": {} }] }],
+        "endpointGroups": [{ "name": "source", "type": "kafka",
+            "sharedConfiguration": { "security": { "protocol": "PLAINTEXT" },
+                "consumer": { "enabled": true, "topics": [topic], "autoOffsetReset": "earliest" } },
+            "endpoints": [{ "name": "kafka", "type": "kafka", "inheritConfiguration": true,
+                "configuration": { "bootstrapServers": bootstrap } }] }]
+    })
+}

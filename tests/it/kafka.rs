@@ -1,0 +1,230 @@
+//! The kafka endpoint on a real broker: record mapping, the QoS guarantees under crashes, resume at a failed
+//! record, two gateways sharing a subscription, and broker outages.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::broker::{free_port, Broker};
+use crate::support::eventually;
+use crate::support::gateway::{Gateway, GatewayHome};
+use crate::support::kafka::{committed, create_topic, group_members, produce, Record};
+use crate::support::receiver::{Receiver, Reply};
+use crate::support::scenario::{kafka_api, subscription};
+
+const WAIT: Duration = Duration::from_secs(30);
+const QUIET: Duration = Duration::from_millis(500);
+
+fn numbered(count: usize) -> Vec<Record> {
+    (0..count).map(|index| Record::new(&format!("key-{index}"), &format!("record-{index}"))).collect()
+}
+
+fn bodies(receiver: &Receiver) -> Vec<String> {
+    receiver.requests().iter().map(|request| String::from_utf8_lossy(&request.body).into_owned()).collect()
+}
+
+/// Subscribes with a chosen id to the API `api` of `gateway`.
+async fn subscribe_as(gateway: &Gateway, api: &str, id: &str, callback: &str) {
+    let mut body = subscription(callback);
+    body["id"] = json!(id);
+    gateway.api().subscribe(api, &body).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_records_with_headers_arrive_as_posts() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "orders", 1).await;
+    let records: Vec<Record> = (0..5)
+        .map(|index| Record {
+            key: format!("order-{index}"),
+            value: format!("{{\"order\":{index}}}"),
+            headers: vec![("x-order".into(), index.to_string()), ("x-kind".into(), "created".into())],
+        })
+        .collect();
+    produce(&broker.bootstrap(), "orders", &records).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&kafka_api("orders", "auto", &broker.bootstrap(), "orders")).await;
+    subscribe_as(&gateway, "orders", "orders-sub", &receiver.url("/hook")).await;
+
+    assert!(receiver.wait_for(5, WAIT).await, "got {} calls", receiver.count());
+    receiver.assert_stays_at(5, QUIET).await;
+    let mut seen = BTreeSet::new();
+    for request in receiver.requests() {
+        let order = request.headers["x-order"].to_str().unwrap().to_string();
+        assert_eq!(String::from_utf8_lossy(&request.body), format!("{{\"order\":{order}}}"));
+        assert_eq!(request.headers["x-kind"], "created");
+        assert_eq!(request.headers["x-gravitee-client-identifier"], "orders-sub");
+        seen.insert(order);
+    }
+    assert_eq!(seen.len(), 5);
+    let all_committed =
+        eventually(WAIT, || async { committed(&broker.bootstrap(), "orders-sub", "orders", 1) == [5] }).await;
+    assert!(
+        all_committed,
+        "auto commits what was delivered: {:?}",
+        committed(&broker.bootstrap(), "orders-sub", "orders", 1)
+    );
+}
+
+/// Produces 100 records, kills the gateway with SIGKILL after 30 were delivered, restarts it and waits until every
+/// record was delivered at least once; returns how many times each body arrived.
+async fn crash_mid_stream(qos: &str) -> HashMap<String, usize> {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "stream", 1).await;
+    produce(&broker.bootstrap(), "stream", &numbered(100)).await;
+    let home = GatewayHome::new();
+    let receiver = Receiver::scripted(Vec::new(), Reply::Delayed(200, Duration::from_millis(5))).await;
+    let gateway = home.start();
+    gateway.api().deploy(&kafka_api("stream", qos, &broker.bootstrap(), "stream")).await;
+    subscribe_as(&gateway, "stream", "crashing", &receiver.url("/hook")).await;
+    assert!(receiver.wait_for(30, WAIT).await);
+    gateway.kill();
+    let before_restart = receiver.count();
+    let gateway = home.start();
+    let expected: BTreeSet<String> = (0..100).map(|index| format!("record-{index}")).collect();
+    let complete = eventually(Duration::from_secs(60), || async {
+        let seen: BTreeSet<String> = bodies(&receiver).into_iter().collect();
+        if qos == "at-most-once" {
+            seen.len() >= 99 && seen.contains("record-99")
+        } else {
+            seen == expected
+        }
+    })
+    .await;
+    assert!(complete, "delivery did not finish after the restart:\n{}", gateway.output());
+    receiver.assert_stays_at(receiver.count(), QUIET).await;
+    let mut counts = HashMap::new();
+    for body in bodies(&receiver) {
+        *counts.entry(body).or_insert(0) += 1;
+    }
+    let duplicates: usize = counts.values().map(|count| count - 1).sum();
+    println!("{qos}: {before_restart} calls before the kill, {} in all, {duplicates} duplicates", receiver.count());
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_least_once_delivers_every_record_across_a_crash() {
+    let counts = crash_mid_stream("at-least-once").await;
+    assert_eq!(counts.len(), 100, "every record delivered");
+    let duplicates: usize = counts.values().map(|count| count - 1).sum();
+    // Commits follow each settled delivery without waiting for the broker: only the deliveries whose commit had
+    // not reached the broker when the process died come again.
+    assert!(duplicates <= 3, "{duplicates} duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_once_never_delivers_a_record_twice_across_a_crash() {
+    let counts = crash_mid_stream("at-most-once").await;
+    assert!(counts.values().all(|count| *count == 1), "a record came twice: {counts:?}");
+    assert!(counts.len() >= 99, "at most the record in flight at the crash is lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_subscription_resumes_at_the_record_that_failed() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "resume", 1).await;
+    produce(&broker.bootstrap(), "resume", &numbered(10)).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let script = vec![Reply::Status(200), Reply::Status(200), Reply::Status(200), Reply::Status(400)];
+    let receiver = Receiver::scripted(script, Reply::Status(200)).await;
+    gateway.api().deploy(&kafka_api("resume", "at-least-once", &broker.bootstrap(), "resume")).await;
+    subscribe_as(&gateway, "resume", "resuming", &receiver.url("/hook")).await;
+    let failed = gateway.api().wait_consumer_status("resume", "resuming", "FAILURE").await;
+    assert_eq!(failed["failureCause"], "callback answered 400 Bad Request");
+    assert_eq!(committed(&broker.bootstrap(), "resuming", "resume", 1), [3], "nothing past the failed record");
+
+    gateway.api().act("resume", "resuming", "_resumeFailure").await;
+    assert!(receiver.wait_for(11, WAIT).await);
+    receiver.assert_stays_at(11, QUIET).await;
+    let mut expected: Vec<String> = (0..4).map(|index| format!("record-{index}")).collect();
+    expected.extend((3..10).map(|index| format!("record-{index}")));
+    assert_eq!(bodies(&receiver), expected);
+    assert_eq!(committed(&broker.bootstrap(), "resuming", "resume", 1), [10]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_share_one_subscription_without_duplicates() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "shared", 2).await;
+    let receiver = Receiver::answering(200).await;
+    let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
+    let (first, second) = (first_home.start(), second_home.start());
+    for gateway in [&first, &second] {
+        gateway.api().deploy(&kafka_api("shared", "at-least-once", &broker.bootstrap(), "shared")).await;
+        subscribe_as(gateway, "shared", "shared-sub", &receiver.url("/hook")).await;
+    }
+    let both_joined = eventually(WAIT, || async { group_members(&broker.bootstrap(), "shared-sub") == 2 }).await;
+    assert!(both_joined, "both gateways join the subscription's consumer group");
+    tokio::time::sleep(Duration::from_secs(2)).await; // let the rebalance settle: the test is about the steady state
+
+    let records: Vec<Record> =
+        (0..40).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
+    produce(&broker.bootstrap(), "shared", &records).await;
+    assert!(receiver.wait_for(40, WAIT).await, "got {}", receiver.count());
+    receiver.assert_stays_at(40, QUIET).await;
+    let distinct: BTreeSet<String> = bodies(&receiver).into_iter().collect();
+    assert_eq!(distinct.len(), 40, "every record once");
+    assert!(
+        first.count_lines("kafka consumer subscribed") == 1 && second.count_lines("kafka consumer subscribed") == 1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_resumes_by_itself_after_a_broker_restart() {
+    let mut broker = Broker::start();
+    create_topic(&broker.bootstrap(), "outage", 1).await;
+    produce(&broker.bootstrap(), "outage", &numbered(10)).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&kafka_api("outage", "at-least-once", &broker.bootstrap(), "outage")).await;
+    subscribe_as(&gateway, "outage", "surviving", &receiver.url("/hook")).await;
+    assert!(receiver.wait_for(10, WAIT).await);
+
+    broker.restart();
+    let more: Vec<Record> =
+        (10..20).map(|index| Record::new(&format!("key-{index}"), &format!("record-{index}"))).collect();
+    produce(&broker.bootstrap(), "outage", &more).await;
+    let expected: BTreeSet<String> = (0..20).map(|index| format!("record-{index}")).collect();
+    let complete = eventually(Duration::from_secs(60), || async {
+        bodies(&receiver).into_iter().collect::<BTreeSet<_>>() == expected
+    })
+    .await;
+    assert!(complete, "records produced after the restart are delivered:\n{}", gateway.output());
+    assert_eq!(gateway.api().subscription("outage", "surviving").await["consumerStatus"], "STARTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
+    let port = free_port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&kafka_api("later", "at-least-once", &bootstrap, "later")).await;
+    subscribe_as(&gateway, "later", "waiting", &receiver.url("/hook")).await;
+    let cause_shown = eventually(WAIT, || async {
+        let subscription = gateway.api().subscription("later", "waiting").await;
+        subscription["failureCause"]
+            .as_str()
+            .is_some_and(|cause| cause.starts_with(&format!("Kafka unreachable at {bootstrap}")))
+    })
+    .await;
+    assert!(cause_shown, "{}", gateway.api().subscription("later", "waiting").await);
+    assert_eq!(gateway.api().subscription("later", "waiting").await["consumerStatus"], "STARTED");
+
+    let broker = Broker::start_on(port);
+    create_topic(&broker.bootstrap(), "later", 1).await;
+    produce(&broker.bootstrap(), "later", &numbered(3)).await;
+    assert!(
+        receiver.wait_for(3, Duration::from_secs(60)).await,
+        "delivery starts once the broker is up:\n{}",
+        gateway.output()
+    );
+    let recovered = gateway.api().subscription("later", "waiting").await;
+    assert!(recovered.get("failureCause").is_none(), "{recovered}");
+}

@@ -1,0 +1,88 @@
+//! Talking to the test broker with rdkafka: topics, records, committed offsets, group members.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+
+/// The longest one broker operation may take in a test.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A record to produce.
+pub struct Record {
+    pub key: String,
+    pub value: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Record {
+    /// A record with a key, a value and no header.
+    pub fn new(key: &str, value: &str) -> Self {
+        Self { key: key.to_string(), value: value.to_string(), headers: Vec::new() }
+    }
+}
+
+/// Creates `topic` with `partitions` partitions.
+pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("admin client");
+    let results = admin
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+        )
+        .await
+        .expect("create topic");
+    for result in results {
+        result.expect("topic created");
+    }
+}
+
+/// Produces `records` to `topic` and waits until the broker acknowledged each, in order.
+pub async fn produce(bootstrap: &str, topic: &str, records: &[Record]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "0")
+        .create()
+        .expect("producer");
+    for record in records {
+        let mut headers = OwnedHeaders::new();
+        for (name, value) in &record.headers {
+            headers = headers.insert(Header { key: name, value: Some(value.as_bytes()) });
+        }
+        let future = FutureRecord::to(topic).key(&record.key).payload(&record.value).headers(headers);
+        producer.send(future, TIMEOUT).await.expect("record acknowledged");
+    }
+}
+
+/// The committed offset of each of `partitions` partitions of `topic` for `group` (-1 when none).
+pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let consumer: BaseConsumer =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).set("group.id", group).create().expect("consumer");
+    let mut list = TopicPartitionList::new();
+    for partition in 0..partitions {
+        list.add_partition(topic, partition);
+    }
+    let committed = consumer.committed_offsets(list, TIMEOUT).expect("committed offsets");
+    committed
+        .elements()
+        .iter()
+        .map(|element| match element.offset() {
+            Offset::Offset(offset) => offset,
+            _ => -1,
+        })
+        .collect()
+}
+
+/// How many members `group` has now.
+pub fn group_members(bootstrap: &str, group: &str) -> usize {
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("client");
+    let groups = consumer.fetch_group_list(Some(group), TIMEOUT).expect("group list");
+    groups.groups().iter().find(|found| found.name() == group).map_or(0, |found| found.members().len())
+}
