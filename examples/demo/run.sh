@@ -26,8 +26,8 @@ trap cleanup EXIT INT TERM
 if [ "$mode" = kafka ]; then
   tansu=${TANSU:-${CARGO_HOME:-$HOME/.cargo}/bin/tansu}
   mkdir -p "$run/broker"
-  "$tansu" broker --listener-url tcp://127.0.0.1:9092 --advertised-listener-url tcp://127.0.0.1:9092 \
-    --storage-engine "sqlite://$run/broker/tansu.db" >"$run/broker/tansu.log" 2>&1 & pids+=($!)
+  (cd "$run/broker" && exec "$tansu" broker --listener-url tcp://127.0.0.1:9092 \
+    --advertised-listener-url tcp://127.0.0.1:9092 --storage-engine sqlite://tansu.db >tansu.log 2>&1) & pids+=($!)
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null && break; sleep 0.1; done
   "$target/kafka-produce" --create-topic --count 0 >/dev/null
 fi

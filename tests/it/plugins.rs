@@ -27,8 +27,8 @@ async fn bad_plugin_files_are_refused_with_their_reason_and_the_rest_serve() {
     let gateway = home.start();
 
     let plugins = gateway.api().get("/_node/plugins").await.body;
-    assert_eq!(plugins["data"].as_array().unwrap().len(), 5);
-    for (file, id) in [("libwebhook.so", "webhook"), ("libmock.so", "mock")] {
+    assert_eq!(plugins["data"].as_array().unwrap().len(), 6);
+    for (file, id) in [("libwebhook.so", "webhook"), ("libmock.so", "mock"), ("libkafka.so", "kafka")] {
         assert_eq!(record(&plugins, file)["status"], "loaded");
         assert_eq!(record(&plugins, file)["id"], id);
         assert_eq!(record(&plugins, file)["version"], "4.0.0");

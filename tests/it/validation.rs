@@ -49,13 +49,13 @@ async fn invalid_definitions_are_refused_with_the_json_path() {
     assert!(reply.body["message"].as_str().unwrap().contains("webhook-advanced"), "{}", reply.body);
 
     let mut no_plugin = valid.clone();
-    no_plugin["endpointGroups"][0]["type"] = json!("kafka");
-    no_plugin["endpointGroups"][0]["endpoints"][0]["type"] = json!("kafka");
+    no_plugin["endpointGroups"][0]["type"] = json!("pulsar");
+    no_plugin["endpointGroups"][0]["endpoints"][0]["type"] = json!("pulsar");
     let reply = deploy_attempt(&gateway, &no_plugin).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["technicalCode"], "api.notDeployable");
     assert!(
-        reply.body["parameters"]["reasons"].to_string().contains("no plugin `kafka` is installed"),
+        reply.body["parameters"]["reasons"].to_string().contains("no plugin `pulsar` is installed"),
         "{}",
         reply.body
     );

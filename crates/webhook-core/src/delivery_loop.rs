@@ -30,6 +30,13 @@ pub(crate) struct DeliveryLoop {
     pub(crate) subscription_id: String,
 }
 
+/// What the loop was woken by while it waited for the next batch.
+enum Waited {
+    Stop,
+    Delivered(Result<(u64, Outcome), JoinError>),
+    Batch(RResult<Batch, plugin_api::abi_stable::std_types::RString>),
+}
+
 /// Why the loop stops taking messages.
 enum Exit {
     Stopped,
@@ -64,12 +71,28 @@ impl DeliveryLoop {
     }
 
     async fn take_and_deliver(&mut self, in_flight: &mut JoinSet<(u64, Outcome)>) -> Exit {
+        // The batch being waited for survives the settling of deliveries that finish meanwhile: dropping it would
+        // cancel the source's read.
+        let mut next_batch = None;
         loop {
-            let batch = tokio::select! {
+            let waiting = next_batch.get_or_insert_with(|| self.source.next_batch(BATCH_SIZE));
+            let event = tokio::select! {
                 biased;
-                _ = self.stop.wait_for(|stop| *stop) => return Exit::Stopped,
-                batch = self.source.next_batch(BATCH_SIZE) => batch,
+                _ = self.stop.wait_for(|stop| *stop) => Waited::Stop,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => Waited::Delivered(joined),
+                batch = waiting => Waited::Batch(batch),
             };
+            let batch = match event {
+                Waited::Stop => return Exit::Stopped,
+                Waited::Delivered(joined) => {
+                    if let Err(cause) = self.settle(joined).await {
+                        return Exit::Failed(cause);
+                    }
+                    continue;
+                }
+                Waited::Batch(batch) => batch,
+            };
+            next_batch = None;
             let Batch { messages, end } = match batch {
                 RResult::ROk(batch) => batch,
                 RResult::RErr(error) => return Exit::Failed(format!("source failed: {error}")),

@@ -66,6 +66,12 @@ impl ClientContext for KafkaContext {
 }
 
 impl ConsumerContext for KafkaContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(assigned) = rebalance {
+            tracing::info!(subscription = %self.label, partitions = assigned.count(), "partitions assigned");
+        }
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let (Some((offsets, qos)), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance) else {
             return;

@@ -29,8 +29,6 @@ const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 const SESSION_TIMEOUT_MS: &str = "10000";
 /// Heartbeats well inside the session timeout.
 const HEARTBEAT_INTERVAL_MS: &str = "1000";
-/// Stored offsets are committed this often under `auto`.
-const AUTO_COMMIT_INTERVAL_MS: &str = "1000";
 
 /// The kafka endpoint.
 pub(crate) struct KafkaEndpoint {
@@ -65,9 +63,7 @@ impl KafkaEndpoint {
             .set("auto.offset.reset", settings.consumer.auto_offset_reset.as_librdkafka())
             .set("session.timeout.ms", SESSION_TIMEOUT_MS)
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
-            .set("enable.auto.offset.store", "false")
-            .set("enable.auto.commit", if request.qos == plugin_kit::api::Qos::Auto { "true" } else { "false" })
-            .set("auto.commit.interval.ms", AUTO_COMMIT_INTERVAL_MS);
+            .set("enable.auto.commit", "false");
         let _runtime = self.runtime.handle().enter();
         let consumer: KafkaConsumer = config
             .create_with_context(KafkaContext::consumer(subscription_id, Arc::clone(&offsets), request.qos))

@@ -2,6 +2,7 @@
 //! subscription id) that commits per the subscription's QoS; PUBLISH shares one producer per configuration (used
 //! for dead letter queues).
 
+mod committer;
 mod config;
 mod context;
 mod endpoint;

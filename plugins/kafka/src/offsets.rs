@@ -12,11 +12,13 @@ pub(crate) type Partition = (String, i32);
 /// A commit point: the partition and the next offset to read.
 pub(crate) type CommitPoint = (Partition, i64);
 
-/// The settled prefix of every partition this consumer reads, and the tokens it handed out.
+/// The settled prefix of every partition this consumer reads, the tokens it handed out, and the commit points not
+/// committed yet.
 #[derive(Default)]
 pub(crate) struct Offsets {
     tokens: HashMap<u64, (Partition, i64)>,
     partitions: HashMap<Partition, SettledPrefix>,
+    to_commit: HashMap<Partition, i64>,
     next_token: u64,
 }
 
@@ -32,17 +34,42 @@ impl Offsets {
         token
     }
 
-    /// Marks the message of `token` settled; returns the partition's new commit point if it moved. Tokens of
-    /// partitions since revoked are ignored.
-    pub(crate) fn settle(&mut self, token: u64) -> Option<CommitPoint> {
-        let (partition, offset) = self.tokens.remove(&token)?;
-        let prefix = self.partitions.get_mut(&partition)?;
-        prefix.settle(offset as u64).then(|| (partition, prefix.next_unsettled() as i64))
+    /// Marks the message of `token` settled; returns whether a partition's commit point moved (it is then due
+    /// for commit). Tokens of partitions since revoked are ignored.
+    pub(crate) fn settle(&mut self, token: u64) -> bool {
+        let Some((partition, offset)) = self.tokens.remove(&token) else {
+            return false;
+        };
+        let Some(prefix) = self.partitions.get_mut(&partition) else {
+            return false;
+        };
+        if !prefix.settle(offset as u64) {
+            return false;
+        }
+        self.to_commit.insert(partition, prefix.next_unsettled() as i64);
+        true
+    }
+
+    /// The commit points due, which are then no longer due.
+    pub(crate) fn take_due(&mut self) -> Vec<CommitPoint> {
+        self.to_commit.drain().collect()
+    }
+
+    /// Makes commit points that failed to commit due again, unless a later point is due already or the partition
+    /// was revoked meanwhile.
+    pub(crate) fn retry(&mut self, points: Vec<CommitPoint>) {
+        for (partition, offset) in points {
+            if self.partitions.contains_key(&partition) {
+                let due = self.to_commit.entry(partition).or_insert(offset);
+                *due = (*due).max(offset);
+            }
+        }
     }
 
     /// Forgets revoked partitions; returns their commit points.
     pub(crate) fn release(&mut self, revoked: &[Partition]) -> Vec<CommitPoint> {
         self.tokens.retain(|_, (partition, _)| !revoked.contains(partition));
+        self.to_commit.retain(|partition, _| !revoked.contains(partition));
         revoked
             .iter()
             .filter_map(|partition| {
@@ -77,10 +104,13 @@ mod tests {
         let first = offsets.track("t", 0, 40);
         let second = offsets.track("t", 0, 41);
         let other = offsets.track("t", 1, 7);
-        assert_eq!(offsets.settle(second), None, "40 is not settled yet");
-        assert_eq!(offsets.settle(other), Some((("t".into(), 1), 8)));
-        assert_eq!(offsets.settle(first), Some((("t".into(), 0), 42)));
-        assert_eq!(offsets.settle(first), None, "a token settles once");
+        assert!(!offsets.settle(second), "40 is not settled yet");
+        assert!(offsets.settle(other));
+        assert_eq!(offsets.take_due(), vec![(("t".into(), 1), 8)]);
+        assert!(offsets.settle(first));
+        assert!(!offsets.settle(first), "a token settles once");
+        assert_eq!(offsets.take_due(), vec![(("t".into(), 0), 42)]);
+        assert!(offsets.take_due().is_empty());
     }
 
     #[test]
@@ -88,10 +118,13 @@ mod tests {
         let mut offsets = Offsets::default();
         let token = offsets.track("t", 0, 5);
         offsets.track("t", 0, 6);
-        assert_eq!(offsets.settle(token), Some((("t".into(), 0), 6)));
+        assert!(offsets.settle(token));
         let late = offsets.track("t", 0, 7);
         assert_eq!(offsets.release(&[("t".into(), 0)]), vec![(("t".into(), 0), 6)]);
-        assert_eq!(offsets.settle(late), None, "a late ack of a revoked partition commits nothing");
+        assert!(offsets.take_due().is_empty(), "nothing of a revoked partition is committed later");
+        assert!(!offsets.settle(late), "a late ack of a revoked partition commits nothing");
+        offsets.retry(vec![(("t".into(), 0), 6)]);
+        assert!(offsets.take_due().is_empty());
         assert!(offsets.commit_points().is_empty());
     }
 }

@@ -13,6 +13,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use tokio::runtime::Handle;
 
+use crate::committer::Committer;
 use crate::context::KafkaContext;
 use crate::offsets::{to_partition_list, CommitPoint, Offsets};
 
@@ -24,11 +25,16 @@ const AT_MOST_ONCE_COMMIT_DEADLINE: Duration = Duration::from_secs(60);
 /// Pause after a consumer error, so that a broker that stays down does not spin the loop.
 const ERROR_PAUSE: Duration = Duration::from_millis(200);
 
+/// Commits under `auto` gather this long: the "periodic commit of what was delivered".
+const AUTO_COMMIT_PACE: Duration = Duration::from_secs(1);
+
 /// One subscription's consumer.
 pub(crate) struct KafkaSource {
     runtime: Handle,
     consumer: Mutex<Option<Arc<KafkaConsumer>>>,
     offsets: Arc<Mutex<Offsets>>,
+    /// Commits in the background under `auto` and `at-least-once`.
+    committer: Mutex<Option<Committer>>,
     qos: Qos,
     encode_message_id: bool,
     subscription_id: String,
@@ -43,10 +49,20 @@ impl KafkaSource {
         encode_message_id: bool,
         subscription_id: String,
     ) -> Self {
+        let consumer = Arc::new(consumer);
+        let pace = match qos {
+            Qos::Auto => Some(AUTO_COMMIT_PACE),
+            Qos::AtLeastOnce => Some(Duration::ZERO),
+            Qos::None | Qos::AtMostOnce => None,
+        };
+        let committer = pace.map(|pace| {
+            Committer::start(&runtime, Arc::clone(&consumer), Arc::clone(&offsets), pace, subscription_id.clone())
+        });
         Self {
             runtime,
-            consumer: Mutex::new(Some(Arc::new(consumer))),
+            consumer: Mutex::new(Some(consumer)),
             offsets,
+            committer: Mutex::new(committer),
             qos,
             encode_message_id,
             subscription_id,
@@ -90,34 +106,32 @@ impl RawSource for KafkaSource {
     }
 
     fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>> {
-        let points: Vec<CommitPoint> = {
+        let (moved, due) = {
             let mut offsets = self.offsets.lock().expect("offsets lock");
-            tokens.into_iter().filter_map(|token| offsets.settle(token)).collect()
-        };
-        let ready = |result: RResult<(), RString>| std::future::ready(result).into_ffi();
-        let (Some(consumer), false) = (self.consumer(), points.is_empty()) else {
-            return ready(RResult::ROk(()));
+            let moved = tokens.into_iter().fold(false, |moved, token| offsets.settle(token) | moved);
+            // At-most-once commits here, before the delivery; the others leave it to the committer.
+            let due = if self.qos == Qos::AtMostOnce { offsets.take_due() } else { Vec::new() };
+            (moved, due)
         };
         match self.qos {
-            Qos::None => ready(RResult::ROk(())),
-            // Stored locally; librdkafka commits stored offsets every second.
-            Qos::Auto => {
-                let stored = to_partition_list(&points).and_then(|list| consumer.store_offsets(&list));
-                warn_on_error(&self.subscription_id, "store", stored);
-                ready(RResult::ROk(()))
+            Qos::None => {}
+            Qos::Auto | Qos::AtLeastOnce if moved => {
+                if let Some(committer) = self.committer.lock().expect("committer lock").as_ref() {
+                    committer.wake();
+                }
             }
-            // Committed right after the delivery settled, without waiting for the broker's answer.
-            Qos::AtLeastOnce => {
-                let committed = to_partition_list(&points).and_then(|list| consumer.commit(&list, CommitMode::Async));
-                warn_on_error(&self.subscription_id, "commit", committed);
-                ready(RResult::ROk(()))
+            Qos::Auto | Qos::AtLeastOnce => {}
+            Qos::AtMostOnce => {
+                if let (Some(consumer), false) = (self.consumer(), due.is_empty()) {
+                    return spawn_ffi(&self.runtime, commit_confirmed(consumer, due));
+                }
             }
-            // Committed and confirmed before the delivery starts.
-            Qos::AtMostOnce => spawn_ffi(&self.runtime, commit_confirmed(consumer, points)),
         }
+        std::future::ready(RResult::ROk(())).into_ffi()
     }
 
     fn close(&self) -> FfiFuture<()> {
+        drop(self.committer.lock().expect("committer lock").take());
         let Some(consumer) = self.consumer.lock().expect("consumer lock").take() else {
             return std::future::ready(()).into_ffi();
         };
@@ -164,7 +178,7 @@ async fn commit_confirmed(consumer: Arc<KafkaConsumer>, points: Vec<CommitPoint>
 
 fn warn_on_error(subscription: &str, action: &str, result: Result<(), KafkaError>) {
     if let Err(error) = result {
-        tracing::warn!(subscription = %subscription, error = %error, "offset {action} failed; a later one covers it");
+        tracing::warn!(subscription = %subscription, error = %error, "offset {action} failed");
     }
 }
 

@@ -49,9 +49,11 @@ impl Broker {
 
     fn launch(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let storage = format!("sqlite://{}/tansu.db", self.dir.path().display());
+        // tansu resolves the SQLite path against its working directory.
         let child = Command::new(tansu())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", &storage])
+            .current_dir(self.dir.path())
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "sqlite://tansu.db"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

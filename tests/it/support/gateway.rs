@@ -124,6 +124,11 @@ impl Gateway {
         child.wait().expect("wait for the killed gateway");
     }
 
+    /// The last printed line that contains `needle`.
+    pub fn last_line(&self, needle: &str) -> Option<String> {
+        self.logs.lock().expect("logs").iter().rev().find(|line| line.contains(needle)).cloned()
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns its exit code.
     pub fn terminate(mut self) -> Option<i32> {
         let mut child = self.child.take().expect("running");

@@ -79,10 +79,3 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
         })
         .collect()
 }
-
-/// How many members `group` has now.
-pub fn group_members(bootstrap: &str, group: &str) -> usize {
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("client");
-    let groups = consumer.fetch_group_list(Some(group), TIMEOUT).expect("group list");
-    groups.groups().iter().find(|found| found.name() == group).map_or(0, |found| found.members().len())
-}
