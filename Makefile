@@ -1,10 +1,14 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: build run run-kafka broker test lint clean
+.PHONY: deps build run run-kafka broker test lint clean
+
+## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
+deps:
+	./scripts/install-system-deps.sh
 
 ## Builds the host, the plugins and the tools (the plugin libraries are not built by `cargo test`).
-build:
+build: deps
 	$(CARGO) build --workspace
 
 ## Builds, then runs the gateway on its embedded default with the demo API and a demo receiver.
@@ -24,7 +28,7 @@ test: build broker
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.
-lint:
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
