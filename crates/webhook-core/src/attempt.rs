@@ -21,16 +21,16 @@ pub(crate) enum AttemptResult {
 
 /// A call that got no HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CallbackError {
+pub struct CallbackError {
     /// What kind of failure, with a stable key.
-    pub(crate) kind: CallbackErrorKind,
+    pub kind: CallbackErrorKind,
     /// The client's own words.
-    pub(crate) detail: String,
+    pub detail: String,
 }
 
 /// Kinds of call failure, each with a stable key for logs and causes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallbackErrorKind {
+pub enum CallbackErrorKind {
     /// Nothing listens at the callback's address.
     ConnectionRefused,
     /// The connection could not be opened within `connectTimeout`.
@@ -41,19 +41,22 @@ pub(crate) enum CallbackErrorKind {
     DnsFailure,
     /// The connection was closed or reset before the answer.
     ConnectionReset,
+    /// The credentials for the callback could not be had (a token endpoint failed).
+    AuthenticationFailed,
     /// Anything else.
     RequestFailed,
 }
 
 impl CallbackErrorKind {
     /// The stable key (`CONNECTION_REFUSED`).
-    pub(crate) fn key(self) -> &'static str {
+    pub fn key(self) -> &'static str {
         match self {
             Self::ConnectionRefused => "CONNECTION_REFUSED",
             Self::ConnectTimeout => "CONNECT_TIMEOUT",
             Self::ReadTimeout => "READ_TIMEOUT",
             Self::DnsFailure => "DNS_FAILURE",
             Self::ConnectionReset => "CONNECTION_RESET",
+            Self::AuthenticationFailed => "AUTHENTICATION_FAILED",
             Self::RequestFailed => "REQUEST_FAILED",
         }
     }

@@ -8,11 +8,11 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::config::HttpOptions;
 
 /// The client type every callback call goes through.
-pub(crate) type CallbackClient = Client<HttpConnector, Full<Bytes>>;
+pub type CallbackClient = Client<HttpConnector, Full<Bytes>>;
 
 /// A client with the subscription's connect timeout, idle timeout and pool size. Redirects are never followed
 /// (hyper's client does not follow them).
-pub(crate) fn build_client(options: &HttpOptions, concurrency: usize) -> CallbackClient {
+pub fn build_client(options: &HttpOptions, concurrency: usize) -> CallbackClient {
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(options.connect_timeout()));
     connector.set_nodelay(true);

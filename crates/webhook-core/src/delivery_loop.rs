@@ -8,8 +8,7 @@ use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
-use crate::delivery::Deliverer;
-use crate::outcome::Outcome;
+use crate::delivery::{Deliverer, Verdict};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;
@@ -33,7 +32,7 @@ pub(crate) struct DeliveryLoop {
 /// What the loop was woken by while it waited for the next batch.
 enum Waited {
     Stop,
-    Delivered(Result<(u64, Outcome), JoinError>),
+    Delivered(Result<(u64, Verdict), JoinError>),
     Batch(RResult<Batch, plugin_api::abi_stable::std_types::RString>),
 }
 
@@ -48,7 +47,7 @@ impl DeliveryLoop {
     /// Runs until the source ends, the host asks to stop, or a delivery fails the subscription. In-flight deliveries
     /// always finish and are acknowledged before it returns; nothing after a failed message is acknowledged by it.
     pub(crate) async fn run(mut self) -> Termination {
-        let mut in_flight: JoinSet<(u64, Outcome)> = JoinSet::new();
+        let mut in_flight: JoinSet<(u64, Verdict)> = JoinSet::new();
         let exit = self.take_and_deliver(&mut in_flight).await;
         let mut failure = match &exit {
             Exit::Failed(cause) => Some(cause.clone()),
@@ -70,7 +69,7 @@ impl DeliveryLoop {
         }
     }
 
-    async fn take_and_deliver(&mut self, in_flight: &mut JoinSet<(u64, Outcome)>) -> Exit {
+    async fn take_and_deliver(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>) -> Exit {
         // The batch being waited for survives the settling of deliveries that finish meanwhile: dropping it would
         // cancel the source's read.
         let mut next_batch = None;
@@ -117,7 +116,7 @@ impl DeliveryLoop {
         }
     }
 
-    async fn start(&self, in_flight: &mut JoinSet<(u64, Outcome)>, message: Message) -> Result<(), String> {
+    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), String> {
         let token = message.ack_token;
         if self.qos == Qos::AtMostOnce {
             self.ack(token).await?;
@@ -128,14 +127,17 @@ impl DeliveryLoop {
     }
 
     /// Acknowledges a finished delivery, or says why the subscription must stop.
-    async fn settle(&self, joined: Result<(u64, Outcome), JoinError>) -> Result<(), String> {
-        let (token, outcome) = joined.map_err(|error| format!("delivery task failed: {error}"))?;
-        match outcome {
-            Outcome::Delivered => {}
-            Outcome::Unavailable { reason, interrupt: false } => {
+    async fn settle(&self, joined: Result<(u64, Verdict), JoinError>) -> Result<(), String> {
+        let (token, verdict) = joined.map_err(|error| format!("delivery task failed: {error}"))?;
+        match verdict {
+            Verdict::Settled => {}
+            Verdict::Skipped(reason) => {
                 tracing::warn!(subscription = %self.subscription_id, reason = %reason, "message skipped");
             }
-            Outcome::Refused { reason } | Outcome::Unavailable { reason, interrupt: true } => return Err(reason),
+            Verdict::DeadLettered => {
+                tracing::info!(subscription = %self.subscription_id, "message handed to the dead letter queue");
+            }
+            Verdict::Fail(cause) => return Err(cause),
         }
         if self.qos == Qos::AtMostOnce {
             return Ok(());

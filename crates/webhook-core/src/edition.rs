@@ -3,6 +3,7 @@
 use plugin_api::{ConfigError, EntrypointSpec};
 
 use crate::config::SubscriptionConfig;
+use crate::layers::{LayerSetup, Layers};
 
 /// The rules of one webhook plugin on top of the shared schema.
 pub trait Edition: Send + Sync + 'static {
@@ -11,4 +12,10 @@ pub trait Edition: Send + Sync + 'static {
 
     /// Problems with a consumer's settings that this edition does not serve.
     fn check_subscription(&self, config: &SubscriptionConfig) -> Vec<ConfigError>;
+
+    /// The layers this edition adds to one subscription's delivery; none unless overridden.
+    fn layers(&self, setup: LayerSetup<'_>) -> Result<Layers, String> {
+        let _ = setup;
+        Ok(Layers::default())
+    }
 }

@@ -1,5 +1,7 @@
 //! The entrypoint connector both webhook plugins export, parameterised by their [`Edition`].
 
+use std::sync::Arc;
+
 use plugin_api::abi_stable::sabi_trait::TD_Opaque;
 use plugin_api::abi_stable::std_types::{ROption, RResult, RString, RVec};
 use plugin_api::{
@@ -14,6 +16,7 @@ use crate::config::{CallbackTarget, EntrypointConfig, SubscriptionConfig};
 use crate::delivery::Deliverer;
 use crate::delivery_loop::DeliveryLoop;
 use crate::edition::Edition;
+use crate::layers::LayerSetup;
 use crate::outcome::InterruptFlags;
 use crate::request::RequestTemplate;
 use crate::running::Running;
@@ -65,17 +68,27 @@ impl<E: Edition> WebhookEntrypoint<E> {
 
     fn start_loop(&self, request: StartRequest) -> Result<RunningBox, String> {
         let entrypoint = EntrypointConfig::parse(&request.entrypoint_configuration).map_err(describe)?;
-        let (_, target) = self.check_subscription(&request.subscription_configuration).map_err(describe)?;
+        let (config, target) = self.check_subscription(&request.subscription_configuration).map_err(describe)?;
         let concurrency = entrypoint.http.concurrency(request.qos);
-        let deliverer = Deliverer::new(
-            build_client(&entrypoint.http, concurrency),
-            RequestTemplate::new(target, &request.subscription_id),
-            entrypoint.http.read_timeout(),
-            InterruptFlags {
+        let layers = self.edition.layers(LayerSetup {
+            config: &config,
+            subscription_id: &request.subscription_id,
+            dead_letter: request.dead_letter.into_option(),
+            http: &entrypoint.http,
+            runtime: self.runtime.handle(),
+        })?;
+        let deliverer = Arc::new(Deliverer {
+            client: build_client(&entrypoint.http, concurrency),
+            template: RequestTemplate::new(target, &request.subscription_id),
+            read_timeout: entrypoint.http.read_timeout(),
+            interrupts: InterruptFlags {
                 on_server_error: entrypoint.interrupt_consumption_on_server_error,
                 on_exception: entrypoint.interrupt_consumption_on_exception,
             },
-        );
+            retry: config.retry,
+            layers,
+            subscription_id: request.subscription_id.to_string(),
+        });
         let (stop, stop_requested) = watch::channel(false);
         let delivery = DeliveryLoop {
             source: request.source,

@@ -14,10 +14,14 @@ mod delivery;
 mod delivery_loop;
 mod edition;
 mod entrypoint;
+mod layers;
 mod outcome;
 mod request;
 mod running;
 
+pub use attempt::{CallbackError, CallbackErrorKind};
+pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;
+pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};
 pub use request::{CLIENT_IDENTIFIER_HEADER, REQUEST_ID_HEADER};

@@ -1,7 +1,9 @@
 //! Building the callback request of one message, with the header precedence of SPEC §5.
 
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+};
 use http::{Method, Request};
 use http_body_util::Full;
 use plugin_api::Message;
@@ -31,9 +33,20 @@ impl RequestTemplate {
         Self { target, client_identifier }
     }
 
-    /// The POST of `message`: gateway headers first, then the message's, then the subscription's, each added only
-    /// when no higher level set the name.
-    pub(crate) fn build(&self, message: &Message, body: Bytes, request_id: &str) -> Request<Full<Bytes>> {
+    /// The callback URL, for dead letter records.
+    pub(crate) fn callback_url(&self) -> String {
+        self.target.uri.to_string()
+    }
+
+    /// The POST of `message`: gateway headers first, then the message's, then the subscription's, then
+    /// `authorization`, each added only when no higher level set the name.
+    pub(crate) fn build(
+        &self,
+        message: &Message,
+        body: Bytes,
+        request_id: &str,
+        authorization: Option<HeaderValue>,
+    ) -> Request<Full<Bytes>> {
         let mut headers = HeaderMap::new();
         headers.insert(CLIENT_IDENTIFIER_HEADER, self.client_identifier.clone());
         if let Ok(value) = HeaderValue::try_from(request_id) {
@@ -46,6 +59,7 @@ impl RequestTemplate {
         });
         add_layer(&mut headers, message_headers);
         add_layer(&mut headers, self.target.headers.iter().cloned());
+        add_layer(&mut headers, authorization.map(|value| (AUTHORIZATION, value)).into_iter());
 
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = Method::POST;
@@ -103,7 +117,8 @@ mod tests {
             Header::new("X-Multi", "1"),
             Header::new("X-Multi", "2"),
         ]);
-        let request = template.build(&message, Bytes::from_static(b"hello"), "req-1");
+        let request =
+            template.build(&message, Bytes::from_static(b"hello"), "req-1", Some(HeaderValue::from_static("Bearer t")));
         let headers = request.headers();
         assert_eq!(headers["x-gravitee-client-identifier"], "sub-1");
         assert_eq!(headers["x-gravitee-request-id"], "req-1");
@@ -111,6 +126,7 @@ mod tests {
         assert_eq!(headers["x-team"], "billing");
         assert_eq!(headers.get_all("x-multi").iter().count(), 2);
         assert!(headers.get(HOST).is_none());
+        assert_eq!(headers[AUTHORIZATION], "Bearer t");
         assert_eq!(request.method(), Method::POST);
         assert_eq!(request.uri().path_and_query().unwrap().as_str(), "/hook?q=1");
     }

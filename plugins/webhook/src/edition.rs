@@ -1,7 +1,6 @@
 //! What the OSS edition refuses: the settings only `webhook-advanced` serves.
 
 use plugin_kit::api::{ConfigError, EntrypointSpec};
-use serde_json::Value;
 use webhook_core::config::SubscriptionConfig;
 use webhook_core::Edition;
 
@@ -22,20 +21,12 @@ impl Edition for OpenSource {
 
     fn check_subscription(&self, config: &SubscriptionConfig) -> Vec<ConfigError> {
         let mut errors = Vec::new();
-        if config.auth.as_ref().is_some_and(|auth| field(auth, "type").is_some_and(|kind| kind != "none")) {
+        if !config.auth.is_none() {
             errors.push(ConfigError::new("auth", format!("callback authentication {ADVANCED_ONLY}")));
         }
-        if config
-            .retry
-            .as_ref()
-            .is_some_and(|retry| field(retry, "retryOption").is_some_and(|option| option != "No Retry"))
-        {
+        if config.retry.is_enabled() {
             errors.push(ConfigError::new("retry", format!("retrying {ADVANCED_ONLY}")));
         }
         errors
     }
-}
-
-fn field<'a>(object: &'a Value, name: &str) -> Option<&'a str> {
-    object.get(name).and_then(Value::as_str)
 }

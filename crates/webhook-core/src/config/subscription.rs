@@ -5,6 +5,9 @@ use plugin_api::ConfigError;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::auth::AuthConfig;
+use super::retry::RetryConfig;
+
 /// The consumer's configuration, as sent in the subscription.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -16,13 +19,13 @@ pub struct SubscriptionConfig {
     pub headers: Vec<HeaderEntry>,
     /// Callback authentication (`webhook-advanced`).
     #[serde(default)]
-    pub auth: Option<Value>,
+    pub auth: AuthConfig,
     /// TLS settings of the callback.
     #[serde(default)]
     pub ssl: Option<Value>,
     /// Retry settings (`webhook-advanced`).
     #[serde(default)]
-    pub retry: Option<Value>,
+    pub retry: RetryConfig,
 }
 
 /// One configured header.
@@ -47,7 +50,14 @@ pub struct CallbackTarget {
 impl SubscriptionConfig {
     /// Parses the configuration; every error names its path relative to `entrypointConfiguration`.
     pub fn parse(json: &str) -> Result<Self, Vec<ConfigError>> {
-        plugin_kit::parse_config(json, "").map_err(|errors| errors.into_vec())
+        let config: Self = plugin_kit::parse_config(json, "").map_err(|errors| errors.into_vec())?;
+        let mut errors = config.retry.check();
+        errors.extend(config.auth.check());
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The checked callback target, or every problem with it.
@@ -84,7 +94,8 @@ impl SubscriptionConfig {
     }
 }
 
-fn parse_callback_url(url: &str) -> Result<Uri, String> {
+/// Parses a URL the gateway calls (a callback, a token endpoint): `http` or `https`, with a host.
+pub(crate) fn parse_callback_url(url: &str) -> Result<Uri, String> {
     let uri: Uri = url.parse().map_err(|error| format!("not a valid URL: {error}"))?;
     match uri.scheme_str() {
         Some("http") => {}

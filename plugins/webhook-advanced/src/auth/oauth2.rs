@@ -1,0 +1,130 @@
+//! `oauth2`: a client-credentials token, cached until it expires, fetched one request at a time per subscription,
+//! and fetched again once when the callback answers 401.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use webhook_core::config::{HttpOptions, OAuth2Auth};
+use webhook_core::{build_client, Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
+
+/// One subscription's client-credentials client.
+pub(crate) struct ClientCredentials {
+    client: CallbackClient,
+    endpoint: Uri,
+    /// The form body, secret included: sent, never logged.
+    form: Bytes,
+    timeout: Duration,
+    /// The cached token; its lock makes token requests one at a time.
+    token: Mutex<Option<Token>>,
+}
+
+#[derive(Clone)]
+struct Token {
+    authorization: HeaderValue,
+    expires_at: Option<Instant>,
+}
+
+impl Token {
+    fn is_fresh(&self) -> bool {
+        self.expires_at.is_none_or(|expires_at| Instant::now() < expires_at)
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl ClientCredentials {
+    pub(crate) fn new(oauth2: &OAuth2Auth, http: &HttpOptions) -> Result<Self, String> {
+        let endpoint: Uri = oauth2.endpoint.parse().map_err(|error| format!("auth.oauth2.endpoint: {error}"))?;
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", &oauth2.client_id)
+            .append_pair("client_secret", oauth2.client_secret.expose())
+            .append_pair("scope", &oauth2.scopes.join(" "))
+            .finish();
+        Ok(Self {
+            client: build_client(http, 1),
+            endpoint,
+            form: Bytes::from(form),
+            timeout: http.read_timeout(),
+            token: Mutex::new(None),
+        })
+    }
+
+    async fn fetch(&self) -> Result<Token, CallbackError> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(self.endpoint.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(Full::new(self.form.clone()))
+            .map_err(|error| failure(format!("cannot build the token request: {error}")))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| failure(format!("token endpoint {} unreachable: {error}", self.endpoint)))?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| failure(format!("token endpoint {}: {error}", self.endpoint)))?;
+            if !status.is_success() {
+                // The body is not shown: a token endpoint may echo what it was sent.
+                return Err(failure(format!("token endpoint {} answered {status}", self.endpoint)));
+            }
+            serde_json::from_slice::<TokenResponse>(&body.to_bytes())
+                .map_err(|error| failure(format!("token endpoint {} answered no usable token: {error}", self.endpoint)))
+        };
+        let response = tokio::time::timeout(self.timeout, exchange).await.map_err(|_| {
+            failure(format!("token endpoint {} did not answer within {} ms", self.endpoint, self.timeout.as_millis()))
+        })??;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", response.access_token))
+            .map_err(|_| failure(format!("token endpoint {} answered a token unusable in a header", self.endpoint)))?;
+        authorization.set_sensitive(true);
+        tracing::debug!(endpoint = %self.endpoint, expires_in = ?response.expires_in, "oauth2 token fetched");
+        Ok(Token {
+            authorization,
+            expires_at: response.expires_in.map(|seconds| Instant::now() + Duration::from_secs(seconds)),
+        })
+    }
+
+    /// The cached token if fresh and not `rejected`, else a new one.
+    async fn current(&self, rejected: Option<&HeaderValue>) -> Result<HeaderValue, CallbackError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|token| token.is_fresh() && Some(&token.authorization) != rejected)
+        {
+            return Ok(token.authorization.clone());
+        }
+        let token = self.fetch().await?;
+        let authorization = token.authorization.clone();
+        *cached = Some(token);
+        Ok(authorization)
+    }
+}
+
+fn failure(detail: String) -> CallbackError {
+    CallbackError { kind: CallbackErrorKind::AuthenticationFailed, detail }
+}
+
+impl Authorizer for ClientCredentials {
+    fn authorization(&self) -> BoxFuture<'_, Result<HeaderValue, CallbackError>> {
+        Box::pin(self.current(None))
+    }
+
+    fn refresh(&self, rejected: HeaderValue) -> BoxFuture<'_, Result<HeaderValue, CallbackError>> {
+        Box::pin(async move { self.current(Some(&rejected)).await })
+    }
+}
