@@ -90,7 +90,7 @@ mod tests {
         };
         let record = record(message, &context);
         assert_eq!(record.content.as_slice(), b"payload");
-        assert_eq!(record.key.as_ref().map(|key| key.as_slice()), Some(&b"key-7"[..]));
+        assert_eq!(record.key.as_ref().map(|key| key.as_slice()).into_option(), Some(&b"key-7"[..]));
         let value = |name: &str| {
             let found: Vec<_> = record.headers.iter().filter(|header| header.name.as_str() == name).collect();
             assert_eq!(found.len(), 1, "{name}");
