@@ -5,6 +5,7 @@
 
 mod support;
 
+mod advanced;
 mod definitions;
 mod delivery;
 mod kafka;

@@ -27,12 +27,19 @@ async fn bad_plugin_files_are_refused_with_their_reason_and_the_rest_serve() {
     let gateway = home.start();
 
     let plugins = gateway.api().get("/_node/plugins").await.body;
-    assert_eq!(plugins["data"].as_array().unwrap().len(), 6);
-    for (file, id) in [("libwebhook.so", "webhook"), ("libmock.so", "mock"), ("libkafka.so", "kafka")] {
+    assert_eq!(plugins["data"].as_array().unwrap().len(), 7);
+    let real = [
+        ("libwebhook.so", "webhook"),
+        ("libwebhook_advanced.so", "webhook-advanced"),
+        ("libmock.so", "mock"),
+        ("libkafka.so", "kafka"),
+    ];
+    for (file, id) in real {
         assert_eq!(record(&plugins, file)["status"], "loaded");
         assert_eq!(record(&plugins, file)["id"], id);
         assert_eq!(record(&plugins, file)["version"], "4.0.0");
     }
+    assert_eq!(record(&plugins, "libwebhook_advanced.so")["features"], json!(["dlq"]));
     let old = record(&plugins, "libfixture_old_version.so");
     assert_eq!(old["status"], "refused");
     assert_eq!(old["id"], "webhook-legacy");

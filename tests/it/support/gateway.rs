@@ -19,7 +19,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The real plugins, as built by `cargo build --workspace`.
-pub const REAL_PLUGINS: [&str; 3] = ["libwebhook.so", "libmock.so", "libkafka.so"];
+pub const REAL_PLUGINS: [&str; 4] = ["libwebhook.so", "libwebhook_advanced.so", "libmock.so", "libkafka.so"];
 
 /// A gateway's folder: plugins, definitions and store survive restarts of the process.
 pub struct GatewayHome {

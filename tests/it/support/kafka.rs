@@ -6,7 +6,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -78,4 +78,47 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
             _ => -1,
         })
         .collect()
+}
+
+/// A record read back from a topic.
+#[derive(Debug)]
+pub struct Consumed {
+    pub key: String,
+    pub value: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Consumed {
+    /// The value of header `name`; panics when it is not there exactly once.
+    pub fn header(&self, name: &str) -> &str {
+        let found: Vec<&str> =
+            self.headers.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect();
+        assert_eq!(found.len(), 1, "header {name} in {:?}", self.headers);
+        found[0]
+    }
+}
+
+/// Reads partition 0 of `topic` from the start until `count` records came, or `timeout` passed.
+pub fn consume(bootstrap: &str, topic: &str, count: usize, timeout: Duration) -> Vec<Consumed> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("test-reader-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(topic, 0, Offset::Beginning).expect("partition");
+    consumer.assign(&list).expect("assign");
+    let deadline = std::time::Instant::now() + timeout;
+    let mut records = Vec::new();
+    while records.len() < count && std::time::Instant::now() < deadline {
+        let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) else { continue };
+        let text = |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+        let headers = message
+            .headers()
+            .map(|headers| headers.iter().map(|header| (header.key.to_string(), text(header.value))).collect())
+            .unwrap_or_default();
+        records.push(Consumed { key: text(message.key()), value: text(message.payload()), headers });
+    }
+    records
 }

@@ -21,10 +21,12 @@ use tokio::task::JoinHandle;
 use super::eventually;
 
 /// How the receiver answers one call.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Reply {
     /// Answers at once with this status.
     Status(u16),
+    /// Answers at once with this status and this JSON body.
+    Json(u16, String),
     /// Answers with this status after a delay.
     Delayed(u16, Duration),
     /// Never answers (until the caller gives up).
@@ -40,6 +42,8 @@ pub struct Recorded {
     pub headers: HeaderMap,
     /// Body.
     pub body: Bytes,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -68,8 +72,9 @@ impl Receiver {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
                 let state = Arc::clone(&server_state);
+                let then = then.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handle(Arc::clone(&state), then, request));
+                    let service = service_fn(move |request| handle(Arc::clone(&state), then.clone(), request));
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -145,11 +150,17 @@ async fn handle(
             path: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
             headers: parts.headers,
             body,
+            at: std::time::Instant::now(),
         });
         state.script.lock().expect("script").pop_front().unwrap_or(then)
     };
+    let mut body = Bytes::new();
     let status = match reply {
         Reply::Status(status) => status,
+        Reply::Json(status, json) => {
+            body = Bytes::from(json);
+            status
+        }
         Reply::Delayed(status, delay) => {
             tokio::time::sleep(delay).await;
             status
@@ -159,8 +170,9 @@ async fn handle(
             500
         }
     };
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = StatusCode::from_u16(status).expect("status");
+    response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
     Ok(response)
 }
 

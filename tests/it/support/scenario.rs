@@ -38,3 +38,33 @@ pub fn kafka_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
                 "configuration": { "bootstrapServers": bootstrap } }] }]
     })
 }
+
+/// A mock-sourced API served by `webhook-advanced`; with `dlq_to_mock`, a second mock group `dlq` takes dead letters.
+pub fn advanced_mock_api(
+    id: &str,
+    qos: &str,
+    entrypoint_configuration: Value,
+    mock: Value,
+    dlq_to_mock: bool,
+) -> Value {
+    let mut api = mock_api(id, qos, entrypoint_configuration, mock);
+    api["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
+    if dlq_to_mock {
+        api["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
+        api["endpointGroups"].as_array_mut().expect("groups").push(json!({
+            "name": "dlq", "type": "mock", "endpoints": [{ "name": "dlq-mock", "type": "mock", "configuration": {} }]
+        }));
+    }
+    api
+}
+
+/// A `webhook-advanced` subscription to `callback` with extra `entrypointConfiguration` fields.
+pub fn advanced_subscription(callback: &str, extra: Value) -> Value {
+    let mut body = subscription(callback);
+    body["consumerConfiguration"]["entrypointId"] = json!("webhook-advanced");
+    let configuration = body["consumerConfiguration"]["entrypointConfiguration"].as_object_mut().expect("object");
+    for (key, value) in extra.as_object().expect("extra fields").clone() {
+        configuration.insert(key, value);
+    }
+    body
+}
