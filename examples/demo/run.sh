@@ -16,7 +16,7 @@ esac
 
 command -v curl >/dev/null || { echo "the demo needs curl (apt-get install -y curl)"; exit 1; }
 mkdir -p "$run/plugins" "$run/definitions" "$run/data"
-cp "$target/libwebhook.so" "$target/libmock.so" "$target/libkafka.so" "$run/plugins/"
+for plugin in webhook webhook_advanced mock kafka; do cp "$target/lib$plugin.so" "$run/plugins/"; done
 cp "$example/definitions/"*.json "$run/definitions/"
 
 pids=()
@@ -40,14 +40,17 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 token=$(cat "$run/data/management.token")
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' --data @"$example/subscription.json" \
-  "http://$management/management/v2/apis/$api/subscriptions")
-case "$status" in
-  201) echo "demo subscription created" ;;
-  400) echo "demo subscription already exists (kept in run/$mode/data/gateway.db)" ;;
-  *) echo "could not create the demo subscription (HTTP $status)"; exit 1 ;;
-esac
+for subscription in "$example"/subscription*.json; do
+  name=$(basename "$subscription" .json)
+  answer=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' --data @"$subscription" \
+    "http://$management/management/v2/apis/$api/subscriptions")
+  case "$answer" in
+    *$'\n'201) echo "demo $name created" ;;
+    *"already exists"*) echo "demo $name already exists (kept in run/$mode/data/gateway.db)" ;;
+    *) echo "could not create the demo $name: ${answer%$'\n'*}"; exit 1 ;;
+  esac
+done
 cat <<MSG
 
   Gateway management API: http://$management   (token in run/$mode/data/management.token: $token)
@@ -57,7 +60,8 @@ if [ "$mode" = kafka ]; then
   "$target/kafka-produce" --count 5 >/dev/null
   echo "  Five records were produced. Produce more: $target/kafka-produce --count 10"
 else
-  echo "  A webhook arrives at the demo receiver every second."
+  echo "  A webhook arrives at the demo receiver every second. The second subscription's callback answers 400,"
+  echo "  so each of its messages goes to the dead letter queue (a mock endpoint that logs what it gets)."
 fi
 echo "  Ctrl-C stops everything."
 echo

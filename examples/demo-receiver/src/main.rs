@@ -1,4 +1,5 @@
-//! A webhook receiver for the demo (`make run`): answers 200 to every call and prints what it got.
+//! A webhook receiver for the demo (`make run`): prints every call it gets and answers 200, except on paths that
+//! end with `/reject`, which it answers 400 (so that the demo shows messages going to the dead letter queue).
 //!
 //! Usage: `demo-receiver [ADDRESS]` (default `127.0.0.1:8090`).
 #![forbid(unsafe_code)]
@@ -13,7 +14,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
@@ -46,12 +47,16 @@ async fn print_call(received: Arc<AtomicU64>, request: Request<Incoming>) -> Res
         .iter()
         .filter_map(|name| parts.headers.get(*name).map(|value| format!("{name}: {}", value.to_str().unwrap_or("?"))))
         .collect();
+    let status = if parts.uri.path().ends_with("/reject") { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     println!(
-        "webhook #{number}: {} {}\n  {}\n  body: {}",
+        "webhook #{number}: {} {} -> {}\n  {}\n  body: {}",
         parts.method,
         parts.uri,
+        status.as_u16(),
         headers.join("\n  "),
         String::from_utf8_lossy(&body)
     );
-    Ok(Response::new(Full::new(Bytes::new())))
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    Ok(response)
 }
