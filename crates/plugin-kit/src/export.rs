@@ -1,20 +1,44 @@
 //! The export glue every plugin library needs.
 
-/// Exports the plugin's root module.
+/// Exports the plugin's root module with its manifest.
 ///
-/// `manifest` is a `fn() -> Manifest`; `instantiate` is a `fn() -> Result<PluginInstance, String>` called once the
-/// log bridge is installed. A panic in `instantiate` becomes an error the host reports, never an abort.
+/// ```ignore
+/// plugin_kit::export_plugin! {
+///     id: "kafka", name: "Kafka", kind: EndpointConnector,
+///     modes: [Subscribe, Publish], qos: Qos::ALL, features: [],
+///     instantiate: endpoint::KafkaEndpoint::instance,
+/// }
+/// ```
 ///
-/// The plugin crate must depend on `abi_stable` (the export attribute expands to paths in it).
+/// The version is the plugin crate's own (`CARGO_PKG_VERSION`). `instantiate` is a
+/// `fn() -> Result<PluginInstance, String>`, called once the log bridge is installed; a panic in it becomes an error
+/// the host reports, never an abort. The plugin crate must depend on `abi_stable` (the export attribute expands to
+/// paths in it).
 #[macro_export]
 macro_rules! export_plugin {
-    (manifest: $manifest:path, instantiate: $instantiate:path $(,)?) => {
+    (
+        id: $id:expr,
+        name: $name:expr,
+        kind: $kind:ident,
+        modes: [$($mode:ident),* $(,)?],
+        qos: $qos:expr,
+        features: [$($feature:expr),* $(,)?],
+        instantiate: $instantiate:path $(,)?
+    ) => {
         #[::abi_stable::export_root_module]
         pub fn gateway_plugin_root_module() -> $crate::api::PluginModRef {
             use ::abi_stable::prefix_type::PrefixTypeTrait;
 
             extern "C" fn exported_manifest() -> $crate::api::Manifest {
-                $manifest()
+                $crate::manifest(
+                    $id,
+                    $name,
+                    env!("CARGO_PKG_VERSION"),
+                    $crate::api::PluginKind::$kind,
+                    &[$($crate::api::Mode::$mode),*],
+                    &$qos,
+                    &[$($feature),*],
+                )
             }
 
             extern "C" fn exported_instantiate(

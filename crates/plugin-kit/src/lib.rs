@@ -8,6 +8,7 @@
 mod config;
 mod export;
 mod guard;
+mod instance;
 mod log_bridge;
 mod manifest;
 mod runtime;
@@ -17,6 +18,7 @@ pub use plugin_api as api;
 
 pub use config::{parse_config, prefix_errors};
 pub use guard::{catch_panic, panic_message};
+pub use instance::{endpoint_instance, entrypoint_instance};
 pub use log_bridge::install_log_bridge;
 pub use manifest::manifest;
 pub use runtime::{spawn_ffi, PluginRuntime};

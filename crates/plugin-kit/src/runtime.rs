@@ -17,12 +17,13 @@ pub struct PluginRuntime {
 
 impl PluginRuntime {
     /// Starts a runtime with `workers` threads named after the plugin.
-    pub fn new(plugin_id: &str, workers: usize) -> std::io::Result<Self> {
+    pub fn new(plugin_id: &str, workers: usize) -> Result<Self, String> {
         let runtime = Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name(format!("{plugin_id}-rt"))
             .enable_all()
-            .build()?;
+            .build()
+            .map_err(|error| format!("cannot start the {plugin_id} runtime: {error}"))?;
         Ok(Self { runtime: Some(runtime) })
     }
 

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use plugin_api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_api::abi_stable::std_types::{ROption, RResult, RString, RVec};
+use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_api::{
-    ConfigError, ConfigErrors, EntrypointSpec, PluginInstance, RawEntrypoint, RawEntrypoint_TO, RawRunning_TO,
-    RunningBox, StartRequest,
+    ConfigError, ConfigErrors, EntrypointSpec, PluginInstance, RawEntrypoint, RawRunning_TO, RunningBox, StartRequest,
 };
-use plugin_kit::{catch_panic, PluginRuntime};
+use plugin_kit::{catch_panic, entrypoint_instance, PluginRuntime};
 use tokio::sync::watch;
 
 use crate::client::build_client;
@@ -33,10 +32,8 @@ pub struct WebhookEntrypoint<E> {
 impl<E: Edition> WebhookEntrypoint<E> {
     /// The plugin's connector, ready to hand to the host.
     pub fn instance(plugin_id: &str, edition: E) -> Result<PluginInstance, String> {
-        let runtime = PluginRuntime::new(plugin_id, RUNTIME_WORKERS)
-            .map_err(|error| format!("cannot start the {plugin_id} runtime: {error}"))?;
-        let entrypoint = RawEntrypoint_TO::from_value(Self { edition, runtime }, TD_Opaque);
-        Ok(PluginInstance { entrypoint: ROption::RSome(entrypoint), endpoint: ROption::RNone })
+        let runtime = PluginRuntime::new(plugin_id, RUNTIME_WORKERS)?;
+        Ok(entrypoint_instance(Self { edition, runtime }))
     }
 
     fn check_api(&self, spec: &EntrypointSpec) -> Result<Vec<String>, Vec<ConfigError>> {

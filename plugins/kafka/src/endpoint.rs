@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{ROption, RResult};
+use plugin_kit::api::abi_stable::std_types::RResult;
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PluginInstance, PublishRequest, PublisherBox,
-    RawEndpoint, RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+    RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
 };
-use plugin_kit::{catch_panic, PluginRuntime};
+use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::Consumer;
 
@@ -39,13 +39,8 @@ pub(crate) struct KafkaEndpoint {
 
 impl KafkaEndpoint {
     pub(crate) fn instance() -> Result<PluginInstance, String> {
-        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)
-            .map_err(|error| format!("cannot start runtime: {error}"))?;
-        let endpoint = Self { runtime, producers: Mutex::new(HashMap::new()) };
-        Ok(PluginInstance {
-            entrypoint: ROption::RNone,
-            endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)),
-        })
+        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
+        Ok(endpoint_instance(Self { runtime, producers: Mutex::new(HashMap::new()) }))
     }
 
     fn open_source(&self, request: &SubscribeRequest) -> Result<SourceBox, OpenError> {

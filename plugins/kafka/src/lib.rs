@@ -11,25 +11,17 @@ mod producer;
 mod security;
 mod source;
 
-use plugin_kit::api::{Manifest, Mode, PluginInstance, PluginKind, Qos};
+use plugin_kit::api::Qos;
 
 /// The identifier API definitions use.
 const PLUGIN_ID: &str = "kafka";
 
-plugin_kit::export_plugin!(manifest: manifest, instantiate: instantiate);
-
-fn manifest() -> Manifest {
-    plugin_kit::manifest(
-        PLUGIN_ID,
-        "Kafka",
-        env!("CARGO_PKG_VERSION"),
-        PluginKind::EndpointConnector,
-        &[Mode::Subscribe, Mode::Publish],
-        &Qos::ALL,
-        &[],
-    )
-}
-
-fn instantiate() -> Result<PluginInstance, String> {
-    endpoint::KafkaEndpoint::instance()
+plugin_kit::export_plugin! {
+    id: PLUGIN_ID,
+    name: "Kafka",
+    kind: EndpointConnector,
+    modes: [Subscribe, Publish],
+    qos: Qos::ALL,
+    features: [],
+    instantiate: endpoint::KafkaEndpoint::instance,
 }

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{ROption, RResult};
+use plugin_kit::api::abi_stable::std_types::RResult;
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, OpenError, PluginInstance, PublishRequest, PublisherBox,
-    RawEndpoint, RawEndpoint_TO, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+    RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
 };
-use plugin_kit::{PluginRuntime, SettledPrefix};
+use plugin_kit::{endpoint_instance, PluginRuntime, SettledPrefix};
 
 use crate::config::MockSettings;
 use crate::publisher::MockPublisher;
@@ -26,13 +26,8 @@ pub(crate) struct MockEndpoint {
 
 impl MockEndpoint {
     pub(crate) fn instance() -> Result<PluginInstance, String> {
-        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)
-            .map_err(|error| format!("cannot start runtime: {error}"))?;
-        let endpoint = Self { runtime, cursors: Mutex::new(HashMap::new()) };
-        Ok(PluginInstance {
-            entrypoint: ROption::RNone,
-            endpoint: ROption::RSome(RawEndpoint_TO::from_value(endpoint, TD_Opaque)),
-        })
+        let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
+        Ok(endpoint_instance(Self { runtime, cursors: Mutex::new(HashMap::new()) }))
     }
 
     fn cursor(&self, subscription_id: &str) -> Cursor {

@@ -6,25 +6,17 @@ mod endpoint;
 mod publisher;
 mod source;
 
-use plugin_kit::api::{Manifest, Mode, PluginInstance, PluginKind, Qos};
+use plugin_kit::api::Qos;
 
 /// The identifier API definitions use.
 const PLUGIN_ID: &str = "mock";
 
-plugin_kit::export_plugin!(manifest: manifest, instantiate: instantiate);
-
-fn manifest() -> Manifest {
-    plugin_kit::manifest(
-        PLUGIN_ID,
-        "Mock",
-        env!("CARGO_PKG_VERSION"),
-        PluginKind::EndpointConnector,
-        &[Mode::Subscribe, Mode::Publish],
-        &Qos::ALL,
-        &[],
-    )
-}
-
-fn instantiate() -> Result<PluginInstance, String> {
-    endpoint::MockEndpoint::instance()
+plugin_kit::export_plugin! {
+    id: PLUGIN_ID,
+    name: "Mock",
+    kind: EndpointConnector,
+    modes: [Subscribe, Publish],
+    qos: Qos::ALL,
+    features: [],
+    instantiate: endpoint::MockEndpoint::instance,
 }

@@ -5,24 +5,20 @@ mod auth;
 mod dlq;
 mod edition;
 
-use plugin_kit::api::{Manifest, Mode, PluginInstance, PluginKind, Qos};
+use plugin_kit::api::{PluginInstance, Qos};
 use webhook_core::WebhookEntrypoint;
 
 /// The identifier API definitions use.
 const PLUGIN_ID: &str = "webhook-advanced";
 
-plugin_kit::export_plugin!(manifest: manifest, instantiate: instantiate);
-
-fn manifest() -> Manifest {
-    plugin_kit::manifest(
-        PLUGIN_ID,
-        "Webhook Advanced",
-        env!("CARGO_PKG_VERSION"),
-        PluginKind::EntrypointConnector,
-        &[Mode::Subscribe],
-        &Qos::ALL,
-        &["dlq"],
-    )
+plugin_kit::export_plugin! {
+    id: PLUGIN_ID,
+    name: "Webhook Advanced",
+    kind: EntrypointConnector,
+    modes: [Subscribe],
+    qos: Qos::ALL,
+    features: ["dlq"],
+    instantiate: instantiate,
 }
 
 fn instantiate() -> Result<PluginInstance, String> {

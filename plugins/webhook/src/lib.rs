@@ -4,24 +4,20 @@
 
 mod edition;
 
-use plugin_kit::api::{Manifest, Mode, PluginInstance, PluginKind, Qos};
+use plugin_kit::api::{PluginInstance, Qos};
 use webhook_core::WebhookEntrypoint;
 
 /// The identifier API definitions use.
 const PLUGIN_ID: &str = "webhook";
 
-plugin_kit::export_plugin!(manifest: manifest, instantiate: instantiate);
-
-fn manifest() -> Manifest {
-    plugin_kit::manifest(
-        PLUGIN_ID,
-        "Webhook",
-        env!("CARGO_PKG_VERSION"),
-        PluginKind::EntrypointConnector,
-        &[Mode::Subscribe],
-        &Qos::ALL,
-        &[],
-    )
+plugin_kit::export_plugin! {
+    id: PLUGIN_ID,
+    name: "Webhook",
+    kind: EntrypointConnector,
+    modes: [Subscribe],
+    qos: Qos::ALL,
+    features: [],
+    instantiate: instantiate,
 }
 
 fn instantiate() -> Result<PluginInstance, String> {
