@@ -1,24 +1,166 @@
-//! The pooled HTTP client of one subscription: built once, never per request.
+//! The pooled HTTP client of one subscription, built once, never per request: TCP directly or through the
+//! subscription's proxy (HTTP CONNECT, SOCKS4, SOCKS5, or the gateway's own proxy settings), TLS on top for https
+//! callbacks. Redirects are never followed (hyper's client does not follow them).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use base64::Engine;
 use bytes::Bytes;
+use http::{HeaderValue, Uri};
 use http_body_util::Full;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::proxy::{SocksV4, SocksV5, Tunnel};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tower_service::Service;
 
-use crate::config::HttpOptions;
+use crate::config::{HttpOptions, ProxyOptions, ProxyType};
 
 /// The client type every callback call goes through.
-pub type CallbackClient = Client<HttpConnector, Full<Bytes>>;
+pub type CallbackClient = Client<HttpsConnector<RouteConnector>, Full<Bytes>>;
 
-/// A client with the subscription's connect timeout, idle timeout and pool size. Redirects are never followed
-/// (hyper's client does not follow them).
-pub fn build_client(options: &HttpOptions, concurrency: usize) -> CallbackClient {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(options.connect_timeout()));
-    connector.set_nodelay(true);
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A client with the subscription's timeouts, pool size, proxy and TLS configuration.
+pub fn build_client(
+    options: &HttpOptions,
+    proxy: &ProxyOptions,
+    tls: rustls::ClientConfig,
+    concurrency: usize,
+) -> CallbackClient {
+    let mut tcp = HttpConnector::new();
+    tcp.set_connect_timeout(Some(options.connect_timeout()));
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(RouteConnector { route: Arc::new(Route::from(proxy)), tcp });
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(options.idle_timeout())
         .pool_max_idle_per_host(concurrency)
         .build(connector)
+}
+
+/// Opens the TCP stream to a callback: directly or through a proxy.
+#[derive(Clone)]
+pub struct RouteConnector {
+    route: Arc<Route>,
+    tcp: HttpConnector,
+}
+
+enum Route {
+    Direct,
+    /// The gateway's own `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`.
+    System(Matcher),
+    Http {
+        proxy: Uri,
+        authorization: Option<HeaderValue>,
+    },
+    Socks4 {
+        proxy: Uri,
+    },
+    Socks5 {
+        proxy: Uri,
+        credentials: Option<(String, String)>,
+    },
+}
+
+impl From<&ProxyOptions> for Route {
+    fn from(options: &ProxyOptions) -> Self {
+        if !options.enabled {
+            return Route::Direct;
+        }
+        if options.use_system_proxy {
+            return Route::System(Matcher::from_env());
+        }
+        let host = options.host.as_deref().unwrap_or_default();
+        let proxy: Uri = format!("http://{host}:{}", options.port.unwrap_or_default()).parse().unwrap_or_default();
+        let credentials = options.username.clone().map(|user| {
+            (user, options.password.as_ref().map(|password| password.expose().to_string()).unwrap_or_default())
+        });
+        match options.proxy_type {
+            Some(ProxyType::Socks4) => Route::Socks4 { proxy },
+            Some(ProxyType::Socks5) => Route::Socks5 { proxy, credentials },
+            Some(ProxyType::Http) | None => {
+                Route::Http { proxy, authorization: credentials.map(|(user, password)| basic(&user, &password)) }
+            }
+        }
+    }
+}
+
+/// `Basic base64(user:password)`, marked sensitive.
+fn basic(user: &str, password: &str) -> HeaderValue {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}")).unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
+type Connecting = Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, BoxError>> + Send>>;
+
+impl Service<Uri> for RouteConnector {
+    type Response = TokioIo<TcpStream>;
+    type Error = BoxError;
+    type Future = Connecting;
+
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, destination: Uri) -> Self::Future {
+        let tcp = self.tcp.clone();
+        match &*self.route {
+            Route::Direct => direct(tcp, destination),
+            Route::Http { proxy, authorization } => tunnel(tcp, proxy.clone(), authorization.clone(), destination),
+            Route::Socks4 { proxy } => {
+                let mut socks = SocksV4::new(proxy.clone(), tcp);
+                Box::pin(async move { socks.call(destination).await.map_err(Into::into) })
+            }
+            Route::Socks5 { proxy, credentials } => socks5(tcp, proxy.clone(), credentials.clone(), destination),
+            Route::System(matcher) => match matcher.intercept(&destination) {
+                None => direct(tcp, destination),
+                Some(intercept) => {
+                    let proxy = intercept.uri().clone();
+                    match proxy.scheme_str() {
+                        Some("socks5" | "socks5h") => {
+                            let credentials =
+                                intercept.raw_auth().map(|(user, password)| (user.to_string(), password.to_string()));
+                            socks5(tcp, proxy, credentials, destination)
+                        }
+                        _ => tunnel(tcp, proxy, intercept.basic_auth().cloned(), destination),
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn direct(mut tcp: HttpConnector, destination: Uri) -> Connecting {
+    Box::pin(async move { tcp.call(destination).await.map_err(Into::into) })
+}
+
+/// An HTTP CONNECT tunnel, for http and https callbacks alike.
+fn tunnel(tcp: HttpConnector, proxy: Uri, authorization: Option<HeaderValue>, destination: Uri) -> Connecting {
+    let mut tunnel = Tunnel::new(proxy, tcp);
+    if let Some(authorization) = authorization {
+        tunnel = tunnel.with_auth(authorization);
+    }
+    Box::pin(async move { tunnel.call(destination).await.map_err(Into::into) })
+}
+
+fn socks5(tcp: HttpConnector, proxy: Uri, credentials: Option<(String, String)>, destination: Uri) -> Connecting {
+    let mut socks = SocksV5::new(proxy, tcp);
+    if let Some((user, password)) = credentials {
+        socks = socks.with_auth(user, password);
+    }
+    Box::pin(async move { socks.call(destination).await.map_err(Into::into) })
 }

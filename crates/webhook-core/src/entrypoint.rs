@@ -19,6 +19,7 @@ use crate::layers::LayerSetup;
 use crate::outcome::InterruptFlags;
 use crate::request::RequestTemplate;
 use crate::running::Running;
+use crate::tls;
 
 /// Worker threads of a webhook plugin's runtime (the machine has two cores; delivery is I/O bound).
 const RUNTIME_WORKERS: usize = 2;
@@ -50,32 +51,35 @@ impl<E: Edition> WebhookEntrypoint<E> {
         }
     }
 
-    fn check_subscription(&self, json: &str) -> Result<(SubscriptionConfig, CallbackTarget), Vec<ConfigError>> {
+    /// The checked configuration, its target and its TLS configuration (built now, so that a bad certificate is an
+    /// error at subscription time).
+    fn check_subscription(&self, json: &str) -> Result<CheckedSubscription, Vec<ConfigError>> {
         let config = SubscriptionConfig::parse(json)?;
         let mut errors = self.edition.check_subscription(&config);
-        match config.target() {
-            Ok(target) if errors.is_empty() => Ok((config, target)),
-            Ok(_) => Err(errors),
-            Err(target_errors) => {
-                errors.extend(target_errors);
-                Err(errors)
-            }
+        let target = config.target().map_err(|target_errors| errors.extend(target_errors)).ok();
+        let tls = tls::client_config(&config.ssl).map_err(|tls_errors| errors.extend(tls_errors)).ok();
+        match (target, tls) {
+            (Some(target), Some(tls)) if errors.is_empty() => Ok(CheckedSubscription { config, target, tls }),
+            _ => Err(errors),
         }
     }
 
     fn start_loop(&self, request: StartRequest) -> Result<RunningBox, String> {
         let entrypoint = EntrypointConfig::parse(&request.entrypoint_configuration).map_err(describe)?;
-        let (config, target) = self.check_subscription(&request.subscription_configuration).map_err(describe)?;
+        let CheckedSubscription { config, target, tls } =
+            self.check_subscription(&request.subscription_configuration).map_err(describe)?;
         let concurrency = entrypoint.http.concurrency(request.qos);
+        let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency);
         let layers = self.edition.layers(LayerSetup {
             config: &config,
             subscription_id: &request.subscription_id,
             dead_letter: request.dead_letter.into_option(),
-            http: &entrypoint.http,
+            client: &client,
+            read_timeout: entrypoint.http.read_timeout(),
             runtime: self.runtime.handle(),
         })?;
         let deliverer = Arc::new(Deliverer {
-            client: build_client(&entrypoint.http, concurrency),
+            client,
             template: RequestTemplate::new(target, &request.subscription_id),
             read_timeout: entrypoint.http.read_timeout(),
             interrupts: InterruptFlags {
@@ -124,6 +128,13 @@ impl<E: Edition> RawEntrypoint for WebhookEntrypoint<E> {
             Ok(Err(error)) | Err(error) => RResult::RErr(error.into()),
         }
     }
+}
+
+/// A consumer configuration that passed every check.
+struct CheckedSubscription {
+    config: SubscriptionConfig,
+    target: CallbackTarget,
+    tls: rustls::ClientConfig,
 }
 
 /// One line out of configuration errors, for a start that should not have been reached with them.

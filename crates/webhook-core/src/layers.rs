@@ -10,7 +10,8 @@ use plugin_api::{Message, PublisherBox};
 use tokio::runtime::Handle;
 
 use crate::attempt::CallbackError;
-use crate::config::{HttpOptions, SubscriptionConfig};
+use crate::client::CallbackClient;
+use crate::config::SubscriptionConfig;
 
 /// A boxed future, for the hooks' async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -67,8 +68,10 @@ pub struct LayerSetup<'a> {
     pub subscription_id: &'a str,
     /// The dead letter queue the host opened, when the entrypoint names one.
     pub dead_letter: Option<PublisherBox>,
-    /// The entrypoint's HTTP options (timeouts for side calls such as a token endpoint).
-    pub http: &'a HttpOptions,
+    /// The subscription's client (its proxy and TLS settings), for side calls such as a token endpoint.
+    pub client: &'a CallbackClient,
+    /// The time a side call may take.
+    pub read_timeout: std::time::Duration,
     /// The plugin's runtime.
     pub runtime: &'a Handle,
 }

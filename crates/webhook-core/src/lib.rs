@@ -18,6 +18,7 @@ mod layers;
 mod outcome;
 mod request;
 mod running;
+mod tls;
 
 pub use attempt::{CallbackError, CallbackErrorKind};
 pub use client::{build_client, CallbackClient};

@@ -6,6 +6,8 @@ use plugin_api::{ConfigError, Qos};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::proxy::ProxyOptions;
+
 /// Requests in flight per subscription may not exceed this (SPEC §3).
 pub const MAX_CONCURRENT_CONNECTIONS: u32 = 20;
 
@@ -104,18 +106,6 @@ impl HttpOptions {
     }
 }
 
-/// Proxy settings (SPEC §3).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProxyOptions {
-    /// Whether callback calls go through a proxy.
-    #[serde(default)]
-    pub enabled: bool,
-    /// Use the gateway's own proxy settings.
-    #[serde(default)]
-    pub use_system_proxy: bool,
-}
-
 impl EntrypointConfig {
     /// Parses the configuration; every error names its path relative to `configuration`.
     pub fn parse(json: &str) -> Result<Self, Vec<ConfigError>> {
@@ -159,9 +149,7 @@ impl EntrypointConfig {
                 format!("must be between 1 and {MAX_CONCURRENT_CONNECTIONS}, got {}", http.max_concurrent_connections),
             ));
         }
-        if self.proxy.enabled {
-            errors.push(ConfigError::new("proxy.enabled", "callback proxies are not supported by this build yet"));
-        }
+        errors.extend(self.proxy.check());
         errors
     }
 }

@@ -3,12 +3,16 @@
 
 mod auth;
 mod entrypoint;
+mod proxy;
 mod retry;
 mod secret;
+mod ssl;
 mod subscription;
 
 pub use auth::{AuthConfig, BasicAuth, OAuth2Auth, TokenAuth};
-pub use entrypoint::{EntrypointConfig, HttpOptions, ProxyOptions, MAX_CONCURRENT_CONNECTIONS};
+pub use entrypoint::{EntrypointConfig, HttpOptions, MAX_CONCURRENT_CONNECTIONS};
+pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;
+pub use ssl::{SslConfig, StoreConfig, StoreType};
 pub use subscription::{CallbackTarget, HeaderEntry, SubscriptionConfig};

@@ -1,12 +1,11 @@
 //! The consumer's `entrypointConfiguration` (SPEC §4).
 
+use super::auth::AuthConfig;
+use super::retry::RetryConfig;
+use super::ssl::SslConfig;
 use http::{HeaderName, HeaderValue, Uri};
 use plugin_api::ConfigError;
 use serde::Deserialize;
-use serde_json::Value;
-
-use super::auth::AuthConfig;
-use super::retry::RetryConfig;
 
 /// The consumer's configuration, as sent in the subscription.
 #[derive(Debug, Clone, Deserialize)]
@@ -22,7 +21,7 @@ pub struct SubscriptionConfig {
     pub auth: AuthConfig,
     /// TLS settings of the callback.
     #[serde(default)]
-    pub ssl: Option<Value>,
+    pub ssl: SslConfig,
     /// Retry settings (`webhook-advanced`).
     #[serde(default)]
     pub retry: RetryConfig,
@@ -98,8 +97,7 @@ impl SubscriptionConfig {
 pub(crate) fn parse_callback_url(url: &str) -> Result<Uri, String> {
     let uri: Uri = url.parse().map_err(|error| format!("not a valid URL: {error}"))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err("https callbacks are not supported by this build yet".into()),
+        Some("http" | "https") => {}
         _ => return Err("must be an http or https URL".into()),
     }
     if uri.host().is_none_or(str::is_empty) {

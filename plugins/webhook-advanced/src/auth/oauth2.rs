@@ -10,8 +10,8 @@ use http_body_util::{BodyExt, Full};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
-use webhook_core::config::{HttpOptions, OAuth2Auth};
-use webhook_core::{build_client, Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
+use webhook_core::config::OAuth2Auth;
+use webhook_core::{Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
 
 /// One subscription's client-credentials client.
 pub(crate) struct ClientCredentials {
@@ -44,7 +44,7 @@ struct TokenResponse {
 }
 
 impl ClientCredentials {
-    pub(crate) fn new(oauth2: &OAuth2Auth, http: &HttpOptions) -> Result<Self, String> {
+    pub(crate) fn new(oauth2: &OAuth2Auth, client: CallbackClient, timeout: Duration) -> Result<Self, String> {
         let endpoint: Uri = oauth2.endpoint.parse().map_err(|error| format!("auth.oauth2.endpoint: {error}"))?;
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
@@ -52,13 +52,7 @@ impl ClientCredentials {
             .append_pair("client_secret", oauth2.client_secret.expose())
             .append_pair("scope", &oauth2.scopes.join(" "))
             .finish();
-        Ok(Self {
-            client: build_client(http, 1),
-            endpoint,
-            form: Bytes::from(form),
-            timeout: http.read_timeout(),
-            token: Mutex::new(None),
-        })
+        Ok(Self { client, endpoint, form: Bytes::from(form), timeout, token: Mutex::new(None) })
     }
 
     async fn fetch(&self) -> Result<Token, CallbackError> {
