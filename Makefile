@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker test lint clean
+.PHONY: deps build run run-kafka broker proxies test lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -23,8 +23,12 @@ run-kafka: build broker
 broker:
 	./scripts/install-tansu.sh
 
-## Builds, then runs every test (unit and end-to-end, on a real broker).
-test: build broker
+## The real proxies the proxy tests start (tinyproxy, dante) and dante's test account.
+proxies:
+	./scripts/install-test-proxies.sh
+
+## Builds, then runs every test (unit and end-to-end, on a real broker and real proxies).
+test: build broker proxies
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.

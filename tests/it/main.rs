@@ -11,4 +11,5 @@ mod delivery;
 mod kafka;
 mod lifecycle;
 mod plugins;
+mod tls;
 mod validation;

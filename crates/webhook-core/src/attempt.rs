@@ -43,6 +43,8 @@ pub enum CallbackErrorKind {
     ConnectionReset,
     /// The credentials for the callback could not be had (a token endpoint failed).
     AuthenticationFailed,
+    /// The TLS handshake failed (untrusted certificate, name mismatch, client certificate refused).
+    TlsFailed,
     /// Anything else.
     RequestFailed,
 }
@@ -57,6 +59,7 @@ impl CallbackErrorKind {
             Self::DnsFailure => "DNS_FAILURE",
             Self::ConnectionReset => "CONNECTION_RESET",
             Self::AuthenticationFailed => "AUTHENTICATION_FAILED",
+            Self::TlsFailed => "TLS_FAILED",
             Self::RequestFailed => "REQUEST_FAILED",
         }
     }
@@ -91,6 +94,18 @@ pub(crate) async fn send(
     }
 }
 
+/// The TLS error an I/O error wraps, however deeply: an I/O error's `source` skips the error it wraps, and the TLS
+/// connector wraps its I/O errors once more.
+fn wrapped_tls_error(mut io: &std::io::Error) -> Option<&rustls::Error> {
+    loop {
+        let inner = io.get_ref()?;
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        io = inner.downcast_ref::<std::io::Error>()?;
+    }
+}
+
 /// Finds the most telling cause in an error chain.
 fn classify(error: &(dyn StdError + 'static)) -> CallbackError {
     let mut kind = CallbackErrorKind::RequestFailed;
@@ -98,6 +113,9 @@ fn classify(error: &(dyn StdError + 'static)) -> CallbackError {
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(current) = source {
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = wrapped_tls_error(io) {
+                return CallbackError { kind: CallbackErrorKind::TlsFailed, detail: tls.to_string() };
+            }
             kind = match io.kind() {
                 IoErrorKind::ConnectionRefused => CallbackErrorKind::ConnectionRefused,
                 IoErrorKind::TimedOut => CallbackErrorKind::ConnectTimeout,

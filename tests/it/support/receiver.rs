@@ -44,6 +44,8 @@ pub struct Recorded {
     pub body: Bytes,
     /// When it arrived.
     pub at: std::time::Instant,
+    /// The client's TLS certificate (DER), when it presented one.
+    pub client_certificate: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -64,6 +66,15 @@ pub struct Receiver {
 impl Receiver {
     /// Answers `script` in order, then `then` for every later call.
     pub async fn scripted(script: Vec<Reply>, then: Reply) -> Self {
+        Self::start(script, then, None).await
+    }
+
+    /// An HTTPS receiver with `tls`, answering `status` to every call.
+    pub async fn https(tls: Arc<rustls::ServerConfig>, status: u16) -> Self {
+        Self::start(Vec::new(), Reply::Status(status), Some(tokio_rustls::TlsAcceptor::from(tls))).await
+    }
+
+    async fn start(script: Vec<Reply>, then: Reply, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let address = listener.local_addr().expect("receiver address");
         let state = Arc::new(State { script: Mutex::new(script.into()), ..State::default() });
@@ -71,15 +82,31 @@ impl Receiver {
         let server = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = Arc::clone(&server_state);
-                let then = then.clone();
+                let (state, then, tls) = (Arc::clone(&server_state), then.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handle(Arc::clone(&state), then.clone(), request));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    match tls {
+                        None => serve(stream, state, then, None).await,
+                        Some(acceptor) => {
+                            // A refused handshake is the client's business: the receiver just sees no call.
+                            let Ok(stream) = acceptor.accept(stream).await else { return };
+                            let certificate = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .map(|cert| cert.to_vec());
+                            serve(stream, state, then, certificate).await
+                        }
+                    }
                 });
             }
         });
         Self { address, state, server }
+    }
+
+    /// The `https://` URL of `path`, named `localhost`.
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.address.port())
     }
 
     /// Answers every call with `status`.
@@ -134,9 +161,19 @@ impl Drop for InFlight {
     }
 }
 
+async fn serve<S>(stream: S, state: Arc<State>, then: Reply, client_certificate: Option<Vec<u8>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        service_fn(move |request| handle(Arc::clone(&state), then.clone(), client_certificate.clone(), request));
+    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+}
+
 async fn handle(
     state: Arc<State>,
     then: Reply,
+    client_certificate: Option<Vec<u8>>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -151,6 +188,7 @@ async fn handle(
             headers: parts.headers,
             body,
             at: std::time::Instant::now(),
+            client_certificate,
         });
         state.script.lock().expect("script").pop_front().unwrap_or(then)
     };
