@@ -11,5 +11,6 @@ mod delivery;
 mod kafka;
 mod lifecycle;
 mod plugins;
+mod proxy;
 mod tls;
 mod validation;

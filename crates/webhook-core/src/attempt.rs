@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 
-use crate::client::CallbackClient;
+use crate::client::{CallbackClient, ProxyError};
 
 /// What one call to the callback gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub enum CallbackErrorKind {
     AuthenticationFailed,
     /// The TLS handshake failed (untrusted certificate, name mismatch, client certificate refused).
     TlsFailed,
+    /// The proxy could not be reached, refused the credentials, or could not reach the callback.
+    ProxyFailed,
     /// Anything else.
     RequestFailed,
 }
@@ -60,6 +62,7 @@ impl CallbackErrorKind {
             Self::ConnectionReset => "CONNECTION_RESET",
             Self::AuthenticationFailed => "AUTHENTICATION_FAILED",
             Self::TlsFailed => "TLS_FAILED",
+            Self::ProxyFailed => "PROXY_FAILED",
             Self::RequestFailed => "REQUEST_FAILED",
         }
     }
@@ -112,6 +115,9 @@ fn classify(error: &(dyn StdError + 'static)) -> CallbackError {
     let mut detail = error.to_string();
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(current) = source {
+        if let Some(proxy) = current.downcast_ref::<ProxyError>() {
+            return CallbackError { kind: CallbackErrorKind::ProxyFailed, detail: proxy.to_string() };
+        }
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
             if let Some(tls) = wrapped_tls_error(io) {
                 return CallbackError { kind: CallbackErrorKind::TlsFailed, detail: tls.to_string() };

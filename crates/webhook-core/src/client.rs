@@ -122,8 +122,11 @@ impl Service<Uri> for RouteConnector {
             Route::Direct => direct(tcp, destination),
             Route::Http { proxy, authorization } => tunnel(tcp, proxy.clone(), authorization.clone(), destination),
             Route::Socks4 { proxy } => {
+                let proxy = proxy.clone();
                 let mut socks = SocksV4::new(proxy.clone(), tcp);
-                Box::pin(async move { socks.call(destination).await.map_err(Into::into) })
+                Box::pin(async move {
+                    socks.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into()))
+                })
             }
             Route::Socks5 { proxy, credentials } => socks5(tcp, proxy.clone(), credentials.clone(), destination),
             Route::System(matcher) => match matcher.intercept(&destination) {
@@ -144,23 +147,52 @@ impl Service<Uri> for RouteConnector {
     }
 }
 
+/// A failure at the proxy: reaching it, authenticating, or its refusal to reach the callback.
+#[derive(Debug)]
+pub(crate) struct ProxyError {
+    proxy: String,
+    cause: String,
+}
+
+impl ProxyError {
+    fn boxed(proxy: &Uri, error: BoxError) -> BoxError {
+        let proxy = proxy.authority().map_or_else(|| proxy.to_string(), ToString::to_string);
+        let mut cause = error.to_string();
+        let mut source = error.source();
+        while let Some(inner) = source {
+            cause.push_str(": ");
+            cause.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        Box::new(Self { proxy, cause })
+    }
+}
+
+impl std::fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "proxy {}: {}", self.proxy, self.cause)
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
 fn direct(mut tcp: HttpConnector, destination: Uri) -> Connecting {
     Box::pin(async move { tcp.call(destination).await.map_err(Into::into) })
 }
 
 /// An HTTP CONNECT tunnel, for http and https callbacks alike.
 fn tunnel(tcp: HttpConnector, proxy: Uri, authorization: Option<HeaderValue>, destination: Uri) -> Connecting {
-    let mut tunnel = Tunnel::new(proxy, tcp);
+    let mut tunnel = Tunnel::new(proxy.clone(), tcp);
     if let Some(authorization) = authorization {
         tunnel = tunnel.with_auth(authorization);
     }
-    Box::pin(async move { tunnel.call(destination).await.map_err(Into::into) })
+    Box::pin(async move { tunnel.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into())) })
 }
 
 fn socks5(tcp: HttpConnector, proxy: Uri, credentials: Option<(String, String)>, destination: Uri) -> Connecting {
-    let mut socks = SocksV5::new(proxy, tcp);
+    let mut socks = SocksV5::new(proxy.clone(), tcp);
     if let Some((user, password)) = credentials {
         socks = socks.with_auth(user, password);
     }
-    Box::pin(async move { socks.call(destination).await.map_err(Into::into) })
+    Box::pin(async move { socks.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into())) })
 }

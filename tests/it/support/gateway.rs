@@ -69,7 +69,13 @@ impl GatewayHome {
 
     /// Starts the gateway on a free loopback port and waits until its management API listens.
     pub fn start(&self) -> Gateway {
+        self.start_with_env(&[])
+    }
+
+    /// Starts the gateway with extra environment variables (`HTTP_PROXY`, ...).
+    pub fn start_with_env(&self, env: &[(&str, &str)]) -> Gateway {
         let mut child = Command::new(build_dir().join("gateway-host"))
+            .envs(env.iter().copied())
             .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
             .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
             .env("GATEWAY_STORE_PATH", self.dir.path().join("data/gateway.db"))

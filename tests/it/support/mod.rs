@@ -5,6 +5,7 @@ pub mod broker;
 pub mod certs;
 pub mod gateway;
 pub mod kafka;
+pub mod proxies;
 pub mod receiver;
 pub mod scenario;
 
