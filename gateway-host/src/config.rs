@@ -28,6 +28,22 @@ pub struct GatewayConfig {
     pub log: LogSection,
     /// Graceful shutdown.
     pub shutdown: ShutdownSection,
+    /// Webhook logs.
+    pub webhook_logs: WebhookLogsSection,
+}
+
+/// Webhook logs: retention and queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookLogsSection {
+    /// Entries older than this many hours are dropped.
+    pub max_age_hours: u64,
+    /// Only the newest this many entries are kept.
+    pub max_entries: u64,
+    /// Entries waiting to be written, at most.
+    pub queue_capacity: u64,
+    /// How often the retention limits are applied, in milliseconds.
+    pub trim_interval_ms: u64,
 }
 
 /// A section naming a folder.

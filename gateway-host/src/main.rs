@@ -10,6 +10,7 @@ mod config;
 mod deploy;
 mod dispatch;
 mod error;
+mod logs;
 mod management;
 mod plugins;
 mod store;
@@ -20,6 +21,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use config::GatewayConfig;
 use tracing_subscriber::EnvFilter;
@@ -27,6 +29,7 @@ use tracing_subscriber::EnvFilter;
 use crate::app::App;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::logs::WebhookLogs;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::store::Store;
 
@@ -85,12 +88,27 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
     let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix));
     let catalog = Arc::new(ApiCatalog::default());
-    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog));
+    let logs_config = &config.webhook_logs;
+    let retention = logs::Retention {
+        max_age: Duration::from_secs(logs_config.max_age_hours * 3600),
+        max_entries: logs_config.max_entries,
+        every: Duration::from_millis(logs_config.trim_interval_ms.max(1)),
+    };
+    let webhook_logs = WebhookLogs::start(Arc::clone(&store), retention, logs_config.queue_capacity as usize);
+    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&webhook_logs));
     let apis =
         ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
     apis.load_at_start(&config.definitions.dir)?;
     let subscriptions = SubscriptionService::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&dispatcher));
-    let app = Arc::new(App { registry, catalog, dispatcher: Arc::clone(&dispatcher), apis, subscriptions, token });
+    let app = Arc::new(App {
+        registry,
+        catalog,
+        dispatcher: Arc::clone(&dispatcher),
+        apis,
+        subscriptions,
+        store: Arc::clone(&store),
+        token,
+    });
 
     let listener = tokio::net::TcpListener::bind(config.management.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "management API listening");
@@ -100,6 +118,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing in-flight deliveries");
     dispatcher.stop_all(config.shutdown.drain_timeout()).await;
+    webhook_logs.flush().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -155,7 +155,23 @@ pub struct StartRequest {
     pub source: SourceBox,
     /// Where failed messages go, when the entrypoint has a dead letter queue.
     pub dead_letter: ROption<PublisherBox>,
+    /// Where delivery log entries go (webhook logs); the host samples.
+    pub delivery_log: DeliveryLogBox,
 }
+
+/// The host's end of the webhook logs of one subscription.
+#[sabi_trait]
+pub trait RawDeliveryLog: Send + Sync {
+    /// Whether the next delivery is to be logged (the API's sampling); cheap, called once per delivery.
+    fn sample(&self) -> bool;
+
+    /// Records one delivery's entry, as JSON (`docs/webhook-logs.md`). Never blocks: the host queues it.
+    #[sabi(last_prefix_field)]
+    fn record(&self, entry: RString);
+}
+
+/// An owned delivery log behind the boundary.
+pub type DeliveryLogBox = RawDeliveryLog_TO<'static, RBox<()>>;
 
 /// How a running subscription ended.
 #[repr(u8)]

@@ -19,9 +19,10 @@ pub use async_ffi;
 
 pub use config_error::{join_path, ConfigError, ConfigErrors};
 pub use connector::{
-    Batch, EndpointCapabilities, EndpointSpec, EntrypointSpec, OpenError, PublishRequest, PublisherBox, RawEndpoint,
-    RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher, RawPublisher_TO, RawRunning, RawRunning_TO,
-    RawSource, RawSource_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
+    Batch, DeliveryLogBox, EndpointCapabilities, EndpointSpec, EntrypointSpec, OpenError, PublishRequest, PublisherBox,
+    RawDeliveryLog, RawDeliveryLog_TO, RawEndpoint, RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher,
+    RawPublisher_TO, RawRunning, RawRunning_TO, RawSource, RawSource_TO, RunningBox, SourceBox, StartRequest,
+    SubscribeRequest, Termination,
 };
 pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
 pub use manifest::{Manifest, Mode, PluginKind, Qos};

@@ -80,21 +80,32 @@ pub(crate) async fn send(
     client: &CallbackClient,
     request: Request<Full<Bytes>>,
     read_timeout: Duration,
-) -> AttemptResult {
+) -> (AttemptResult, Option<Answer>) {
     let call = async {
         let response = client.request(request).await.map_err(|error| classify(&error))?;
-        let status = response.status();
-        response.into_body().collect().await.map_err(|error| classify(&error))?;
-        Ok(status)
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|error| classify(&error))?.to_bytes();
+        Ok(Answer { headers: parts.headers, body, status: parts.status })
     };
     match tokio::time::timeout(read_timeout, call).await {
-        Ok(Ok(status)) => AttemptResult::Answered(status),
-        Ok(Err(error)) => AttemptResult::Failed(error),
-        Err(_) => AttemptResult::Failed(CallbackError {
-            kind: CallbackErrorKind::ReadTimeout,
-            detail: format!("no answer within {} ms", read_timeout.as_millis()),
-        }),
+        Ok(Ok(answer)) => (AttemptResult::Answered(answer.status), Some(answer)),
+        Ok(Err(error)) => (AttemptResult::Failed(error), None),
+        Err(_) => (
+            AttemptResult::Failed(CallbackError {
+                kind: CallbackErrorKind::ReadTimeout,
+                detail: format!("no answer within {} ms", read_timeout.as_millis()),
+            }),
+            None,
+        ),
     }
+}
+
+/// What the callback answered, kept for webhook logs.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 /// The TLS error an I/O error wraps, however deeply: an I/O error's `source` skips the error it wraps, and the TLS

@@ -1,16 +1,17 @@
-//! Delivering one message: call the callback (authenticated, retried), judge the answer, and settle, skip,
-//! dead-letter or fail.
+//! Delivering one message: call the callback (authenticated, retried), judge the answer, settle, skip,
+//! dead-letter or fail, and log the delivery when it is sampled.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use plugin_api::Message;
 
-use crate::attempt::{send, AttemptResult};
+use crate::attempt::{send, Answer, AttemptResult};
 use crate::client::CallbackClient;
 use crate::config::RetryConfig;
+use crate::delivery_log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
 use crate::layers::{DeadLetterContext, Layers};
 use crate::outcome::{InterruptFlags, Outcome};
 use crate::request::RequestTemplate;
@@ -37,45 +38,73 @@ pub(crate) struct Deliverer {
     pub(crate) retry: RetryConfig,
     pub(crate) layers: Layers,
     pub(crate) subscription_id: String,
+    pub(crate) log: DeliveryLogger,
 }
 
 /// The calls made for one message.
 struct Calls {
-    last: AttemptResult,
-    attempts: u32,
-    first_at: SystemTime,
-    last_at: SystemTime,
+    attempts: Vec<AttemptRecord>,
+    /// The last request's headers, kept when the delivery is logged.
+    request_headers: Option<HeaderMap>,
+    answer: Option<Answer>,
+}
+
+impl Calls {
+    fn last(&self) -> &AttemptResult {
+        &self.attempts.last().expect("a delivery makes at least one call").result
+    }
 }
 
 impl Deliverer {
-    /// POSTs `message` (retrying as configured) and says what became of it.
+    /// POSTs `message` (retrying as configured), says what became of it, and logs it when sampled.
     pub(crate) async fn deliver(self: Arc<Self>, mut message: Message) -> Verdict {
         let body = Bytes::from(std::mem::take(&mut message.content).into_vec());
         let request_id = uuid::Uuid::new_v4().to_string();
-        let calls = self.call_with_retries(&message, &body, &request_id).await;
-        tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts, result = ?calls.last, "callback called");
-        let reason = match self.interrupts.judge(&calls.last) {
+        let logged = self.log.sample();
+        let calls = self.call_with_retries(&message, &body, &request_id, logged).await;
+        tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");
+        let message_id = message.id.to_string();
+        let verdict = self.settle(message, &body, &calls).await;
+        if logged {
+            self.log.record(&DeliveryRecord {
+                request_id: &request_id,
+                message_id: &message_id,
+                callback_url: self.template.callback_url(),
+                attempts: &calls.attempts,
+                request_headers: calls.request_headers.as_ref(),
+                request_body: &body,
+                answer: calls.answer.as_ref(),
+                dead_lettered: verdict == Verdict::DeadLettered,
+            });
+        }
+        verdict
+    }
+
+    async fn settle(&self, mut message: Message, body: &Bytes, calls: &Calls) -> Verdict {
+        let reason = match self.interrupts.judge(calls.last()) {
             Outcome::Delivered => return Verdict::Settled,
             Outcome::Unavailable { reason, interrupt: true } => return Verdict::Fail(reason),
             Outcome::Refused { reason } | Outcome::Unavailable { reason, interrupt: false } => reason,
         };
         let Some(dead_letter) = &self.layers.dead_letter else {
-            return match calls.last {
+            return match calls.last() {
                 AttemptResult::Answered(status) if !status.is_server_error() => Verdict::Fail(reason),
                 _ => Verdict::Skipped(reason),
             };
         };
+        let first = calls.attempts.first().expect("at least one call");
+        let last = calls.attempts.last().expect("at least one call");
         let context = DeadLetterContext {
             subscription_id: self.subscription_id.clone(),
             callback_url: self.template.callback_url(),
-            last_status: match calls.last {
+            last_status: match calls.last() {
                 AttemptResult::Answered(status) => status.as_u16(),
                 AttemptResult::Failed(_) => 0,
             },
             last_error: reason,
-            attempts: calls.attempts,
-            first_attempt_at: calls.first_at,
-            last_attempt_at: calls.last_at,
+            attempts: calls.attempts.len() as u32,
+            first_attempt_at: first.started_at,
+            last_attempt_at: last.started_at,
         };
         message.content = body.to_vec().into();
         match dead_letter.publish(message, context).await {
@@ -84,42 +113,51 @@ impl Deliverer {
         }
     }
 
-    async fn call_with_retries(&self, message: &Message, body: &Bytes, request_id: &str) -> Calls {
-        let first_at = SystemTime::now();
+    async fn call_with_retries(&self, message: &Message, body: &Bytes, request_id: &str, logged: bool) -> Calls {
+        let mut calls = Calls { attempts: Vec::with_capacity(1), request_headers: None, answer: None };
         let mut refreshed = false;
-        let mut attempts = 0;
         loop {
-            attempts += 1;
-            let last_at = SystemTime::now();
-            let last = self.call(message, body, request_id, &mut refreshed).await;
-            let retryable = match &last {
+            let started_at = SystemTime::now();
+            let clock = Instant::now();
+            let (result, answer, request_headers) = self.call(message, body, request_id, &mut refreshed, logged).await;
+            calls.attempts.push(AttemptRecord { started_at, duration: clock.elapsed(), result: result.clone() });
+            calls.answer = answer;
+            calls.request_headers = request_headers;
+            let retryable = match &result {
                 AttemptResult::Answered(status) => status.is_server_error(),
                 AttemptResult::Failed(_) => true,
             };
-            match self.retry.delay_before(attempts).filter(|_| retryable) {
+            match self.retry.delay_before(calls.attempts.len() as u32).filter(|_| retryable) {
                 Some(delay) => tokio::time::sleep(delay).await,
-                None => return Calls { last, attempts, first_at, last_at },
+                None => return calls,
             }
         }
     }
 
     /// One call; with an authorizer, a 401 gets one fresh credential and one more call per delivery.
-    async fn call(&self, message: &Message, body: &Bytes, request_id: &str, refreshed: &mut bool) -> AttemptResult {
+    async fn call(
+        &self,
+        message: &Message,
+        body: &Bytes,
+        request_id: &str,
+        refreshed: &mut bool,
+        logged: bool,
+    ) -> Exchange {
         let Some(authorizer) = &self.layers.authorizer else {
-            return self.send(message, body, request_id, None).await;
+            return self.send(message, body, request_id, None, logged).await;
         };
         let authorization = match authorizer.authorization().await {
             Ok(value) => value,
-            Err(error) => return AttemptResult::Failed(error),
+            Err(error) => return (AttemptResult::Failed(error), None, None),
         };
-        let result = self.send(message, body, request_id, Some(authorization.clone())).await;
-        if result != AttemptResult::Answered(StatusCode::UNAUTHORIZED) || *refreshed {
-            return result;
+        let exchange = self.send(message, body, request_id, Some(authorization.clone()), logged).await;
+        if exchange.0 != AttemptResult::Answered(StatusCode::UNAUTHORIZED) || *refreshed {
+            return exchange;
         }
         *refreshed = true;
         match authorizer.refresh(authorization).await {
-            Ok(fresh) => self.send(message, body, request_id, Some(fresh)).await,
-            Err(error) => AttemptResult::Failed(error),
+            Ok(fresh) => self.send(message, body, request_id, Some(fresh), logged).await,
+            Err(error) => (AttemptResult::Failed(error), None, None),
         }
     }
 
@@ -129,8 +167,14 @@ impl Deliverer {
         body: &Bytes,
         request_id: &str,
         authorization: Option<HeaderValue>,
-    ) -> AttemptResult {
+        logged: bool,
+    ) -> Exchange {
         let request = self.template.build(message, body.clone(), request_id, authorization);
-        send(&self.client, request, self.read_timeout).await
+        let request_headers = logged.then(|| request.headers().clone());
+        let (result, answer) = send(&self.client, request, self.read_timeout).await;
+        (result, answer, request_headers)
     }
 }
+
+/// A call's result, the answer when there was one, and the request's headers when the delivery is logged.
+type Exchange = (AttemptResult, Option<Answer>, Option<HeaderMap>);

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::client::build_client;
 use crate::config::{CallbackTarget, EntrypointConfig, SubscriptionConfig};
 use crate::delivery::Deliverer;
+use crate::delivery_log::DeliveryLogger;
 use crate::delivery_loop::DeliveryLoop;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
@@ -89,6 +90,14 @@ impl<E: Edition> WebhookEntrypoint<E> {
             retry: config.retry,
             layers,
             subscription_id: request.subscription_id.to_string(),
+            log: DeliveryLogger {
+                sink: request.delivery_log,
+                options: entrypoint.logging,
+                api_id: request.api_id.to_string(),
+                subscription_id: request.subscription_id.to_string(),
+                application_id: request.application_id.to_string(),
+                plan_id: request.plan_id.to_string(),
+            },
         });
         let (stop, stop_requested) = watch::channel(false);
         let delivery = DeliveryLoop {

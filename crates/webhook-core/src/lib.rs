@@ -11,6 +11,7 @@ pub mod config;
 mod attempt;
 mod client;
 mod delivery;
+mod delivery_log;
 mod delivery_loop;
 mod edition;
 mod entrypoint;

@@ -7,6 +7,7 @@ use plugin_api::{join_path, Mode, PluginKind, Qos};
 use serde_json::Value;
 
 use super::unserved;
+use crate::logs::Sampling;
 use crate::plugins::{LoadedPlugin, PluginRegistry};
 
 /// The listener type whose entrypoints push to subscribers.
@@ -26,6 +27,8 @@ pub struct DeployedApi {
     pub entrypoints: Vec<ServedEntrypoint>,
     /// Where messages come from.
     pub source: ResolvedEndpoint,
+    /// Which deliveries get a webhook log entry.
+    pub sampling: Sampling,
 }
 
 /// An entrypoint with its plugin.
@@ -99,6 +102,7 @@ pub fn plan(document: Value, registry: &PluginRegistry) -> Result<DeployedApi, D
         planner.reasons.push("no endpoint group can be subscribed to".to_string());
     }
     let entrypoints = planner.entrypoints(&definition, &endpoints, source.as_ref());
+    let sampling = Sampling::from_analytics(definition.analytics.as_ref()).map_err(|error| planner.errors.push(error));
     let Planner { errors, mut warnings, reasons, .. } = planner;
     if !errors.is_empty() {
         return Err(DeployError::Invalid(errors));
@@ -106,7 +110,8 @@ pub fn plan(document: Value, registry: &PluginRegistry) -> Result<DeployedApi, D
     match source {
         Some(source) if !entrypoints.is_empty() => {
             warnings.extend(reasons);
-            Ok(DeployedApi { definition, document, warnings, entrypoints, source })
+            let sampling = sampling.unwrap_or(Sampling::ALL);
+            Ok(DeployedApi { definition, document, warnings, entrypoints, source, sampling })
         }
         _ => Err(DeployError::NotRunnable { api_id: definition.id, reasons }),
     }

@@ -10,6 +10,7 @@ use definition::{ConsumerStatus, Subscription};
 use tokio::task::AbortHandle;
 
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
+use crate::logs::WebhookLogs;
 use crate::plugins::{Ended, OpenFailure, RunningSubscription, StartSpec};
 use crate::store::Store;
 use crate::time::now_rfc3339;
@@ -23,6 +24,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 pub struct Dispatcher {
     store: Arc<Store>,
     catalog: Arc<ApiCatalog>,
+    webhook_logs: Arc<WebhookLogs>,
     runs: Mutex<HashMap<String, Run>>,
     generations: AtomicU64,
 }
@@ -73,8 +75,14 @@ impl Run {
 
 impl Dispatcher {
     /// A dispatcher with nothing running.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>) -> Arc<Self> {
-        Arc::new(Self { store, catalog, runs: Mutex::new(HashMap::new()), generations: AtomicU64::new(0) })
+    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, webhook_logs: Arc<WebhookLogs>) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            catalog,
+            webhook_logs,
+            runs: Mutex::new(HashMap::new()),
+            generations: AtomicU64::new(0),
+        })
     }
 
     /// Starts `subscription` if it should run and its API is deployed. Opening happens in the background: a source
@@ -140,7 +148,7 @@ impl Dispatcher {
         let entrypoint = api.entrypoint(entrypoint_id).ok_or_else(|| {
             LaunchError::Fatal(format!("API {} no longer serves entrypoint `{entrypoint_id}`", api.id()))
         })?;
-        launch(&api, entrypoint, subscription)
+        launch(&api, entrypoint, subscription, &self.webhook_logs)
     }
 
     fn is_current(runs: &HashMap<String, Run>, id: &str, generation: u64) -> bool {
@@ -252,6 +260,7 @@ fn launch(
     api: &DeployedApi,
     entrypoint: &ServedEntrypoint,
     subscription: &Subscription,
+    webhook_logs: &WebhookLogs,
 ) -> Result<RunningSubscription, LaunchError> {
     let source_endpoint = &api.source;
     let source = source_endpoint.plugin.endpoint().expect("the source is an endpoint connector").subscribe(
@@ -284,6 +293,7 @@ fn launch(
             subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
             source,
             dead_letter,
+            delivery_log: webhook_logs.delivery_log(api.sampling),
         })
         .map_err(LaunchError::Fatal)
 }

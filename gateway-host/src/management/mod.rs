@@ -1,5 +1,5 @@
 //! The management API of SPEC §9: one file per resource, behind a bearer token (except the health check, which
-//! load balancers and scripts poll without credentials).
+//! load balancers and scripts poll without credentials, and the static logs page, whose calls carry the token).
 
 mod apis;
 mod auth;
@@ -7,6 +7,8 @@ mod body;
 mod error;
 mod node;
 mod subscriptions;
+mod ui;
+mod webhook_logs;
 
 use std::sync::Arc;
 
@@ -31,9 +33,12 @@ pub fn router(state: AppState) -> Router {
             get(subscriptions::get).put(subscriptions::update).delete(subscriptions::delete),
         )
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/{action}", post(subscriptions::act))
+        .route("/management/v2/apis/{api_id}/webhook-logs", get(webhook_logs::list))
+        .route("/management/v2/apis/{api_id}/webhook-logs/{request_id}", get(webhook_logs::get))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
     Router::new()
         .route("/_node/health", get(node::health))
+        .route("/ui/webhook-logs", get(ui::webhook_logs))
         .merge(protected)
         .fallback(error::not_found)
         .with_state(state)

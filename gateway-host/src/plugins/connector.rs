@@ -5,8 +5,8 @@ use std::sync::Arc;
 use abi_stable::std_types::{RBox, ROption, RResult, RString};
 use definition::FieldError;
 use plugin_api::{
-    ConfigErrors, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox, Qos, RawEndpoint_TO,
-    RawEntrypoint_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
+    ConfigErrors, DeliveryLogBox, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox, Qos,
+    RawEndpoint_TO, RawEntrypoint_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
 };
 use serde_json::Value;
 
@@ -46,6 +46,8 @@ pub struct StartSpec {
     pub source: Source,
     /// Where failed messages go.
     pub dead_letter: Option<Publisher>,
+    /// Where delivery log entries go.
+    pub delivery_log: DeliveryLogBox,
 }
 
 /// Why a source or publisher did not open.
@@ -120,6 +122,7 @@ impl EntrypointPlugin {
             subscription_configuration: spec.subscription_configuration.to_string().into(),
             source: spec.source.0,
             dead_letter: spec.dead_letter.map(|publisher| publisher.0).into(),
+            delivery_log: spec.delivery_log,
         };
         match self.raw.start(request) {
             RResult::ROk(running) => Ok(RunningSubscription { raw: Arc::new(running) }),

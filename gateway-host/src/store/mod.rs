@@ -5,6 +5,9 @@
 
 mod apis;
 mod subscriptions;
+mod webhook_logs;
+
+pub use webhook_logs::LogFilter;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -39,7 +42,7 @@ impl Store {
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA].concat())?;
+        connection.execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA].concat())?;
         Ok(Self { connection: Mutex::new(connection) })
     }
 

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use plugin_api::{ConfigError, Qos};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::proxy::ProxyOptions;
 
@@ -27,9 +26,9 @@ pub struct EntrypointConfig {
     /// Stop the subscription when a connection error or timeout outlives its retries.
     #[serde(default = "interrupt_by_default")]
     pub interrupt_consumption_on_exception: bool,
-    /// What webhook logs keep (used by the logging feature).
+    /// What webhook logs keep.
     #[serde(default)]
-    pub logging: Option<Value>,
+    pub logging: LoggingOptions,
 }
 
 /// The reference product stops on failures unless told otherwise.
@@ -104,6 +103,31 @@ impl HttpOptions {
             self.max_concurrent_connections as usize
         }
     }
+}
+
+/// `logging`: whether deliveries are logged, and which parts (SPEC §8).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct LoggingOptions {
+    /// Log sampled deliveries.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Request headers and body.
+    #[serde(default)]
+    pub request: LoggedParts,
+    /// Response headers and body.
+    #[serde(default)]
+    pub response: LoggedParts,
+}
+
+/// Which parts of a request or response are kept.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct LoggedParts {
+    /// The headers (credentials masked).
+    #[serde(default)]
+    pub headers: bool,
+    /// The body.
+    #[serde(default)]
+    pub payload: bool,
 }
 
 impl EntrypointConfig {

@@ -1,0 +1,113 @@
+//! The writer: entries queued by the delivery-log handles are parsed and inserted in batches on a blocking thread;
+//! the retention limit is applied periodically.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use plugin_api::DeliveryLogBox;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::sampling::Sampling;
+use super::sink::delivery_log;
+use crate::store::Store;
+
+/// Entries inserted in one transaction at most.
+const BATCH: usize = 256;
+
+/// How long and how many entries are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Entries older than this are dropped.
+    pub max_age: Duration,
+    /// Only the newest this many are kept.
+    pub max_entries: u64,
+    /// How often the limits are applied.
+    pub every: Duration,
+}
+
+pub(super) enum Command {
+    Entry(String),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The webhook logs of the gateway.
+pub struct WebhookLogs {
+    queue: mpsc::Sender<Command>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl WebhookLogs {
+    /// Starts the writer on the current runtime; at most `capacity` entries wait to be written.
+    pub fn start(store: Arc<Store>, retention: Retention, capacity: usize) -> Arc<Self> {
+        let (queue, commands) = mpsc::channel(capacity.max(1));
+        tokio::spawn(write(store, retention, commands));
+        Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// The handle a running subscription of an API sampled per `sampling` logs through.
+    pub fn delivery_log(&self, sampling: Sampling) -> DeliveryLogBox {
+        delivery_log(sampling, self.queue.clone(), Arc::clone(&self.dropped))
+    }
+
+    /// Waits until every entry queued so far is in the store.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.queue.send(Command::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+async fn write(store: Arc<Store>, retention: Retention, mut commands: mpsc::Receiver<Command>) {
+    let mut trim = tokio::time::interval(retention.every);
+    loop {
+        let first = tokio::select! {
+            command = commands.recv() => match command {
+                Some(command) => command,
+                None => return,
+            },
+            _ = trim.tick() => {
+                trim_store(&store, retention).await;
+                continue;
+            }
+        };
+        let mut batch = Vec::new();
+        let mut flushed = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Entry(text) => match serde_json::from_str::<Value>(&text) {
+                    Ok(entry) => batch.push(entry),
+                    Err(error) => tracing::warn!(error = %error, "webhook log entry is not JSON; dropped"),
+                },
+                Command::Flush(done) => flushed.push(done),
+            }
+            if batch.len() < BATCH {
+                next = commands.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let store = Arc::clone(&store);
+            let written = tokio::task::spawn_blocking(move || store.insert_webhook_logs(&batch)).await;
+            if let Ok(Err(error)) = written {
+                tracing::error!(error = %error, "webhook log entries could not be written");
+            }
+        }
+        for done in flushed {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn trim_store(store: &Arc<Store>, retention: Retention) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let oldest = now.saturating_sub(retention.max_age).as_millis() as i64;
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || store.trim_webhook_logs(oldest, retention.max_entries)).await {
+        Ok(Ok(0)) | Err(_) => {}
+        Ok(Ok(dropped)) => tracing::info!(dropped, "webhook log retention applied"),
+        Ok(Err(error)) => tracing::error!(error = %error, "webhook log retention failed"),
+    }
+}

@@ -1,0 +1,132 @@
+//! The `webhook_logs` table: one row per logged delivery, the entry kept as JSON beside the columns filters use.
+
+use rusqlite::{params, params_from_iter, OptionalExtension, ToSql};
+use serde_json::Value;
+
+use super::{Store, StoreError};
+
+pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS webhook_logs (
+    request_id TEXT PRIMARY KEY, api_id TEXT NOT NULL, application_id TEXT NOT NULL, callback_url TEXT NOT NULL,
+    status INTEGER NOT NULL, timestamp INTEGER NOT NULL, document TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_logs_by_api ON webhook_logs (api_id, timestamp);";
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// The API.
+    pub api_id: String,
+    /// Response statuses (0 for no answer); any when empty.
+    pub statuses: Vec<u16>,
+    /// Callback URLs; any when empty.
+    pub callback_urls: Vec<String>,
+    /// Applications; any when empty.
+    pub application_ids: Vec<String>,
+    /// From this time (ms since the epoch), included.
+    pub from: Option<i64>,
+    /// To this time (ms since the epoch), included.
+    pub to: Option<i64>,
+    /// Page number, from 1.
+    pub page: u32,
+    /// Entries per page.
+    pub per_page: u32,
+}
+
+impl Store {
+    /// Keeps entries (JSON documents of the webhook plugins), in one transaction.
+    pub fn insert_webhook_logs(&self, entries: &[Value]) -> Result<(), StoreError> {
+        let mut connection = self.connection();
+        let transaction = connection.transaction()?;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT OR REPLACE INTO webhook_logs
+                 (request_id, api_id, application_id, callback_url, status, timestamp, document)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for entry in entries {
+                let text = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+                let number = |name: &str| entry.get(name).and_then(Value::as_i64).unwrap_or_default();
+                insert.execute(params![
+                    text("requestId"),
+                    text("apiId"),
+                    text("applicationId"),
+                    text("callbackUrl"),
+                    number("status"),
+                    number("requestTimestamp"),
+                    entry.to_string()
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The entries `filter` selects, newest first, one page of them, and how many it selects in all.
+    pub fn webhook_logs(&self, filter: &LogFilter) -> Result<(Vec<Value>, u64), StoreError> {
+        let mut clauses = vec!["api_id = ?".to_string()];
+        let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(filter.api_id.clone())];
+        let mut any_of = |column: &str, items: Vec<Box<dyn ToSql>>| {
+            if !items.is_empty() {
+                clauses.push(format!("{column} IN ({})", vec!["?"; items.len()].join(", ")));
+                values.extend(items);
+            }
+        };
+        any_of("status", filter.statuses.iter().map(|status| Box::new(*status) as Box<dyn ToSql>).collect());
+        any_of(
+            "callback_url",
+            filter.callback_urls.iter().map(|url| Box::new(url.clone()) as Box<dyn ToSql>).collect(),
+        );
+        any_of(
+            "application_id",
+            filter.application_ids.iter().map(|id| Box::new(id.clone()) as Box<dyn ToSql>).collect(),
+        );
+        if let Some(from) = filter.from {
+            clauses.push("timestamp >= ?".into());
+            values.push(Box::new(from));
+        }
+        if let Some(to) = filter.to {
+            clauses.push("timestamp <= ?".into());
+            values.push(Box::new(to));
+        }
+        let condition = clauses.join(" AND ");
+        let connection = self.connection();
+        let total: u64 = connection.query_row(
+            &format!("SELECT COUNT(*) FROM webhook_logs WHERE {condition}"),
+            params_from_iter(values.iter().map(|value| value.as_ref())),
+            |row| row.get(0),
+        )?;
+        let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
+        let mut statement = connection.prepare(&format!(
+            "SELECT document FROM webhook_logs WHERE {condition} ORDER BY timestamp DESC, rowid DESC LIMIT {} OFFSET {offset}",
+            filter.per_page
+        ))?;
+        let rows = statement
+            .query_map(params_from_iter(values.iter().map(|value| value.as_ref())), |row| row.get::<_, String>(0))?;
+        let entries = rows.map(|document| Ok(serde_json::from_str(&document?)?)).collect::<Result<_, StoreError>>()?;
+        Ok((entries, total))
+    }
+
+    /// The entry `request_id` of `api_id`.
+    pub fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError> {
+        let document: Option<String> = self
+            .connection()
+            .query_row(
+                "SELECT document FROM webhook_logs WHERE api_id = ?1 AND request_id = ?2",
+                params![api_id, request_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(document.map(|document| serde_json::from_str(&document)).transpose()?)
+    }
+
+    /// Drops entries older than `oldest` (ms since the epoch) and all but the newest `keep`; returns how many.
+    pub fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError> {
+        let connection = self.connection();
+        let aged = connection.execute("DELETE FROM webhook_logs WHERE timestamp < ?1", params![oldest])?;
+        let surplus = connection.execute(
+            "DELETE FROM webhook_logs WHERE rowid IN
+             (SELECT rowid FROM webhook_logs ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?1)",
+            params![keep as i64],
+        )?;
+        Ok(aged + surplus)
+    }
+}
