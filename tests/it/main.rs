@@ -14,3 +14,4 @@ mod plugins;
 mod proxy;
 mod tls;
 mod validation;
+mod webhook_logs;
