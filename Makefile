@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies test lint clean
+.PHONY: deps build run run-kafka broker proxies browser test lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -27,8 +27,12 @@ broker:
 proxies:
 	./scripts/install-test-proxies.sh
 
-## Builds, then runs every test (unit and end-to-end, on a real broker and real proxies).
-test: build broker proxies
+## Debian's chromium and chromedriver, for the logs page test.
+browser:
+	./scripts/install-test-browser.sh
+
+## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies and a real browser).
+test: build broker proxies browser
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.

@@ -10,6 +10,7 @@ mod definitions;
 mod delivery;
 mod kafka;
 mod lifecycle;
+mod logs_page;
 mod plugins;
 mod proxy;
 mod tls;

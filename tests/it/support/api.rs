@@ -28,6 +28,11 @@ pub struct Reply {
 }
 
 impl Api {
+    /// The management API's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn new(base: String, token: &str) -> Self {
         Self { base, token: token.to_string(), client: Client::builder(TokioExecutor::new()).build_http() }
     }

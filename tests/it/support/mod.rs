@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod broker;
+pub mod browser;
 pub mod certs;
 pub mod gateway;
 pub mod kafka;
