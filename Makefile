@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser test lint clean
+.PHONY: deps build run run-kafka broker proxies browser test bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -34,6 +34,11 @@ browser:
 ## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies and a real browser).
 test: build broker proxies browser
 	$(CARGO) test --workspace
+
+## Throughput, latency and footprint against the machine's own limits, on release builds; writes docs/benchmarks.md.
+bench: deps broker
+	$(CARGO) build --release --workspace
+	$(CARGO) bench -p e2e --bench gateway
 
 ## Formatting and lints, as CI checks them.
 lint: deps

@@ -113,6 +113,12 @@ impl Gateway {
         self.api.as_ref().expect("started")
     }
 
+    /// Its process id (the benchmark reads its memory and CPU).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Everything it printed so far.
     pub fn output(&self) -> String {
         self.logs.lock().expect("logs").join("\n")

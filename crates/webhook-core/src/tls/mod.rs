@@ -4,7 +4,7 @@
 mod stores;
 mod verifiers;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use plugin_api::ConfigError;
 use rustls::client::WebPkiServerVerifier;
@@ -19,7 +19,9 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut errors = Vec::new();
     let roots = match &ssl.trust_store {
-        Some(store) => trusted_certificates(store, "ssl.trustStore").map_err(|error| errors.push(error)).ok(),
+        Some(store) => {
+            trusted_certificates(store, "ssl.trustStore").map(Arc::new).map_err(|error| errors.push(error)).ok()
+        }
         None => Some(system_roots()),
     };
     let identity = match &ssl.key_store {
@@ -35,7 +37,7 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if ssl.trust_all {
         Arc::new(AcceptAnyCertificate::new(Arc::clone(&provider)))
     } else {
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
             .build()
             .map_err(|error| vec![ConfigError::new("ssl.trustStore", format!("no usable CA certificate: {error}"))])?;
         if ssl.hostname_verifier {
@@ -59,14 +61,17 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
     Ok(config)
 }
 
-/// The system's CA certificates (the default trust).
-fn system_roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    for error in &found.errors {
-        tracing::warn!(error = %error, "a system CA certificate could not be read");
-    }
-    let (added, ignored) = roots.add_parsable_certificates(found.certs);
-    tracing::debug!(added, ignored, "system CA certificates loaded");
-    roots
+/// The system's CA certificates (the default trust), read once and shared by every subscription.
+fn system_roots() -> Arc<RootCertStore> {
+    static SYSTEM_ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    Arc::clone(SYSTEM_ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::warn!(error = %error, "a system CA certificate could not be read");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(found.certs);
+        tracing::debug!(added, ignored, "system CA certificates loaded");
+        Arc::new(roots)
+    }))
 }
