@@ -6,10 +6,11 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, PROXY_AUTHORIZATION};
 use http::HeaderMap;
 use plugin_api::DeliveryLogBox;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::attempt::{Answer, AttemptResult};
-use crate::config::LoggingOptions;
+use crate::config::{LoggedParts, LoggingOptions};
 
 /// Shown instead of a credential.
 const MASK: &str = "***";
@@ -52,75 +53,60 @@ impl DeliveryLogger {
 
     /// Hands the entry of `delivery` to the host.
     pub(crate) fn record(&self, delivery: &DeliveryRecord<'_>) {
-        self.sink.record(self.entry(delivery).to_string().into());
+        match serde_json::to_string(&self.entry(delivery)) {
+            Ok(entry) => self.sink.record(entry.into()),
+            Err(error) => tracing::warn!(error = %error, "webhook log entry not serializable; dropped"),
+        }
     }
 
-    fn entry(&self, delivery: &DeliveryRecord<'_>) -> Value {
+    fn entry<'a>(&'a self, delivery: &'a DeliveryRecord<'a>) -> Entry<'a> {
         let first = delivery.attempts.first();
         let last = delivery.attempts.last();
         let started = first.map_or(SystemTime::now(), |attempt| attempt.started_at);
-        let duration = elapsed_between(started, last);
         let (error_key, last_error) = match last.map(|attempt| &attempt.result) {
             Some(AttemptResult::Failed(error)) => (Some(error.kind.key()), Some(error.to_string())),
             _ => (None, None),
         };
-        let timeline: Vec<Value> = delivery
-            .attempts
-            .iter()
-            .enumerate()
-            .map(|(index, attempt)| {
-                json!({
-                    "attempt": index + 1,
-                    "timestamp": millis(attempt.started_at),
-                    "status": status(&attempt.result),
-                    "duration": attempt.duration.as_millis() as u64,
-                    "reason": reason(&attempt.result),
+        Entry {
+            request_id: delivery.request_id,
+            message_id: delivery.message_id,
+            api_id: &self.api_id,
+            subscription_id: &self.subscription_id,
+            application_id: &self.application_id,
+            plan_id: &self.plan_id,
+            callback_url: &delivery.callback_url,
+            method: "POST",
+            request_timestamp: millis(started),
+            status: last.map_or(0, |attempt| status(&attempt.result)),
+            response_time: last.map_or(0, |attempt| attempt.duration.as_millis() as u64),
+            duration: elapsed_between(started, last).as_millis() as u64,
+            response_body_size: delivery.answer.map_or(0, |answer| answer.body.len()),
+            error_key,
+            last_error,
+            retries: delivery.attempts.len().saturating_sub(1),
+            attempts: delivery
+                .attempts
+                .iter()
+                .enumerate()
+                .map(|(index, attempt)| AttemptEntry {
+                    attempt: index + 1,
+                    timestamp: millis(attempt.started_at),
+                    status: status(&attempt.result),
+                    duration: attempt.duration.as_millis() as u64,
+                    reason: reason(&attempt.result),
                 })
-            })
-            .collect();
-        let mut entry = json!({
-            "requestId": delivery.request_id,
-            "messageId": delivery.message_id,
-            "apiId": self.api_id,
-            "subscriptionId": self.subscription_id,
-            "applicationId": self.application_id,
-            "planId": self.plan_id,
-            "callbackUrl": delivery.callback_url,
-            "method": "POST",
-            "requestTimestamp": millis(started),
-            "status": last.map_or(0, |attempt| status(&attempt.result)),
-            "responseTime": last.map_or(0, |attempt| attempt.duration.as_millis() as u64),
-            "duration": duration.as_millis() as u64,
-            "responseBodySize": delivery.answer.map_or(0, |answer| answer.body.len()),
-            "errorKey": error_key,
-            "lastError": last_error,
-            "retries": delivery.attempts.len().saturating_sub(1),
-            "attempts": timeline,
-            "dlq": delivery.dead_lettered,
-        });
-        let request = self.parts(self.options.request, delivery.request_headers, Some(delivery.request_body));
-        let response = self.parts(
-            self.options.response,
-            delivery.answer.map(|answer| &answer.headers),
-            delivery.answer.map(|answer| &answer.body),
-        );
-        if let Some(object) = entry.as_object_mut() {
-            if let Some(request) = request {
-                object.insert("request".into(), request);
-            }
-            if let Some(response) = response {
-                object.insert("response".into(), response);
-            }
+                .collect(),
+            dlq: delivery.dead_lettered,
+            request: self.parts(self.options.request, delivery.request_headers, Some(delivery.request_body)),
+            response: self.parts(
+                self.options.response,
+                delivery.answer.map(|answer| &answer.headers),
+                delivery.answer.map(|answer| &answer.body),
+            ),
         }
-        entry
     }
 
-    fn parts(
-        &self,
-        wanted: crate::config::LoggedParts,
-        headers: Option<&HeaderMap>,
-        body: Option<&Bytes>,
-    ) -> Option<Value> {
+    fn parts(&self, wanted: LoggedParts, headers: Option<&HeaderMap>, body: Option<&Bytes>) -> Option<Value> {
         if !wanted.headers && !wanted.payload {
             return None;
         }
@@ -136,6 +122,44 @@ impl DeliveryLogger {
         }
         Some(Value::Object(parts))
     }
+}
+
+/// One entry, serialized straight to JSON (`docs/webhook-logs.md`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    request_id: &'a str,
+    message_id: &'a str,
+    api_id: &'a str,
+    subscription_id: &'a str,
+    application_id: &'a str,
+    plan_id: &'a str,
+    callback_url: &'a str,
+    method: &'static str,
+    request_timestamp: u64,
+    status: u16,
+    response_time: u64,
+    duration: u64,
+    response_body_size: usize,
+    error_key: Option<&'static str>,
+    last_error: Option<String>,
+    retries: usize,
+    attempts: Vec<AttemptEntry>,
+    dlq: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<Value>,
+}
+
+/// One call of the entry's timeline.
+#[derive(Serialize)]
+struct AttemptEntry {
+    attempt: usize,
+    timestamp: u64,
+    status: u16,
+    duration: u64,
+    reason: Option<String>,
 }
 
 /// Headers as an object, credentials masked.
@@ -159,11 +183,11 @@ fn status(result: &AttemptResult) -> u16 {
     }
 }
 
-fn reason(result: &AttemptResult) -> Value {
+fn reason(result: &AttemptResult) -> Option<String> {
     match result {
-        AttemptResult::Answered(status) if status.is_success() => Value::Null,
-        AttemptResult::Answered(status) => Value::String(format!("callback answered {status}")),
-        AttemptResult::Failed(error) => Value::String(error.to_string()),
+        AttemptResult::Answered(status) if status.is_success() => None,
+        AttemptResult::Answered(status) => Some(format!("callback answered {status}")),
+        AttemptResult::Failed(error) => Some(error.to_string()),
     }
 }
 

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use plugin_api::DeliveryLogBox;
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::sampling::Sampling;
 use super::sink::delivery_log;
-use crate::store::Store;
+use crate::store::{LogRow, Store};
 
 /// Entries inserted in one transaction at most.
 const BATCH: usize = 256;
@@ -78,9 +77,10 @@ async fn write(store: Arc<Store>, retention: Retention, mut commands: mpsc::Rece
         let mut next = Some(first);
         while let Some(command) = next.take() {
             match command {
-                Command::Entry(text) => match serde_json::from_str::<Value>(&text) {
-                    Ok(entry) => batch.push(entry),
-                    Err(error) => tracing::warn!(error = %error, "webhook log entry is not JSON; dropped"),
+                // Only the indexed fields are read; the entry is stored as the plugin wrote it.
+                Command::Entry(text) => match serde_json::from_str::<LogRow>(&text) {
+                    Ok(row) => batch.push(LogRow { document: text, ..row }),
+                    Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
                 },
                 Command::Flush(done) => flushed.push(done),
             }

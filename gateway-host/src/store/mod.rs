@@ -7,7 +7,7 @@ mod apis;
 mod subscriptions;
 mod webhook_logs;
 
-pub use webhook_logs::LogFilter;
+pub use webhook_logs::{LogFilter, LogRow};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -10,6 +10,27 @@ pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS webhook_logs (
     status INTEGER NOT NULL, timestamp INTEGER NOT NULL, document TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS webhook_logs_by_api ON webhook_logs (api_id, timestamp);";
 
+/// One entry to keep: the columns filters use, and the entry's JSON as the plugin wrote it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogRow {
+    /// The delivery's request id.
+    pub request_id: String,
+    /// The API.
+    pub api_id: String,
+    /// The subscribing application.
+    pub application_id: String,
+    /// The callback.
+    pub callback_url: String,
+    /// The last call's status, 0 without answer.
+    pub status: u16,
+    /// When the first call started (ms since the epoch).
+    pub request_timestamp: i64,
+    /// The whole entry.
+    #[serde(skip)]
+    pub document: String,
+}
+
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -32,8 +53,8 @@ pub struct LogFilter {
 }
 
 impl Store {
-    /// Keeps entries (JSON documents of the webhook plugins), in one transaction.
-    pub fn insert_webhook_logs(&self, entries: &[Value]) -> Result<(), StoreError> {
+    /// Keeps entries, in one transaction.
+    pub fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError> {
         let mut connection = self.connection();
         let transaction = connection.transaction()?;
         {
@@ -43,16 +64,14 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for entry in entries {
-                let text = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-                let number = |name: &str| entry.get(name).and_then(Value::as_i64).unwrap_or_default();
                 insert.execute(params![
-                    text("requestId"),
-                    text("apiId"),
-                    text("applicationId"),
-                    text("callbackUrl"),
-                    number("status"),
-                    number("requestTimestamp"),
-                    entry.to_string()
+                    entry.request_id,
+                    entry.api_id,
+                    entry.application_id,
+                    entry.callback_url,
+                    entry.status,
+                    entry.request_timestamp,
+                    entry.document
                 ])?;
             }
         }
