@@ -7,7 +7,7 @@ mod verifiers;
 use std::sync::{Arc, OnceLock};
 
 use plugin_api::ConfigError;
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{ClientSessionMemoryCache, Resumption, WebPkiServerVerifier};
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::config::SslConfig;
@@ -52,13 +52,23 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     // ALPN is set by the HTTPS connector (HTTP/1.1).
-    let config = match identity {
+    let mut config = match identity {
         Some((chain, key)) => builder
             .with_client_auth_cert(chain, key)
             .map_err(|error| vec![ConfigError::new("ssl.keyStore", format!("unusable certificate or key: {error}"))])?,
         None => builder.with_no_client_auth(),
     };
+    config.resumption = Resumption::store(session_cache());
     Ok(config)
+}
+
+/// TLS sessions kept for resumption, shared by every subscription (they are keyed by server name); one cache per
+/// subscription would cost each idle subscription the memory of 256 sessions.
+fn session_cache() -> Arc<ClientSessionMemoryCache> {
+    /// Sessions kept in all.
+    const SESSIONS: usize = 4096;
+    static CACHE: OnceLock<Arc<ClientSessionMemoryCache>> = OnceLock::new();
+    Arc::clone(CACHE.get_or_init(|| Arc::new(ClientSessionMemoryCache::new(SESSIONS))))
 }
 
 /// The system's CA certificates (the default trust), read once and shared by every subscription.
