@@ -249,7 +249,8 @@ async fn footprint(receiver: &CountingReceiver) -> (u64, u64, f64) {
     let home = GatewayHome::new();
     let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", "warn")]);
     let idle = json!({ "messageInterval": 3_600_000, "messageContent": "idle" });
-    gateway.api().deploy(&mock_api("idle", "auto", json!({}), idle)).await;
+    // Pooled connections close after 1 s idle, so that the measure is of resting subscriptions.
+    gateway.api().deploy(&mock_api("idle", "auto", json!({ "http": { "idleTimeout": 1000 } }), idle)).await;
     subscribe_many(&gateway, receiver, 1_000).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_1k = resident_kb(&gateway);
