@@ -93,3 +93,22 @@ async fn an_api_whose_plugin_was_refused_is_not_deployed_and_says_why() {
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body["message"].as_str().unwrap().contains("not deployed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_plugin_fails_only_the_subscription_it_serves() {
+    let home = GatewayHome::new();
+    home.install_plugin("libfixture_panicking.so");
+    let gateway = home.start();
+    let mut panicking = mock_api("panicking", "auto", json!({}), json!({}));
+    panicking["endpointGroups"] =
+        json!([{ "name": "source", "type": "panicking", "endpoints": [{ "name": "p", "type": "panicking" }] }]);
+    gateway.api().deploy(&panicking).await;
+    gateway.api().deploy(&mock_api("healthy", "auto", json!({}), mock_messages(3, 10, "m"))).await;
+    let receiver = Receiver::answering(200).await;
+    let broken = gateway.api().subscribe("panicking", &subscription(&receiver.url("/broken"))).await;
+    let failed = gateway.api().wait_consumer_status("panicking", &broken, "FAILURE").await;
+    assert_eq!(failed["failureCause"], "source failed: plugin task panicked: the fixture source panics on purpose");
+    gateway.api().subscribe("healthy", &subscription(&receiver.url("/healthy"))).await;
+    assert!(receiver.wait_for(3, Duration::from_secs(15)).await, "the host and the other subscriptions keep working");
+    assert_eq!(gateway.api().get("/_node/health").await.body["status"], "UP");
+}
