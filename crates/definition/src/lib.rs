@@ -13,7 +13,6 @@ mod subscription;
 
 pub use api::{ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint, Listener, Plan};
 pub use error::FieldError;
-pub use qos::parse_qos;
 pub use subscription::{
     ConsumerConfiguration, ConsumerStatus, NewSubscription, Subscription, SubscriptionStatus, SubscriptionUpdate,
 };

@@ -4,7 +4,7 @@ use plugin_api::Qos;
 use serde::{Deserialize, Deserializer};
 
 /// Parses `at-least-once`, `AT_LEAST_ONCE`, `auto`, ... (case and `-`/`_` do not matter).
-pub fn parse_qos(name: &str) -> Option<Qos> {
+pub(crate) fn parse_qos(name: &str) -> Option<Qos> {
     let normalized = name.trim().to_ascii_lowercase().replace('_', "-");
     Qos::ALL.into_iter().find(|qos| qos.as_str() == normalized)
 }

@@ -26,4 +26,3 @@ pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;
 pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};
-pub use request::{CLIENT_IDENTIFIER_HEADER, REQUEST_ID_HEADER};

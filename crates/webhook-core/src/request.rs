@@ -11,9 +11,9 @@ use plugin_api::Message;
 use crate::config::CallbackTarget;
 
 /// Set on every call: the subscription id.
-pub const CLIENT_IDENTIFIER_HEADER: HeaderName = HeaderName::from_static("x-gravitee-client-identifier");
+pub(crate) const CLIENT_IDENTIFIER_HEADER: HeaderName = HeaderName::from_static("x-gravitee-client-identifier");
 /// Set on every call: a unique id of the request.
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-gravitee-request-id");
+pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-gravitee-request-id");
 
 /// Headers that describe the connection or the framing; the HTTP client owns them.
 const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];

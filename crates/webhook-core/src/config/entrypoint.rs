@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::proxy::ProxyOptions;
 
 /// Requests in flight per subscription may not exceed this (SPEC §3).
-pub const MAX_CONCURRENT_CONNECTIONS: u32 = 20;
+pub(crate) const MAX_CONCURRENT_CONNECTIONS: u32 = 20;
 
 /// The entrypoint's configuration, as written in the API definition.
 #[derive(Debug, Clone, Deserialize)]

@@ -10,7 +10,7 @@ mod ssl;
 mod subscription;
 
 pub use auth::{AuthConfig, BasicAuth, OAuth2Auth, TokenAuth};
-pub use entrypoint::{EntrypointConfig, HttpOptions, LoggedParts, LoggingOptions, MAX_CONCURRENT_CONNECTIONS};
+pub use entrypoint::{EntrypointConfig, HttpOptions, LoggedParts, LoggingOptions};
 pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;

@@ -12,7 +12,7 @@ use rustls::{ClientConfig, RootCertStore};
 
 use crate::config::SslConfig;
 use stores::{client_identity, trusted_certificates};
-use verifiers::{AcceptAnyCertificate, IgnoreHostname};
+use verifiers::RelaxedVerifier;
 
 /// The TLS configuration `ssl` asks for; every error names its path under `ssl`.
 pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigError>> {
@@ -35,7 +35,7 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
         return Err(errors);
     };
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if ssl.trust_all {
-        Arc::new(AcceptAnyCertificate::new(Arc::clone(&provider)))
+        Arc::new(RelaxedVerifier::any_certificate(Arc::clone(&provider)))
     } else {
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
             .build()
@@ -43,7 +43,7 @@ pub(crate) fn client_config(ssl: &SslConfig) -> Result<ClientConfig, Vec<ConfigE
         if ssl.hostname_verifier {
             webpki
         } else {
-            Arc::new(IgnoreHostname::new(webpki))
+            Arc::new(RelaxedVerifier::any_name(webpki, Arc::clone(&provider)))
         }
     };
     let builder = ClientConfig::builder_with_provider(provider)
