@@ -113,7 +113,7 @@ impl SubscriptionService {
             if subscription.status == SubscriptionStatus::Closed {
                 return Err(closed(id));
             }
-            subscription.consumer_configuration = request.consumer_configuration;
+            subscription.consumer_configuration = request.consumer_configuration.clone();
             subscription.consumer_status = ConsumerStatus::Started;
             subscription.failure_cause = None;
             Ok(())
@@ -155,15 +155,16 @@ impl SubscriptionService {
         Ok(())
     }
 
-    /// Stops the run, applies `edit` to the stored record, keeps it, and starts it again if it should run.
+    /// Checks `edit` against the stored record (a refused change leaves the run alone), then stops the run, applies
+    /// `edit` to the record read again, keeps it, and starts it again if it should run.
     async fn change(
         &self,
         api_id: &str,
         id: &str,
-        edit: impl FnOnce(&mut Subscription) -> Result<(), ServiceError>,
+        edit: impl Fn(&mut Subscription) -> Result<(), ServiceError>,
     ) -> Result<Subscription, ServiceError> {
         let _change = self.changes.lock().await;
-        self.get(api_id, id)?;
+        edit(&mut self.get(api_id, id)?)?;
         self.dispatcher.stop(id).await;
         let mut subscription = self.get(api_id, id)?; // read again: the run may have recorded a failure as it ended
         let edited = edit(&mut subscription);
