@@ -113,7 +113,8 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.management.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "management API listening");
     for subscription in store.subscriptions(None)? {
-        dispatcher.start(&subscription);
+        let _lock = dispatcher.lock(&subscription.id).await;
+        dispatcher.start(&subscription).await;
     }
     axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing in-flight deliveries");

@@ -96,7 +96,9 @@ pub trait RawSource: Send + Sync {
 
     /// Marks messages as settled. The source commits the contiguous settled prefix as its QoS says: before delivery
     /// (at-most-once, where this is called first), right away (at-least-once), periodically (auto), never (none).
-    fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>>;
+    /// Resolves with the tokens it refused: messages it no longer owns (their partition moved to another consumer,
+    /// which delivers them), which must not be delivered under at-most-once.
+    fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<RVec<u64>, RString>>;
 
     /// Commits what is settled and releases the backend (leaves the consumer group). Called once, after the last
     /// `ack`; the run is reported ended only once this resolves.
@@ -129,8 +131,11 @@ pub trait RawEndpoint: Send + Sync {
     fn subscribe(&self, request: SubscribeRequest) -> RResult<SourceBox, OpenError>;
 
     /// Opens a publisher.
-    #[sabi(last_prefix_field)]
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError>;
+
+    /// The subscription is closed or deleted and will not run again: release what is kept for it (a position).
+    #[sabi(last_prefix_field)]
+    fn forget(&self, subscription_id: RString);
 }
 
 /// Everything an entrypoint needs to run one subscription.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use plugin_api::Message;
+use tokio::sync::watch;
 
 use crate::attempt::{send, Answer, AttemptResult};
 use crate::client::CallbackClient;
@@ -27,6 +28,9 @@ pub(crate) enum Verdict {
     DeadLettered,
     /// The subscription stops on it; it is not acknowledged.
     Fail(String),
+    /// The subscription was stopped before its retries ended: it is not acknowledged, and a later run delivers it
+    /// again (at-least-once) or never (at-most-once, which committed it before the first call).
+    Abandoned,
 }
 
 /// Everything needed to call one subscription's callback.
@@ -39,11 +43,15 @@ pub(crate) struct Deliverer {
     pub(crate) layers: Layers,
     pub(crate) subscription_id: String,
     pub(crate) log: DeliveryLogger,
+    /// Flips to `true` when the subscription is asked to stop: no further attempt is made.
+    pub(crate) stop: watch::Receiver<bool>,
 }
 
 /// The calls made for one message.
 struct Calls {
     attempts: Vec<AttemptRecord>,
+    /// A stop came before the retries ended.
+    abandoned: bool,
     /// The last request's headers, kept when the delivery is logged.
     request_headers: Option<HeaderMap>,
     answer: Option<Answer>,
@@ -64,7 +72,7 @@ impl Deliverer {
         let calls = self.call_with_retries(&message, &body, &request_id, logged).await;
         tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");
         let message_id = message.id.to_string();
-        let verdict = self.settle(message, &body, &calls).await;
+        let verdict = if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls).await };
         if logged {
             self.log.record(&DeliveryRecord {
                 request_id: &request_id,
@@ -114,7 +122,9 @@ impl Deliverer {
     }
 
     async fn call_with_retries(&self, message: &Message, body: &Bytes, request_id: &str, logged: bool) -> Calls {
-        let mut calls = Calls { attempts: Vec::with_capacity(1), request_headers: None, answer: None };
+        let mut calls =
+            Calls { attempts: Vec::with_capacity(1), abandoned: false, request_headers: None, answer: None };
+        let mut stop = self.stop.clone();
         let mut refreshed = false;
         loop {
             let started_at = SystemTime::now();
@@ -127,9 +137,15 @@ impl Deliverer {
                 AttemptResult::Answered(status) => status.is_server_error(),
                 AttemptResult::Failed(_) => true,
             };
-            match self.retry.delay_before(calls.attempts.len() as u32).filter(|_| retryable) {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => return calls,
+            let Some(delay) = self.retry.delay_before(calls.attempts.len() as u32).filter(|_| retryable) else {
+                return calls;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.wait_for(|stop| *stop) => {
+                    calls.abandoned = true;
+                    return calls;
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! ordering, and acknowledge settled messages to the source.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use plugin_api::abi_stable::std_types::{RResult, RVec};
 use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
@@ -12,6 +13,10 @@ use crate::delivery::{Deliverer, Verdict};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;
+/// After a stop, in-flight calls get this long to finish; those still running are then abandoned unacknowledged
+/// (at-most-once already committed them: they count as lost in flight), so that a stop is honoured within about a
+/// second whatever the callback does.
+pub(crate) const STOP_GRACE: Duration = Duration::from_millis(750);
 
 /// One subscription's delivery loop.
 pub(crate) struct DeliveryLoop {
@@ -45,7 +50,8 @@ enum Exit {
 
 impl DeliveryLoop {
     /// Runs until the source ends, the host asks to stop, or a delivery fails the subscription. In-flight deliveries
-    /// always finish and are acknowledged before it returns; nothing after a failed message is acknowledged by it.
+    /// finish and are acknowledged before it returns, except after a stop: they then get [`STOP_GRACE`], and those
+    /// still running are abandoned unacknowledged. Nothing after a failed message is acknowledged by it.
     pub(crate) async fn run(mut self) -> Termination {
         let mut in_flight: JoinSet<(u64, Verdict)> = JoinSet::new();
         let exit = self.take_and_deliver(&mut in_flight).await;
@@ -53,10 +59,9 @@ impl DeliveryLoop {
             Exit::Failed(cause) => Some(cause.clone()),
             Exit::Stopped | Exit::Finished => None,
         };
-        while let Some(joined) = in_flight.join_next().await {
-            if let Err(cause) = self.settle(joined).await {
-                failure.get_or_insert(cause);
-            }
+        let abandoned = self.drain(&mut in_flight, &mut failure).await;
+        if abandoned > 0 {
+            tracing::warn!(subscription = %self.subscription_id, abandoned, "deliveries still running at the stop were abandoned unacknowledged");
         }
         self.source.close().await;
         match (failure, exit) {
@@ -67,6 +72,35 @@ impl DeliveryLoop {
             (None, Exit::Finished) => Termination::Finished,
             (None, _) => Termination::Stopped,
         }
+    }
+
+    /// Settles the deliveries still in flight; once a stop is asked, waits at most [`STOP_GRACE`] more, then
+    /// abandons the rest. Returns how many were abandoned.
+    async fn drain(&self, in_flight: &mut JoinSet<(u64, Verdict)>, failure: &mut Option<String>) -> usize {
+        let mut stop = self.stop.clone();
+        let stopped = async {
+            let _ = stop.wait_for(|stop| *stop).await;
+            tokio::time::sleep(STOP_GRACE).await;
+        };
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                biased;
+                joined = in_flight.join_next() => match joined {
+                    Some(joined) => {
+                        if let Err(cause) = self.settle(joined).await {
+                            failure.get_or_insert(cause);
+                        }
+                    }
+                    None => return 0,
+                },
+                _ = &mut stopped => break,
+            }
+        }
+        let abandoned = in_flight.len();
+        in_flight.abort_all();
+        while in_flight.join_next().await.is_some() {}
+        abandoned
     }
 
     async fn take_and_deliver(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>) -> Exit {
@@ -98,7 +132,11 @@ impl DeliveryLoop {
             };
             for message in messages {
                 while in_flight.len() >= self.concurrency {
-                    let joined = in_flight.join_next().await.expect("the set is not empty");
+                    let joined = tokio::select! {
+                        biased;
+                        _ = self.stop.wait_for(|stop| *stop) => return Exit::Stopped,
+                        joined = in_flight.join_next() => joined.expect("the set is not empty"),
+                    };
                     if let Err(cause) = self.settle(joined).await {
                         return Exit::Failed(cause);
                     }
@@ -106,8 +144,8 @@ impl DeliveryLoop {
                 if *self.stop.borrow() {
                     return Exit::Stopped;
                 }
-                if let Err(cause) = self.start(in_flight, message).await {
-                    return Exit::Failed(cause);
+                if let Err(exit) = self.start(in_flight, message).await {
+                    return exit;
                 }
             }
             if end {
@@ -116,10 +154,21 @@ impl DeliveryLoop {
         }
     }
 
-    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), String> {
+    /// Starts delivering `message`. Under at-most-once the source commits it first; a message the source refuses
+    /// (its partition moved to another consumer, which delivers it) is not delivered.
+    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), Exit> {
         let token = message.ack_token;
         if self.qos == Qos::AtMostOnce {
-            self.ack(token).await?;
+            let mut stop = self.stop.clone();
+            let refused = tokio::select! {
+                biased;
+                _ = stop.wait_for(|stop| *stop) => return Err(Exit::Stopped),
+                acked = self.ack(token) => acked.map_err(Exit::Failed)?,
+            };
+            if refused {
+                tracing::debug!(subscription = %self.subscription_id, message_id = %message.id, "message of a revoked partition not delivered");
+                return Ok(());
+            }
         }
         let deliverer = Arc::clone(&self.deliverer);
         in_flight.spawn(async move { (token, deliverer.deliver(message).await) });
@@ -138,16 +187,19 @@ impl DeliveryLoop {
                 tracing::info!(subscription = %self.subscription_id, "message handed to the dead letter queue");
             }
             Verdict::Fail(cause) => return Err(cause),
+            Verdict::Abandoned => return Ok(()), // stopped between attempts: left unacknowledged
         }
         if self.qos == Qos::AtMostOnce {
             return Ok(());
         }
-        self.ack(token).await
+        // A refused token belongs to a partition another consumer now delivers: nothing more to do for it.
+        self.ack(token).await.map(|_refused| ())
     }
 
-    async fn ack(&self, token: u64) -> Result<(), String> {
+    /// Acknowledges one message; says whether the source refused it.
+    async fn ack(&self, token: u64) -> Result<bool, String> {
         match self.source.ack(RVec::from(vec![token])).await {
-            RResult::ROk(()) => Ok(()),
+            RResult::ROk(refused) => Ok(refused.contains(&token)),
             RResult::RErr(error) => Err(format!("source acknowledgement failed: {error}")),
         }
     }

@@ -79,6 +79,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             read_timeout: entrypoint.http.read_timeout(),
             runtime: self.runtime.handle(),
         })?;
+        let (stop, stop_requested) = watch::channel(false);
         let deliverer = Arc::new(Deliverer {
             client,
             template: RequestTemplate::new(target, &request.subscription_id),
@@ -98,8 +99,8 @@ impl<E: Edition> WebhookEntrypoint<E> {
                 application_id: request.application_id.to_string(),
                 plan_id: request.plan_id.to_string(),
             },
+            stop: stop_requested.clone(),
         });
-        let (stop, stop_requested) = watch::channel(false);
         let delivery = DeliveryLoop {
             source: request.source,
             deliverer,

@@ -58,7 +58,11 @@ impl ApiService {
                 return Err(ServiceError::Conflict(format!("API {id} already exists; PUT it to redeploy")));
             }
         }
-        let api = self.deploy_checked(document)?;
+        let api = plan(document.clone(), &self.registry).map_err(into_service_error)?;
+        let key = api.id().to_string();
+        self.store.call(move |store| store.put_api(&key, &document)).await?;
+        tracing::info!(api = %api.id(), warnings = api.warnings.len(), "API deployed");
+        let api = self.catalog.deploy(api);
         Ok(self.catalog.view(api.id()).expect("just deployed"))
     }
 
@@ -86,14 +90,32 @@ impl ApiService {
             Ok(api) => api,
             Err(error) => return Err(into_service_error(error)),
         };
-        let subscriptions = self.store.subscriptions(Some(id))?;
-        for subscription in &subscriptions {
+        // Each subscription is held (its lock) from before its run stops until it runs again on the new
+        // definition, as its record then says: a lifecycle change answered meanwhile waits, and is not undone.
+        let key = id.to_string();
+        let before = self.store.call(move |store| store.subscriptions(Some(&key))).await?;
+        let mut held = Vec::with_capacity(before.len());
+        for subscription in &before {
+            let lock = self.dispatcher.lock(&subscription.id).await;
             self.dispatcher.stop(&subscription.id).await;
+            held.push((subscription.id.clone(), lock));
         }
-        self.store.put_api(id, &document)?;
+        let (key, stored) = (id.to_string(), document.clone());
+        self.store.call(move |store| store.put_api(&key, &stored)).await?;
         self.catalog.deploy(api);
-        for subscription in &subscriptions {
-            self.dispatcher.start(subscription);
+        let key = id.to_string();
+        // Subscriptions created while the old definition was being stopped are restarted on the new one too.
+        for subscription in self.store.call(move |store| store.subscriptions(Some(&key))).await? {
+            if !held.iter().any(|(held, _)| *held == subscription.id) {
+                let lock = self.dispatcher.lock(&subscription.id).await;
+                held.push((subscription.id.clone(), lock));
+            }
+        }
+        for (subscription_id, _lock) in held {
+            let key = subscription_id.clone();
+            if let Some(subscription) = self.store.call(move |store| store.subscription(&key)).await? {
+                self.dispatcher.start(&subscription).await;
+            }
         }
         tracing::info!(api = %id, "API redeployed");
         Ok(self.catalog.view(id).expect("just deployed"))
@@ -105,7 +127,8 @@ impl ApiService {
         if !self.catalog.contains(id) {
             return Err(ServiceError::NotFound(format!("API {id} not found")));
         }
-        let subscriptions = self.store.subscriptions(Some(id))?;
+        let key = id.to_string();
+        let subscriptions = self.store.call(move |store| store.subscriptions(Some(&key))).await?;
         let open = subscriptions
             .iter()
             .filter(|subscription| subscription.status != definition::SubscriptionStatus::Closed)
@@ -115,21 +138,18 @@ impl ApiService {
                 "API {id} has {open} subscriptions that are not closed; close them first"
             )));
         }
-        for subscription in &subscriptions {
-            self.store.delete_subscription(&subscription.id)?;
-        }
-        self.store.delete_api(id)?;
+        let key = id.to_string();
+        self.store
+            .call(move |store| {
+                for subscription in &subscriptions {
+                    store.delete_subscription(&subscription.id)?;
+                }
+                store.delete_api(&key)
+            })
+            .await?;
         self.catalog.remove(id);
         tracing::info!(api = %id, "API deleted");
         Ok(())
-    }
-
-    /// Deploys `document` and keeps it; refuses it if invalid or not runnable.
-    fn deploy_checked(&self, document: Value) -> Result<Arc<DeployedApi>, ServiceError> {
-        let api = plan(document.clone(), &self.registry).map_err(into_service_error)?;
-        self.store.put_api(api.id(), &document)?;
-        tracing::info!(api = %api.id(), warnings = api.warnings.len(), "API deployed");
-        Ok(self.catalog.deploy(api))
     }
 
     /// Deploys `document` at start; a definition that cannot be deployed is recorded with its reasons.

@@ -1,13 +1,23 @@
 //! The set of running subscriptions: wires source → entrypoint (→ DLQ) for each, retries a source that is not
 //! reachable yet, and records how each run ends.
+//!
+//! Rules that keep a subscription to one run at a time and its record true:
+//! - every lifecycle change holds that subscription's lock ([`Dispatcher::lock`]); changes of different
+//!   subscriptions never wait for each other;
+//! - a stop waits until the run has ended (its deliveries finished or abandoned, its source closed), so the next
+//!   run never overlaps it;
+//! - a run records its state only while it is the current run of its subscription, checked in the same store step
+//!   as the write, so nothing an old run says lands after a newer change;
+//! - the store is reached only from the blocking pool; the runs map is a plain lock, never held across a wait.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use definition::{ConsumerStatus, Subscription};
-use tokio::task::AbortHandle;
+use tokio::sync::{watch, OwnedMutexGuard};
+use tokio::task::JoinHandle;
 
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
 use crate::logs::WebhookLogs;
@@ -26,18 +36,21 @@ pub struct Dispatcher {
     catalog: Arc<ApiCatalog>,
     webhook_logs: Arc<WebhookLogs>,
     runs: Mutex<HashMap<String, Run>>,
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     generations: AtomicU64,
 }
 
 /// One run of a subscription; each start is a new generation, so that a late report of an old run is ignored.
 struct Run {
     generation: u64,
+    /// Flipped to ask the supervisor to give up opening.
+    cancel: watch::Sender<bool>,
     phase: Phase,
 }
 
 enum Phase {
     /// Opening its source and DLQ, possibly waiting for them to become reachable.
-    Opening(AbortHandle),
+    Opening(JoinHandle<()>),
     /// Delivering.
     Delivering(RunningSubscription),
 }
@@ -61,10 +74,14 @@ impl From<OpenFailure> for LaunchError {
 }
 
 impl Run {
-    /// Stops the run; in-flight deliveries finish before this returns.
+    /// Stops the run and waits until it has ended: a run being opened gives up (and stops what it opened), a
+    /// delivering one ends its deliveries as the entrypoint's stop rules say and closes its source.
     async fn stop(self) {
+        let _ = self.cancel.send(true);
         match self.phase {
-            Phase::Opening(task) => task.abort(),
+            Phase::Opening(supervisor) => {
+                let _ = supervisor.await;
+            }
             Phase::Delivering(handle) => {
                 handle.stop();
                 handle.wait().await;
@@ -81,13 +98,35 @@ impl Dispatcher {
             catalog,
             webhook_logs,
             runs: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
         })
     }
 
-    /// Starts `subscription` if it should run and its API is deployed. Opening happens in the background: a source
-    /// that is unreachable is retried with backoff (its cause shown meanwhile), any other failure records FAILURE.
-    pub fn start(self: &Arc<Self>, subscription: &Subscription) {
+    /// Takes the lock of subscription `id`: lifecycle changes of one subscription happen one at a time, those of
+    /// different subscriptions independently.
+    pub async fn lock(&self, id: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().expect("locks lock");
+            locks.retain(|_, lock| lock.strong_count() > 0);
+            match locks.get(id).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    locks.insert(id.to_string(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+
+    /// Starts `subscription` if it should run and its API is deployed; a run it still had is stopped first. Call
+    /// it holding the subscription's lock, with the record as the store has it. Opening happens in the
+    /// background: a source that is unreachable is retried with backoff (its cause shown meanwhile), any other
+    /// failure records FAILURE.
+    pub async fn start(self: &Arc<Self>, subscription: &Subscription) {
+        self.stop(&subscription.id).await;
         if !subscription.should_run() {
             return;
         }
@@ -96,15 +135,13 @@ impl Dispatcher {
             return;
         }
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        let (cancel, cancelled) = watch::channel(false);
         let mut runs = self.runs.lock().expect("runs lock");
-        let task = tokio::spawn(Arc::clone(self).supervise(subscription.clone(), generation));
-        let opening = Run { generation, phase: Phase::Opening(task.abort_handle()) };
-        if let Some(previous) = runs.insert(subscription.id.clone(), opening) {
-            tokio::spawn(previous.stop());
-        }
+        let supervisor = tokio::spawn(Arc::clone(self).supervise(subscription.clone(), generation, cancelled));
+        runs.insert(subscription.id.clone(), Run { generation, cancel, phase: Phase::Opening(supervisor) });
     }
 
-    async fn supervise(self: Arc<Self>, subscription: Subscription, generation: u64) {
+    async fn supervise(self: Arc<Self>, subscription: Subscription, generation: u64, mut cancelled: watch::Receiver<bool>) {
         let id = subscription.id.clone();
         let mut delay = FIRST_RETRY;
         loop {
@@ -116,22 +153,41 @@ impl Dispatcher {
             match attempt {
                 Ok(handle) => {
                     if !self.begin_delivery(&id, generation, &handle) {
+                        // Stopped while opening: end what was opened before the stop returns.
                         handle.stop();
+                        handle.wait().await;
                         return;
                     }
+                    self.record(&id, generation, false, |subscription| {
+                        let recovered = subscription.consumer_status == ConsumerStatus::Started
+                            && subscription.failure_cause.take().is_some();
+                        if recovered {
+                            tracing::info!(subscription = %subscription.id, "source reachable again; delivering");
+                        }
+                        recovered
+                    })
+                    .await;
                     let ended = handle.wait().await;
-                    self.on_end(&id, generation, ended);
+                    self.on_end(&id, generation, ended).await;
                     return;
                 }
                 Err(LaunchError::Unavailable(cause)) => {
-                    if !self.note_unavailable(&id, generation, &cause, delay) {
-                        return;
+                    tracing::warn!(subscription = %id, cause = %cause, retry_in_ms = delay.as_millis() as u64, "source unavailable; retrying");
+                    let shown = format!("{cause} (retrying)");
+                    self.record(&id, generation, false, move |subscription| {
+                        let changed = subscription.failure_cause.as_deref() != Some(shown.as_str());
+                        subscription.failure_cause = Some(shown);
+                        changed
+                    })
+                    .await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancelled.wait_for(|cancelled| *cancelled) => return,
                     }
-                    tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY);
                 }
                 Err(LaunchError::Fatal(cause)) => {
-                    self.on_end(&id, generation, Ended::Failed(cause));
+                    self.on_end(&id, generation, Ended::Failed(cause)).await;
                     return;
                 }
             }
@@ -151,80 +207,97 @@ impl Dispatcher {
         launch(&api, entrypoint, subscription, &self.webhook_logs)
     }
 
-    fn is_current(runs: &HashMap<String, Run>, id: &str, generation: u64) -> bool {
-        runs.get(id).is_some_and(|run| run.generation == generation)
+    fn is_current(&self, id: &str, generation: u64) -> bool {
+        self.runs.lock().expect("runs lock").get(id).is_some_and(|run| run.generation == generation)
     }
 
+    /// Marks the run delivering, unless it was stopped meanwhile.
     fn begin_delivery(&self, id: &str, generation: u64, handle: &RunningSubscription) -> bool {
         let mut runs = self.runs.lock().expect("runs lock");
         let Some(run) = runs.get_mut(id).filter(|run| run.generation == generation) else {
             return false;
         };
         run.phase = Phase::Delivering(handle.clone());
-        self.update(id, |subscription| {
-            if subscription.consumer_status == ConsumerStatus::Started && subscription.failure_cause.is_some() {
-                tracing::info!(subscription = %id, "source reachable again; delivering");
-                subscription.failure_cause = None;
-                true
-            } else {
-                false
-            }
-        });
         true
     }
 
-    fn note_unavailable(&self, id: &str, generation: u64, cause: &str, retry_in: Duration) -> bool {
-        let runs = self.runs.lock().expect("runs lock");
-        if !Self::is_current(&runs, id, generation) {
-            return false;
-        }
-        tracing::warn!(subscription = %id, cause = %cause, retry_in_ms = retry_in.as_millis() as u64, "source unavailable; retrying");
-        let shown = format!("{cause} (retrying)");
-        self.update(id, |subscription| {
-            let changed = subscription.failure_cause.as_deref() != Some(shown.as_str());
-            subscription.failure_cause = Some(shown);
-            changed
-        });
-        true
-    }
-
-    fn on_end(&self, id: &str, generation: u64, ended: Ended) {
-        let mut runs = self.runs.lock().expect("runs lock");
-        if !Self::is_current(&runs, id, generation) {
-            return; // stopped on purpose, or replaced by a newer run
-        }
-        runs.remove(id);
-        match ended {
-            Ended::Failed(cause) => {
-                tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
-                self.update(id, |subscription| {
-                    subscription.consumer_status = ConsumerStatus::Failure;
-                    subscription.failure_cause = Some(cause);
-                    true
-                });
-            }
-            Ended::Finished => tracing::info!(subscription = %id, "source ended; every message settled"),
-            Ended::Stopped => tracing::info!(subscription = %id, "subscription stopped"),
-        }
-    }
-
-    /// Applies `edit` to the stored subscription and keeps it if `edit` says it changed it. Callers hold the runs
-    /// lock, so that no lifecycle change interleaves.
-    fn update(&self, id: &str, edit: impl FnOnce(&mut Subscription) -> bool) {
-        let result = self.store.subscription(id).and_then(|subscription| {
-            let Some(mut subscription) = subscription else { return Ok(()) };
-            if !edit(&mut subscription) {
-                return Ok(());
-            }
-            subscription.updated_at = now_rfc3339();
-            self.store.put_subscription(&subscription)
-        });
+    /// Applies `edit` to the stored subscription if run `generation` is still its current run, in one store step;
+    /// with `ending`, the run is forgotten in that same step.
+    async fn record(
+        self: &Arc<Self>,
+        id: &str,
+        generation: u64,
+        ending: bool,
+        edit: impl FnOnce(&mut Subscription) -> bool + Send + 'static,
+    ) {
+        let dispatcher = Arc::clone(self);
+        let key = id.to_string();
+        let result = self
+            .store
+            .call(move |store| {
+                store.edit_subscription(&key, |subscription| {
+                    let current = {
+                        let mut runs = dispatcher.runs.lock().expect("runs lock");
+                        let current = runs.get(&key).is_some_and(|run| run.generation == generation);
+                        if current && ending {
+                            runs.remove(&key);
+                        }
+                        current
+                    };
+                    let changed = match subscription {
+                        Some(subscription) if current => {
+                            let changed = edit(subscription);
+                            if changed {
+                                subscription.updated_at = now_rfc3339();
+                            }
+                            changed
+                        }
+                        _ => false,
+                    };
+                    (current, changed)
+                })
+            })
+            .await;
         if let Err(error) = result {
             tracing::error!(subscription = %id, error = %error, "cannot record the subscription's state");
         }
     }
 
-    /// Stops `id` if it runs and waits until its in-flight deliveries are done.
+    async fn on_end(self: &Arc<Self>, id: &str, generation: u64, ended: Ended) {
+        if !self.is_current(id, generation) {
+            return; // stopped on purpose, or replaced by a newer run
+        }
+        match ended {
+            Ended::Failed(cause) => {
+                tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
+                self.record(id, generation, true, |subscription| {
+                    subscription.consumer_status = ConsumerStatus::Failure;
+                    subscription.failure_cause = Some(cause);
+                    true
+                })
+                .await;
+            }
+            Ended::Finished => {
+                tracing::info!(subscription = %id, "source ended; every message settled");
+                self.record(id, generation, true, |_| false).await;
+            }
+            Ended::Stopped => {
+                tracing::info!(subscription = %id, "subscription stopped");
+                self.record(id, generation, true, |_| false).await;
+            }
+        }
+    }
+
+    /// Tells the source endpoint of `subscription`'s API that the subscription will not run again.
+    pub fn forget(&self, subscription: &Subscription) {
+        if let Some(api) = self.catalog.get(&subscription.api_id) {
+            if let Some(endpoint) = api.source.plugin.endpoint() {
+                endpoint.forget(&subscription.id);
+            }
+        }
+    }
+
+    /// Stops `id` if it runs and waits until the run has ended.
     pub async fn stop(&self, id: &str) {
         let run = self.runs.lock().expect("runs lock").remove(id);
         if let Some(run) = run {

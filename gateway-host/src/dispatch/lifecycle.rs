@@ -7,7 +7,6 @@ use definition::{
     SubscriptionUpdate,
 };
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use super::Dispatcher;
 use crate::deploy::{ApiCatalog, DeployedApi};
@@ -41,33 +40,37 @@ impl Action {
     }
 }
 
-/// Subscriptions: kept in the store, run by the dispatcher.
+/// Subscriptions: kept in the store, run by the dispatcher. Every change holds the subscription's lock.
 pub struct SubscriptionService {
     store: Arc<Store>,
     catalog: Arc<ApiCatalog>,
     dispatcher: Arc<Dispatcher>,
-    /// One change at a time: a change stops a run, rewrites the record and starts it again.
-    changes: Mutex<()>,
 }
+
+/// A change of a stored subscription; refused with the reason.
+type Edit = Arc<dyn Fn(&mut Subscription) -> Result<(), ServiceError> + Send + Sync>;
 
 impl SubscriptionService {
     /// A service over `store`, running subscriptions with `dispatcher`.
     pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, dispatcher: Arc<Dispatcher>) -> Self {
-        Self { store, catalog, dispatcher, changes: Mutex::new(()) }
+        Self { store, catalog, dispatcher }
     }
 
     /// The subscriptions of `api_id`.
-    pub fn list(&self, api_id: &str) -> Result<Vec<Subscription>, ServiceError> {
+    pub async fn list(&self, api_id: &str) -> Result<Vec<Subscription>, ServiceError> {
         self.require_api(api_id)?;
-        Ok(self.store.subscriptions(Some(api_id))?)
+        let api_id = api_id.to_string();
+        Ok(self.store.call(move |store| store.subscriptions(Some(&api_id))).await?)
     }
 
     /// The subscription `id` of `api_id`.
-    pub fn get(&self, api_id: &str, id: &str) -> Result<Subscription, ServiceError> {
+    pub async fn get(&self, api_id: &str, id: &str) -> Result<Subscription, ServiceError> {
+        let key = id.to_string();
         self.store
-            .subscription(id)?
+            .call(move |store| store.subscription(&key))
+            .await?
             .filter(|subscription| subscription.api_id == api_id)
-            .ok_or_else(|| ServiceError::NotFound(format!("subscription {id} of API {api_id} not found")))
+            .ok_or_else(|| not_found(api_id, id))
     }
 
     /// Creates a subscription from a request body and starts it.
@@ -76,18 +79,15 @@ impl SubscriptionService {
         let request: NewSubscription = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
         let plan_id = check_plan(&api, request.plan_id)?;
         check_consumer(&api, &request.consumer_configuration)?;
-        let _change = self.changes.lock().await;
         let id = match request.id {
             Some(id) if id.trim().is_empty() => return Err(ServiceError::invalid("id", "must not be empty")),
-            Some(id) if self.store.subscription(&id)?.is_some() => {
-                return Err(ServiceError::Conflict(format!("subscription {id} already exists")))
-            }
             Some(id) => id,
             None => uuid::Uuid::new_v4().to_string(),
         };
+        let _lock = self.dispatcher.lock(&id).await;
         let now = now_rfc3339();
         let subscription = Subscription {
-            id,
+            id: id.clone(),
             api_id: api_id.to_string(),
             application_id: request.application_id,
             plan_id,
@@ -98,10 +98,20 @@ impl SubscriptionService {
             created_at: now.clone(),
             updated_at: now,
         };
-        self.store.put_subscription(&subscription)?;
-        tracing::info!(subscription = %subscription.id, api = %api_id, "subscription created");
-        self.dispatcher.start(&subscription);
-        self.get(api_id, &subscription.id)
+        let record = subscription.clone();
+        let created = self
+            .store
+            .call(move |store| match store.subscription(&record.id)? {
+                Some(_) => Ok(false), // the lock on the id makes this check and the write one step
+                None => store.put_subscription(&record).map(|()| true),
+            })
+            .await?;
+        if !created {
+            return Err(ServiceError::Conflict(format!("subscription {id} already exists")));
+        }
+        tracing::info!(subscription = %id, api = %api_id, "subscription created");
+        self.dispatcher.start(&subscription).await;
+        self.get(api_id, &id).await
     }
 
     /// Replaces the consumer configuration; delivery starts again from where it stopped.
@@ -109,72 +119,100 @@ impl SubscriptionService {
         let api = self.deployed(api_id)?;
         let request: SubscriptionUpdate = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
         check_consumer(&api, &request.consumer_configuration)?;
-        self.change(api_id, id, |subscription| {
-            if subscription.status == SubscriptionStatus::Closed {
-                return Err(closed(id));
-            }
-            subscription.consumer_configuration = request.consumer_configuration.clone();
-            subscription.consumer_status = ConsumerStatus::Started;
-            subscription.failure_cause = None;
-            Ok(())
-        })
+        let key = id.to_string();
+        self.change(
+            api_id,
+            id,
+            Arc::new(move |subscription| {
+                if subscription.status == SubscriptionStatus::Closed {
+                    return Err(closed(&key));
+                }
+                subscription.consumer_configuration = request.consumer_configuration.clone();
+                subscription.consumer_status = ConsumerStatus::Started;
+                subscription.failure_cause = None;
+                Ok(())
+            }),
+        )
         .await
     }
 
     /// Applies a lifecycle action.
     pub async fn act(&self, api_id: &str, id: &str, action: Action) -> Result<Subscription, ServiceError> {
-        self.change(api_id, id, |subscription| {
-            match (action, subscription.status, subscription.consumer_status) {
-                (Action::Pause, SubscriptionStatus::Accepted, _) => subscription.status = SubscriptionStatus::Paused,
-                (Action::Resume, SubscriptionStatus::Paused, _) => subscription.status = SubscriptionStatus::Accepted,
-                (Action::Close, SubscriptionStatus::Accepted | SubscriptionStatus::Paused, _) => {
-                    subscription.status = SubscriptionStatus::Closed
+        let key = id.to_string();
+        self.change(
+            api_id,
+            id,
+            Arc::new(move |subscription| {
+                match (action, subscription.status, subscription.consumer_status) {
+                    (Action::Pause, SubscriptionStatus::Accepted, _) => {
+                        subscription.status = SubscriptionStatus::Paused
+                    }
+                    (Action::Resume, SubscriptionStatus::Paused, _) => {
+                        subscription.status = SubscriptionStatus::Accepted
+                    }
+                    (Action::Close, SubscriptionStatus::Accepted | SubscriptionStatus::Paused, _) => {
+                        subscription.status = SubscriptionStatus::Closed
+                    }
+                    (Action::ResumeFailure, status, ConsumerStatus::Failure) if status != SubscriptionStatus::Closed => {
+                        subscription.consumer_status = ConsumerStatus::Started;
+                        subscription.failure_cause = None;
+                    }
+                    (action, status, consumer) => {
+                        return Err(ServiceError::Conflict(format!(
+                            "cannot {action:?} subscription {key}: its status is {status:?} and its consumer is {consumer:?}"
+                        )))
+                    }
                 }
-                (Action::ResumeFailure, status, ConsumerStatus::Failure) if status != SubscriptionStatus::Closed => {
-                    subscription.consumer_status = ConsumerStatus::Started;
-                    subscription.failure_cause = None;
-                }
-                (action, status, consumer) => {
-                    return Err(ServiceError::Conflict(format!(
-                        "cannot {action:?} subscription {id}: its status is {status:?} and its consumer is {consumer:?}"
-                    )))
-                }
-            }
-            Ok(())
-        })
+                Ok(())
+            }),
+        )
         .await
     }
 
     /// Stops and forgets a subscription.
     pub async fn delete(&self, api_id: &str, id: &str) -> Result<(), ServiceError> {
-        let _change = self.changes.lock().await;
-        self.get(api_id, id)?;
+        let _lock = self.dispatcher.lock(id).await;
+        let subscription = self.get(api_id, id).await?;
         self.dispatcher.stop(id).await;
-        self.store.delete_subscription(id)?;
+        let key = id.to_string();
+        self.store.call(move |store| store.delete_subscription(&key)).await?;
+        self.dispatcher.forget(&subscription);
         tracing::info!(subscription = %id, "subscription deleted");
         Ok(())
     }
 
-    /// Checks `edit` against the stored record (a refused change leaves the run alone), then stops the run, applies
-    /// `edit` to the record read again, keeps it, and starts it again if it should run.
-    async fn change(
-        &self,
-        api_id: &str,
-        id: &str,
-        edit: impl Fn(&mut Subscription) -> Result<(), ServiceError>,
-    ) -> Result<Subscription, ServiceError> {
-        let _change = self.changes.lock().await;
-        edit(&mut self.get(api_id, id)?)?;
+    /// Holding the subscription's lock: checks `edit` against the stored record (a refused change leaves the run
+    /// alone), stops the run, applies `edit` to the record as it then stands and keeps it, and starts the
+    /// subscription again as that record says.
+    async fn change(&self, api_id: &str, id: &str, edit: Edit) -> Result<Subscription, ServiceError> {
+        let _lock = self.dispatcher.lock(id).await;
+        edit(&mut self.get(api_id, id).await?)?;
         self.dispatcher.stop(id).await;
-        let mut subscription = self.get(api_id, id)?; // read again: the run may have recorded a failure as it ended
-        let edited = edit(&mut subscription);
-        if edited.is_ok() {
-            subscription.updated_at = now_rfc3339();
-            self.store.put_subscription(&subscription)?;
+        let key = id.to_string();
+        // Read again: the run may have recorded a failure as it ended.
+        let (record, edited) = self
+            .store
+            .call(move |store| {
+                store.edit_subscription(&key, |subscription| match subscription {
+                    Some(subscription) => {
+                        let edited = edit(subscription);
+                        if edited.is_ok() {
+                            subscription.updated_at = now_rfc3339();
+                        }
+                        let changed = edited.is_ok();
+                        (edited, changed)
+                    }
+                    None => (Ok(()), false),
+                })
+            })
+            .await?;
+        let record = record.filter(|record| record.api_id == api_id).ok_or_else(|| not_found(api_id, id))?;
+        if record.status == SubscriptionStatus::Closed {
+            self.dispatcher.forget(&record);
         }
-        self.dispatcher.start(&subscription);
+        self.dispatcher.start(&record).await;
         edited?;
-        self.get(api_id, id)
+        Ok(record)
     }
 
     fn require_api(&self, api_id: &str) -> Result<(), ServiceError> {
@@ -191,6 +229,10 @@ impl SubscriptionService {
             .get(api_id)
             .ok_or_else(|| ServiceError::Conflict(format!("API {api_id} is not deployed; see its reasons")))
     }
+}
+
+fn not_found(api_id: &str, id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("subscription {id} of API {api_id} not found"))
 }
 
 fn closed(id: &str) -> ServiceError {

@@ -13,14 +13,14 @@ use super::AppState;
 use crate::dispatch::Action;
 
 pub(super) async fn list(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "data": state.subscriptions.list(&api_id)? })))
+    Ok(Json(json!({ "data": state.subscriptions.list(&api_id).await? })))
 }
 
 pub(super) async fn get(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
 ) -> Result<Json<Subscription>, ApiError> {
-    Ok(Json(state.subscriptions.get(&api_id, &id)?))
+    Ok(Json(state.subscriptions.get(&api_id, &id).await?))
 }
 
 pub(super) async fn create(

@@ -23,7 +23,8 @@ pub(super) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     require_api(&state, &api_id)?;
     let filter = filter(api_id, &query)?;
-    let (entries, total) = state.store.webhook_logs(&filter).map_err(ServiceError::from)?;
+    let query = filter.clone();
+    let (entries, total) = state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?;
     Ok(Json(json!({
         "data": entries,
         "pagination": { "page": filter.page, "perPage": filter.per_page, "pageItemsCount": entries.len(), "totalCount": total },
@@ -35,9 +36,11 @@ pub(super) async fn get(
     Path((api_id, request_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     require_api(&state, &api_id)?;
+    let (api, request) = (api_id.clone(), request_id.clone());
     state
         .store
-        .webhook_log(&api_id, &request_id)
+        .call(move |store| store.webhook_log(&api, &request))
+        .await
         .map_err(ServiceError::from)?
         .map(Json)
         .ok_or_else(|| ServiceError::NotFound(format!("webhook log {request_id} of API {api_id} not found")).into())

@@ -163,6 +163,11 @@ impl EndpointPlugin {
         self.raw.subscribe(request).into_result().map(Source).map_err(OpenFailure::from)
     }
 
+    /// Releases what the endpoint keeps for a subscription that will not run again.
+    pub fn forget(&self, subscription_id: &str) {
+        self.raw.forget(subscription_id.into());
+    }
+
     /// Opens a publisher.
     pub fn publisher(&self, api_id: &str, shared: &Value, configuration: &Value) -> Result<Publisher, OpenFailure> {
         let request = PublishRequest { api_id: api_id.into(), endpoint: endpoint_spec(shared, configuration) };

@@ -1,7 +1,8 @@
 //! The embedded database (SQLite): APIs and subscriptions survive a restart. One file per table.
 //!
-//! Every statement is a small keyed read or write on a local file, so callers run them in place rather than on a
-//! blocking pool.
+//! Statements block: async callers go through [`Store::call`], which runs them on the blocking pool. The webhook
+//! log writer has a connection of its own, so that its batches never hold up the management API or a lifecycle
+//! change.
 
 mod apis;
 mod subscriptions;
@@ -10,7 +11,8 @@ mod webhook_logs;
 pub use webhook_logs::{LogFilter, LogRow};
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -26,11 +28,20 @@ pub enum StoreError {
     /// The database's folder could not be created.
     #[error("cannot create the store folder: {0}")]
     Folder(#[from] std::io::Error),
+    /// The blocking task running the statement did not finish (the runtime is shutting down).
+    #[error("store task failed: {0}")]
+    Task(String),
 }
+
+/// How long a statement waits for the other connection's write to end.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The gateway's database.
 pub struct Store {
+    /// APIs and subscriptions.
     connection: Mutex<Connection>,
+    /// Webhook logs: written in batches by the writer, read by the log queries.
+    logs: Mutex<Connection>,
 }
 
 impl Store {
@@ -39,14 +50,34 @@ impl Store {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let connection = Connection::open(path)?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        let connection = open_connection(path)?;
         connection.execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA].concat())?;
-        Ok(Self { connection: Mutex::new(connection) })
+        let logs = open_connection(path)?;
+        Ok(Self { connection: Mutex::new(connection), logs: Mutex::new(logs) })
+    }
+
+    /// Runs `work` on the blocking pool: the way async code reaches the store.
+    pub async fn call<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = Arc::clone(self);
+        tokio::task::spawn_blocking(move || work(&store)).await.map_err(|error| StoreError::Task(error.to_string()))?
     }
 
     fn connection(&self) -> MutexGuard<'_, Connection> {
         self.connection.lock().expect("store lock")
     }
+
+    fn logs_connection(&self) -> MutexGuard<'_, Connection> {
+        self.logs.lock().expect("webhook logs store lock")
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(connection)
 }

@@ -1,7 +1,7 @@
 //! The `subscriptions` table.
 
 use definition::Subscription;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
 
@@ -12,21 +12,29 @@ CREATE INDEX IF NOT EXISTS subscriptions_by_api ON subscriptions (api_id);";
 impl Store {
     /// Keeps `subscription`, replacing what was kept under its id.
     pub fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
-        self.connection().execute(
-            "INSERT INTO subscriptions (id, api_id, document) VALUES (?1, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET api_id = excluded.api_id, document = excluded.document",
-            params![subscription.id, subscription.api_id, serde_json::to_string(subscription)?],
-        )?;
-        Ok(())
+        write_subscription(&self.connection(), subscription)
     }
 
     /// The subscription `id`.
     pub fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        let document: Option<String> = self
-            .connection()
-            .query_row("SELECT document FROM subscriptions WHERE id = ?1", params![id], |row| row.get(0))
-            .optional()?;
-        Ok(document.map(|document| serde_json::from_str(&document)).transpose()?)
+        read_subscription(&self.connection(), id)
+    }
+
+    /// Reads, edits and keeps the subscription `id` as one step: no other write lands between the read and the
+    /// write. `edit` gets the record (`None` when there is none) and says what it found and whether it changed the
+    /// record; a changed record is kept. Returns the record as it then stands, with what `edit` found.
+    pub fn edit_subscription<T>(
+        &self,
+        id: &str,
+        edit: impl FnOnce(Option<&mut Subscription>) -> (T, bool),
+    ) -> Result<(Option<Subscription>, T), StoreError> {
+        let connection = self.connection();
+        let mut subscription = read_subscription(&connection, id)?;
+        let (found, changed) = edit(subscription.as_mut());
+        if let (Some(subscription), true) = (&subscription, changed) {
+            write_subscription(&connection, subscription)?;
+        }
+        Ok((subscription, found))
     }
 
     /// The subscriptions of `api_id`, or of every API, in creation order.
@@ -43,4 +51,20 @@ impl Store {
         self.connection().execute("DELETE FROM subscriptions WHERE id = ?1", params![id])?;
         Ok(())
     }
+}
+
+fn read_subscription(connection: &Connection, id: &str) -> Result<Option<Subscription>, StoreError> {
+    let document: Option<String> = connection
+        .query_row("SELECT document FROM subscriptions WHERE id = ?1", params![id], |row| row.get(0))
+        .optional()?;
+    Ok(document.map(|document| serde_json::from_str(&document)).transpose()?)
+}
+
+fn write_subscription(connection: &Connection, subscription: &Subscription) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT INTO subscriptions (id, api_id, document) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET api_id = excluded.api_id, document = excluded.document",
+        params![subscription.id, subscription.api_id, serde_json::to_string(subscription)?],
+    )?;
+    Ok(())
 }

@@ -55,7 +55,7 @@ pub struct LogFilter {
 impl Store {
     /// Keeps entries, in one transaction.
     pub fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError> {
-        let mut connection = self.connection();
+        let mut connection = self.logs_connection();
         let transaction = connection.transaction()?;
         {
             let mut insert = transaction.prepare_cached(
@@ -107,7 +107,7 @@ impl Store {
             values.push(Box::new(to));
         }
         let condition = clauses.join(" AND ");
-        let connection = self.connection();
+        let connection = self.logs_connection();
         let total: u64 = connection.query_row(
             &format!("SELECT COUNT(*) FROM webhook_logs WHERE {condition}"),
             params_from_iter(values.iter().map(|value| value.as_ref())),
@@ -127,7 +127,7 @@ impl Store {
     /// The entry `request_id` of `api_id`.
     pub fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError> {
         let document: Option<String> = self
-            .connection()
+            .logs_connection()
             .query_row(
                 "SELECT document FROM webhook_logs WHERE api_id = ?1 AND request_id = ?2",
                 params![api_id, request_id],
@@ -139,7 +139,7 @@ impl Store {
 
     /// Drops entries older than `oldest` (ms since the epoch) and all but the newest `keep`; returns how many.
     pub fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError> {
-        let connection = self.connection();
+        let connection = self.logs_connection();
         let aged = connection.execute("DELETE FROM webhook_logs WHERE timestamp < ?1", params![oldest])?;
         let surplus = connection.execute(
             "DELETE FROM webhook_logs WHERE rowid IN

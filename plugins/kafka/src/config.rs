@@ -2,6 +2,8 @@
 //! `consumer` and `producer` in the (group's or overriding) shared configuration.
 
 use plugin_kit::api::{ConfigError, ConfigErrors, EndpointSpec, Mode};
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 /// Everything one endpoint says.
@@ -126,7 +128,15 @@ pub(crate) struct ConsumerOptions {
     /// Message ids as base64 of `topic@partition#offset`.
     #[serde(default = "encode_by_default")]
     pub(crate) encode_message_id: bool,
+    /// librdkafka consumer properties passed through as given (`max.poll.interval.ms`, `fetch.wait.max.ms`, ...),
+    /// applied after the gateway's own defaults; those the gateway owns are refused.
+    #[serde(default)]
+    pub(crate) properties: BTreeMap<String, String>,
 }
+
+/// Consumer properties the gateway sets itself: the group is the subscription, commits follow the QoS.
+const OWNED_PROPERTIES: [&str; 5] =
+    ["group.id", "enable.auto.commit", "enable.auto.offset.store", "bootstrap.servers", "enable.partition.eof"];
 
 /// The reference product encodes message ids unless told otherwise.
 fn encode_by_default() -> bool {
@@ -135,7 +145,13 @@ fn encode_by_default() -> bool {
 
 impl Default for ConsumerOptions {
     fn default() -> Self {
-        Self { enabled: false, topics: Vec::new(), auto_offset_reset: OffsetReset::default(), encode_message_id: true }
+        Self {
+            enabled: false,
+            topics: Vec::new(),
+            auto_offset_reset: OffsetReset::default(),
+            encode_message_id: true,
+            properties: BTreeMap::new(),
+        }
     }
 }
 
@@ -253,6 +269,14 @@ impl KafkaSettings {
         if let Err(error) = crate::security::client_settings(&self.security) {
             errors.push(error);
         }
+        for key in self.consumer.properties.keys() {
+            if OWNED_PROPERTIES.contains(&key.as_str()) || key.starts_with("security.") || key.starts_with("sasl.") {
+                errors.push(ConfigError::new(
+                    format!("sharedConfiguration.consumer.properties.{key}"),
+                    "is set by the gateway (the group is the subscription, commits follow the QoS, security has its own section)",
+                ));
+            }
+        }
         errors
     }
 }
@@ -289,5 +313,21 @@ mod tests {
         let errors = KafkaSettings::parse(&spec(r#"{"security":{"protocol":"TLS"}}"#, r#"{"bootstrapServers":"b"}"#))
             .unwrap_err();
         assert_eq!(errors[0].path.as_str(), "sharedConfiguration.security.protocol");
+    }
+
+    #[test]
+    fn consumer_properties_pass_through_except_those_the_gateway_owns() {
+        let ok = KafkaSettings::parse(&spec(
+            r#"{"consumer":{"enabled":true,"topics":["t"],"properties":{"max.poll.interval.ms":"10000"}}}"#,
+            r#"{"bootstrapServers":"b:9092"}"#,
+        ))
+        .unwrap();
+        assert_eq!(ok.consumer.properties["max.poll.interval.ms"], "10000");
+        let errors = KafkaSettings::parse(&spec(
+            r#"{"consumer":{"enabled":true,"topics":["t"],"properties":{"group.id":"mine"}}}"#,
+            r#"{"bootstrapServers":"b:9092"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(errors[0].path.as_str(), "sharedConfiguration.consumer.properties.group.id");
     }
 }

@@ -1,6 +1,8 @@
 //! The librdkafka client context: its logs and errors go to the plugin's log (and so to the host), and a consumer
-//! commits what is settled on the partitions it loses in a rebalance.
+//! commits what is settled on the partitions it loses in a rebalance. Rebalance callbacks run on the consumer's
+//! poll thread, never on an async worker.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::Qos;
@@ -15,21 +17,38 @@ use crate::offsets::{to_partition_list, Offsets};
 pub(crate) struct KafkaContext {
     /// Who this client works for, in log lines (a subscription id, or `producer`).
     label: String,
-    /// The consumer's settled offsets and QoS; `None` for producers.
-    consumer: Option<(Arc<Mutex<Offsets>>, Qos)>,
+    /// The consumer's settled offsets, ownership gate and QoS; `None` for producers.
+    consumer: Option<(Arc<Mutex<Offsets>>, Arc<Mutex<()>>, Qos)>,
+    /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
+    rebalanced: AtomicBool,
     /// The last error reported, so that a broker that stays down is reported once, not every second.
     last_error: Mutex<Option<String>>,
 }
 
 impl KafkaContext {
     /// A consumer's context.
-    pub(crate) fn consumer(subscription_id: &str, offsets: Arc<Mutex<Offsets>>, qos: Qos) -> Self {
-        Self { label: subscription_id.to_string(), consumer: Some((offsets, qos)), last_error: Mutex::new(None) }
+    pub(crate) fn consumer(
+        subscription_id: &str,
+        offsets: Arc<Mutex<Offsets>>,
+        ownership: Arc<Mutex<()>>,
+        qos: Qos,
+    ) -> Self {
+        Self {
+            label: subscription_id.to_string(),
+            consumer: Some((offsets, ownership, qos)),
+            rebalanced: AtomicBool::new(false),
+            last_error: Mutex::new(None),
+        }
     }
 
     /// A producer's context.
     pub(crate) fn producer() -> Self {
-        Self { label: "producer".to_string(), consumer: None, last_error: Mutex::new(None) }
+        Self { label: "producer".to_string(), consumer: None, rebalanced: AtomicBool::new(false), last_error: Mutex::new(None) }
+    }
+
+    /// Whether a rebalance happened since the last call.
+    pub(crate) fn take_rebalanced(&self) -> bool {
+        self.rebalanced.swap(false, Ordering::Relaxed)
     }
 
     /// Forgets the last error: the next one is reported again.
@@ -67,18 +86,23 @@ impl ClientContext for KafkaContext {
 
 impl ConsumerContext for KafkaContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.rebalanced.store(true, Ordering::Relaxed);
         if let Rebalance::Assign(assigned) = rebalance {
             tracing::info!(subscription = %self.label, partitions = assigned.count(), "partitions assigned");
         }
     }
 
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (Some((offsets, qos)), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance) else {
+        let (Some((offsets, ownership, qos)), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance) else {
             return;
         };
         let lost: Vec<(String, i32)> =
             revoked.elements().iter().map(|element| (element.topic().to_string(), element.partition())).collect();
+        // Waits for an at-most-once commit under way: its message is then delivered here, and the new owner starts
+        // after it.
+        let _owner = ownership.lock().expect("ownership lock");
         let points = offsets.lock().expect("offsets lock").release(&lost);
+        tracing::info!(subscription = %self.label, partitions = lost.len(), "partitions revoked");
         if *qos == Qos::None || points.is_empty() {
             return;
         }

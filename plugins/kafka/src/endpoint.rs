@@ -1,11 +1,11 @@
 //! The kafka endpoint connector: validates configurations, opens consumers and shares producers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::RResult;
+use plugin_kit::api::abi_stable::std_types::{RResult, RString};
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PluginInstance, PublishRequest, PublisherBox,
     RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
@@ -19,7 +19,7 @@ use crate::context::KafkaContext;
 use crate::offsets::Offsets;
 use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::security::client_settings;
-use crate::source::{KafkaConsumer, KafkaSource};
+use crate::source::{KafkaConsumer, KafkaSource, SourceParts};
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
 const RUNTIME_WORKERS: usize = 1;
@@ -33,8 +33,8 @@ const HEARTBEAT_INTERVAL_MS: &str = "1000";
 /// The kafka endpoint.
 pub(crate) struct KafkaEndpoint {
     runtime: PluginRuntime,
-    /// One producer per configuration, shared by every publisher of it.
-    producers: Mutex<HashMap<String, Arc<KafkaProducer>>>,
+    /// One producer per configuration, shared by every open publisher of it; released with the last of them.
+    producers: Mutex<HashMap<String, Weak<KafkaProducer>>>,
 }
 
 impl KafkaEndpoint {
@@ -50,6 +50,7 @@ impl KafkaEndpoint {
         }
         let subscription_id = request.subscription_id.as_str();
         let offsets = Arc::new(Mutex::new(Offsets::default()));
+        let ownership = Arc::new(Mutex::new(()));
         let mut config = base_config(&settings)?;
         config
             .set("group.id", subscription_id)
@@ -59,9 +60,12 @@ impl KafkaEndpoint {
             .set("session.timeout.ms", SESSION_TIMEOUT_MS)
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
             .set("enable.auto.commit", "false");
-        let _runtime = self.runtime.handle().enter();
+        for (key, value) in &settings.consumer.properties {
+            config.set(key, value);
+        }
+        let context = KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos);
         let consumer: KafkaConsumer = config
-            .create_with_context(KafkaContext::consumer(subscription_id, Arc::clone(&offsets), request.qos))
+            .create_with_context(context)
             .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
         consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
             message: format!("Kafka unreachable at {}: {error}", settings.bootstrap_servers).into(),
@@ -70,14 +74,16 @@ impl KafkaEndpoint {
         let topics: Vec<&str> = settings.consumer.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics).map_err(|error| refused(&format!("cannot subscribe to {topics:?}: {error}")))?;
         tracing::info!(subscription = %subscription_id, topics = ?topics, qos = request.qos.as_str(), "kafka consumer subscribed");
-        let source = KafkaSource::new(
-            self.runtime.handle().clone(),
+        let source = KafkaSource::start(SourceParts {
+            runtime: self.runtime.handle().clone(),
             consumer,
             offsets,
-            request.qos,
-            settings.consumer.encode_message_id,
-            subscription_id.to_string(),
-        );
+            ownership,
+            qos: request.qos,
+            encode_message_id: settings.consumer.encode_message_id,
+            subscription_id: subscription_id.to_string(),
+        })
+        .map_err(|error| refused(&format!("cannot start the consumer's poll thread: {error}")))?;
         Ok(RawSource_TO::from_value(source, TD_Opaque))
     }
 
@@ -95,8 +101,9 @@ impl KafkaEndpoint {
     fn shared_producer(&self, spec: &EndpointSpec, settings: &KafkaSettings) -> Result<Arc<KafkaProducer>, OpenError> {
         let key = format!("{}\n{}", spec.configuration, spec.shared_configuration);
         let mut producers = self.producers.lock().expect("producers lock");
-        if let Some(producer) = producers.get(&key) {
-            return Ok(Arc::clone(producer));
+        producers.retain(|_, producer| producer.strong_count() > 0);
+        if let Some(producer) = producers.get(&key).and_then(Weak::upgrade) {
+            return Ok(producer);
         }
         let mut config = base_config(settings)?;
         config
@@ -107,7 +114,7 @@ impl KafkaEndpoint {
             .create_with_context(KafkaContext::producer())
             .map_err(|error| refused(&format!("cannot create the Kafka producer: {error}")))?;
         let producer = Arc::new(producer);
-        producers.insert(key, Arc::clone(&producer));
+        producers.insert(key, Arc::downgrade(&producer));
         Ok(producer)
     }
 }
@@ -145,4 +152,7 @@ impl RawEndpoint for KafkaEndpoint {
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
         catch_panic(|| self.open_publisher(&request)).unwrap_or_else(|panic| Err(refused(&panic))).into()
     }
+
+    /// Positions live in the broker (the subscription's consumer group): nothing is kept here.
+    fn forget(&self, _subscription_id: RString) {}
 }

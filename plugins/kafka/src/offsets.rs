@@ -34,6 +34,21 @@ impl Offsets {
         token
     }
 
+    /// Whether `token` is of a partition this consumer still owns and not settled yet.
+    pub(crate) fn is_tracked(&self, token: u64) -> bool {
+        self.tokens.contains_key(&token)
+    }
+
+    /// The partition of an unsettled `token`, if this consumer still owns it.
+    pub(crate) fn partition_of(&self, token: u64) -> Option<Partition> {
+        self.tokens.get(&token).map(|(partition, _)| partition.clone())
+    }
+
+    /// Whether this consumer owns `partition`.
+    pub(crate) fn owns(&self, partition: &Partition) -> bool {
+        self.partitions.contains_key(partition)
+    }
+
     /// Marks the message of `token` settled; returns whether a partition's commit point moved (it is then due
     /// for commit). Tokens of partitions since revoked are ignored.
     pub(crate) fn settle(&mut self, token: u64) -> bool {

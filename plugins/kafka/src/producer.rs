@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
-use plugin_kit::api::async_ffi::FfiFuture;
+use plugin_kit::api::async_ffi::{FfiFuture, FutureExt};
 use plugin_kit::api::{Message, RawPublisher};
 use plugin_kit::spawn_ffi;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -24,19 +24,38 @@ const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(10);
 /// Publishes to the configured topics through a shared producer.
 pub(crate) struct KafkaPublisher {
     runtime: Handle,
-    producer: Arc<KafkaProducer>,
+    /// Taken when the publisher is dropped.
+    producer: Option<Arc<KafkaProducer>>,
     topics: Arc<Vec<String>>,
 }
 
 impl KafkaPublisher {
     pub(crate) fn new(runtime: Handle, producer: Arc<KafkaProducer>, topics: Vec<String>) -> Self {
-        Self { runtime, producer, topics: Arc::new(topics) }
+        Self { runtime, producer: Some(producer), topics: Arc::new(topics) }
+    }
+}
+
+impl Drop for KafkaPublisher {
+    /// The last publisher of a configuration releases its producer (threads, sockets). Dropping a producer flushes
+    /// it, which blocks: that happens on the blocking pool, not on the thread dropping the publisher.
+    fn drop(&mut self) {
+        if let Some(producer) = self.producer.take() {
+            self.runtime.spawn_blocking(move || {
+                if Arc::strong_count(&producer) == 1 {
+                    tracing::info!("kafka producer released: no open publisher uses it");
+                }
+                drop(producer);
+            });
+        }
     }
 }
 
 impl RawPublisher for KafkaPublisher {
     fn publish(&self, messages: RVec<Message>) -> FfiFuture<RResult<(), RString>> {
-        let (producer, topics) = (Arc::clone(&self.producer), Arc::clone(&self.topics));
+        let (producer, topics) = (self.producer.clone(), Arc::clone(&self.topics));
+        let Some(producer) = producer else {
+            return std::future::ready(RResult::RErr("the publisher is closed".into())).into_ffi();
+        };
         spawn_ffi(&self.runtime, async move {
             let mut deliveries = Vec::with_capacity(messages.len() * topics.len());
             for message in messages.iter() {

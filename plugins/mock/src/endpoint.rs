@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::RResult;
+use plugin_kit::api::abi_stable::std_types::{RResult, RString};
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, OpenError, PluginInstance, PublishRequest, PublisherBox,
     RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
@@ -18,7 +18,7 @@ use crate::source::{Cursor, MockSource};
 /// The mock only sleeps and copies: one worker is plenty.
 const RUNTIME_WORKERS: usize = 1;
 
-/// The mock endpoint: keeps each subscription's cursor for the life of the process.
+/// The mock endpoint: keeps each subscription's cursor until the subscription is closed or deleted.
 pub(crate) struct MockEndpoint {
     runtime: PluginRuntime,
     cursors: Mutex<HashMap<String, Cursor>>,
@@ -64,5 +64,9 @@ impl RawEndpoint for MockEndpoint {
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
         let publisher = MockPublisher::new(request.api_id.to_string());
         RResult::ROk(RawPublisher_TO::from_value(publisher, TD_Opaque))
+    }
+
+    fn forget(&self, subscription_id: RString) {
+        self.cursors.lock().expect("cursors lock").remove(subscription_id.as_str());
     }
 }

@@ -106,12 +106,12 @@ impl RawSource for MockSource {
         spawn_ffi(&self.runtime, async move { Ok(generator.next_batch(max, &cursor).await) })
     }
 
-    fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<(), RString>> {
+    fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<RVec<u64>, RString>> {
         let mut cursor = self.cursor.lock().expect("cursor lock");
         for token in tokens {
             cursor.settle(token);
         }
-        ready(RResult::ROk(()))
+        ready(RResult::ROk(RVec::new()))
     }
 
     fn close(&self) -> FfiFuture<()> {

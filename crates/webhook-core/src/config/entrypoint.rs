@@ -9,6 +9,12 @@ use super::proxy::ProxyOptions;
 
 /// Requests in flight per subscription may not exceed this (SPEC §3).
 pub(crate) const MAX_CONCURRENT_CONNECTIONS: u32 = 20;
+/// `http.connectTimeout` may not exceed one minute.
+pub(crate) const MAX_CONNECT_TIMEOUT_MS: u64 = 60_000;
+/// `http.readTimeout` (the whole call) may not exceed five minutes.
+pub(crate) const MAX_READ_TIMEOUT_MS: u64 = 300_000;
+/// `http.idleTimeout` may not exceed one hour.
+pub(crate) const MAX_IDLE_TIMEOUT_MS: u64 = 3_600_000;
 
 /// The entrypoint's configuration, as written in the API definition.
 #[derive(Debug, Clone, Deserialize)]
@@ -158,13 +164,16 @@ impl EntrypointConfig {
     fn check(&self) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         let http = &self.http;
-        for (name, value) in [
-            ("connectTimeout", http.connect_timeout_ms),
-            ("readTimeout", http.read_timeout_ms),
-            ("idleTimeout", http.idle_timeout_ms),
+        for (name, value, max) in [
+            ("connectTimeout", http.connect_timeout_ms, MAX_CONNECT_TIMEOUT_MS),
+            ("readTimeout", http.read_timeout_ms, MAX_READ_TIMEOUT_MS),
+            ("idleTimeout", http.idle_timeout_ms, MAX_IDLE_TIMEOUT_MS),
         ] {
-            if value == 0 {
-                errors.push(ConfigError::new(format!("http.{name}"), "must be at least 1 millisecond"));
+            if !(1..=max).contains(&value) {
+                errors.push(ConfigError::new(
+                    format!("http.{name}"),
+                    format!("must be between 1 and {max} milliseconds, got {value}"),
+                ));
             }
         }
         if !(1..=MAX_CONCURRENT_CONNECTIONS).contains(&http.max_concurrent_connections) {
@@ -197,6 +206,15 @@ mod tests {
     fn concurrency_above_twenty_is_refused_with_its_path() {
         let errors = EntrypointConfig::parse(r#"{"http":{"maxConcurrentConnections":21}}"#).unwrap_err();
         assert_eq!(errors[0].path.as_str(), "http.maxConcurrentConnections");
+    }
+
+    #[test]
+    fn timeouts_have_upper_bounds() {
+        let errors =
+            EntrypointConfig::parse(r#"{"http":{"connectTimeout":60001,"readTimeout":300001,"idleTimeout":0}}"#)
+                .unwrap_err();
+        let paths: Vec<_> = errors.iter().map(|error| error.path.as_str()).collect();
+        assert_eq!(paths, ["http.connectTimeout", "http.readTimeout", "http.idleTimeout"]);
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub struct RetryConfig {
     pub max_delay_seconds: u64,
 }
 
+/// Retries after the first attempt may not exceed this: a message is given up on (skipped, dead-lettered or the
+/// subscription stopped) after at most a bounded time.
+pub(crate) const MAX_ATTEMPTS: u32 = 100;
+/// Neither delay may exceed this many seconds.
+pub(crate) const MAX_DELAY_SECONDS: u64 = 300;
+
 /// SPEC §4 default.
 fn default_max_attempts() -> u32 {
     3
@@ -93,14 +99,30 @@ impl RetryConfig {
     }
 
     pub(super) fn check(&self) -> Vec<ConfigError> {
-        if self.initial_delay_seconds > self.max_delay_seconds {
-            vec![ConfigError::new(
+        let mut errors = Vec::new();
+        if self.max_attempts > MAX_ATTEMPTS {
+            errors.push(ConfigError::new(
+                "retry.maxAttempts",
+                format!("must be at most {MAX_ATTEMPTS}, got {}", self.max_attempts),
+            ));
+        }
+        for (name, value) in
+            [("initialDelaySeconds", self.initial_delay_seconds), ("maxDelaySeconds", self.max_delay_seconds)]
+        {
+            if value > MAX_DELAY_SECONDS {
+                errors.push(ConfigError::new(
+                    format!("retry.{name}"),
+                    format!("must be at most {MAX_DELAY_SECONDS} seconds, got {value}"),
+                ));
+            }
+        }
+        if errors.is_empty() && self.initial_delay_seconds > self.max_delay_seconds {
+            errors.push(ConfigError::new(
                 "retry.initialDelaySeconds",
                 format!("{} is more than maxDelaySeconds ({})", self.initial_delay_seconds, self.max_delay_seconds),
-            )]
-        } else {
-            Vec::new()
+            ));
         }
+        errors
     }
 }
 
@@ -136,5 +158,13 @@ mod tests {
         assert_eq!(RetryConfig::default().delay_before(1), None);
         let errors = retry(r#"{"initialDelaySeconds":40,"maxDelaySeconds":30}"#).check();
         assert_eq!(errors[0].path.as_str(), "retry.initialDelaySeconds");
+    }
+
+    #[test]
+    fn attempts_and_delays_have_upper_bounds() {
+        let errors = retry(r#"{"maxAttempts":4294967295,"initialDelaySeconds":301,"maxDelaySeconds":86400}"#).check();
+        let paths: Vec<_> = errors.iter().map(|error| error.path.as_str()).collect();
+        assert_eq!(paths, ["retry.maxAttempts", "retry.initialDelaySeconds", "retry.maxDelaySeconds"]);
+        assert!(retry(r#"{"maxAttempts":100,"initialDelaySeconds":300,"maxDelaySeconds":300}"#).check().is_empty());
     }
 }

@@ -1,0 +1,160 @@
+//! The poll thread of one consumer: polls librdkafka all the time, however slow delivery is, so that the consumer
+//! stays a live member of its group (`max.poll.interval.ms` is measured between polls). Records become messages
+//! handed to the source through a bounded channel; while the channel is full, the assigned partitions are paused
+//! and polling goes on. Rebalance callbacks run on this thread, where blocking (a synchronous commit) is harmless.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use plugin_kit::api::Message;
+use rdkafka::consumer::Consumer;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::message::to_message;
+use crate::offsets::Offsets;
+use crate::source::KafkaConsumer;
+
+/// Longest wait in one poll: how quickly a stop is seen.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Pause after a consumer error, so that a broker that stays down does not spin the loop.
+const ERROR_PAUSE: Duration = Duration::from_millis(200);
+
+/// What the poll thread hands to the source: a message, or why consuming cannot go on.
+pub(crate) type Polled = Result<Message, String>;
+
+/// A running poll thread.
+pub(crate) struct Poller {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the poll thread works with.
+pub(crate) struct PollSetup {
+    pub(crate) consumer: Arc<KafkaConsumer>,
+    pub(crate) offsets: Arc<Mutex<Offsets>>,
+    pub(crate) encode_message_id: bool,
+    pub(crate) messages: mpsc::Sender<Polled>,
+    pub(crate) subscription_id: String,
+}
+
+impl Poller {
+    /// Starts polling on a thread of its own.
+    pub(crate) fn start(setup: PollSetup) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name(format!("kafka-poll-{}", setup.subscription_id.chars().take(4).collect::<String>()))
+            .spawn(move || poll_until_stopped(setup, &flag))?;
+        Ok(Self { stop, thread: Some(thread) })
+    }
+
+    /// Stops polling and waits for the thread (at most one poll interval). Blocking.
+    pub(crate) fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
+    let PollSetup { consumer, offsets, encode_message_id, messages, subscription_id } = setup;
+    // Messages polled but not yet taken by the source: bounded by what librdkafka had fetched when pausing.
+    let mut waiting: VecDeque<Message> = VecDeque::new();
+    let mut paused = false;
+    while !stop.load(Ordering::Relaxed) {
+        if !hand_over(&mut waiting, &messages, &offsets) {
+            return; // the source is gone
+        }
+        let rebalanced = consumer.context().take_rebalanced();
+        let full = !waiting.is_empty();
+        if full && (!paused || rebalanced) {
+            set_paused(&consumer, true, &subscription_id);
+            paused = true;
+        } else if !full && paused {
+            set_paused(&consumer, false, &subscription_id);
+            paused = false;
+        }
+        match consumer.poll(POLL_INTERVAL) {
+            None => {}
+            Some(Ok(record)) => {
+                consumer.context().recovered();
+                waiting.push_back(to_message(&record, &offsets, encode_message_id));
+            }
+            Some(Err(error)) if is_fatal(&error) => {
+                let cause = format!("the Kafka consumer failed: {error}");
+                while !stop.load(Ordering::Relaxed) {
+                    match messages.try_send(Err(cause.clone())) {
+                        Err(TrySendError::Full(_)) => std::thread::sleep(POLL_INTERVAL),
+                        Ok(()) | Err(TrySendError::Closed(_)) => return,
+                    }
+                }
+                return;
+            }
+            Some(Err(error)) => {
+                tracing::warn!(subscription = %subscription_id, error = %error, "kafka consumer error; still consuming");
+                std::thread::sleep(ERROR_PAUSE);
+            }
+        }
+    }
+}
+
+/// Moves waiting messages into the channel while it has room; messages of partitions revoked meanwhile are dropped
+/// (their new owner delivers them). Returns false once the source is gone.
+fn hand_over(waiting: &mut VecDeque<Message>, messages: &mpsc::Sender<Polled>, offsets: &Mutex<Offsets>) -> bool {
+    while let Some(message) = waiting.pop_front() {
+        if !offsets.lock().expect("offsets lock").is_tracked(message.ack_token) {
+            continue;
+        }
+        match messages.try_send(Ok(message)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(Ok(message))) => {
+                waiting.push_front(message);
+                return true;
+            }
+            Err(TrySendError::Full(Err(_))) => return true,
+            Err(TrySendError::Closed(_)) => return false,
+        }
+    }
+    true
+}
+
+fn set_paused(consumer: &KafkaConsumer, pause: bool, subscription_id: &str) {
+    let assignment = match consumer.assignment() {
+        Ok(assignment) => assignment,
+        Err(error) => {
+            tracing::warn!(subscription = %subscription_id, error = %error, "cannot read the assignment");
+            return;
+        }
+    };
+    let result = if pause { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+    match result {
+        Ok(()) => tracing::debug!(subscription = %subscription_id, pause, partitions = assignment.count(), "fetching paused or resumed"),
+        Err(error) => tracing::warn!(subscription = %subscription_id, error = %error, "cannot pause or resume fetching"),
+    }
+}
+
+/// Errors after which consuming cannot go on: the rest (an unreachable broker, a topic not there yet) are waited out.
+fn is_fatal(error: &KafkaError) -> bool {
+    matches!(error, KafkaError::MessageConsumptionFatal(_))
+        || matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed
+                    | RDKafkaErrorCode::SaslAuthenticationFailed
+                    | RDKafkaErrorCode::Authentication
+            )
+        )
+}
