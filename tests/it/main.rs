@@ -8,6 +8,7 @@ mod support;
 mod advanced;
 mod definitions;
 mod delivery;
+mod faults;
 mod kafka;
 mod lifecycle;
 mod logs_page;

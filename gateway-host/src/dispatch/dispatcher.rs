@@ -141,7 +141,12 @@ impl Dispatcher {
         runs.insert(subscription.id.clone(), Run { generation, cancel, phase: Phase::Opening(supervisor) });
     }
 
-    async fn supervise(self: Arc<Self>, subscription: Subscription, generation: u64, mut cancelled: watch::Receiver<bool>) {
+    async fn supervise(
+        self: Arc<Self>,
+        subscription: Subscription,
+        generation: u64,
+        mut cancelled: watch::Receiver<bool>,
+    ) {
         let id = subscription.id.clone();
         let mut delay = FIRST_RETRY;
         loop {

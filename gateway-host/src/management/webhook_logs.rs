@@ -24,7 +24,8 @@ pub(super) async fn list(
     require_api(&state, &api_id)?;
     let filter = filter(api_id, &query)?;
     let query = filter.clone();
-    let (entries, total) = state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?;
+    let (entries, total) =
+        state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?;
     Ok(Json(json!({
         "data": entries,
         "pagination": { "page": filter.page, "perPage": filter.per_page, "pageItemsCount": entries.len(), "totalCount": total },

@@ -43,7 +43,12 @@ impl KafkaContext {
 
     /// A producer's context.
     pub(crate) fn producer() -> Self {
-        Self { label: "producer".to_string(), consumer: None, rebalanced: AtomicBool::new(false), last_error: Mutex::new(None) }
+        Self {
+            label: "producer".to_string(),
+            consumer: None,
+            rebalanced: AtomicBool::new(false),
+            last_error: Mutex::new(None),
+        }
     }
 
     /// Whether a rebalance happened since the last call.

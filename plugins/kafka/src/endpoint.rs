@@ -63,7 +63,8 @@ impl KafkaEndpoint {
         for (key, value) in &settings.consumer.properties {
             config.set(key, value);
         }
-        let context = KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos);
+        let context =
+            KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos);
         let consumer: KafkaConsumer = config
             .create_with_context(context)
             .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;

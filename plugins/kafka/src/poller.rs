@@ -140,8 +140,12 @@ fn set_paused(consumer: &KafkaConsumer, pause: bool, subscription_id: &str) {
     };
     let result = if pause { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
     match result {
-        Ok(()) => tracing::debug!(subscription = %subscription_id, pause, partitions = assignment.count(), "fetching paused or resumed"),
-        Err(error) => tracing::warn!(subscription = %subscription_id, error = %error, "cannot pause or resume fetching"),
+        Ok(()) => {
+            tracing::debug!(subscription = %subscription_id, pause, partitions = assignment.count(), "fetching paused or resumed")
+        }
+        Err(error) => {
+            tracing::warn!(subscription = %subscription_id, error = %error, "cannot pause or resume fetching")
+        }
     }
 }
 

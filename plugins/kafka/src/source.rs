@@ -214,9 +214,11 @@ fn commit_before_delivery(
         let due: Vec<CommitPoint> = {
             let mut offsets = offsets.lock().expect("offsets lock");
             // A partition revoked since: its messages go to the new owner.
-            owned.retain(|(token, partition)| offsets.owns(partition) || {
-                refused.push(*token);
-                false
+            owned.retain(|(token, partition)| {
+                offsets.owns(partition) || {
+                    refused.push(*token);
+                    false
+                }
             });
             let due = offsets.take_due();
             due.into_iter().filter(|(partition, _)| offsets.owns(partition)).collect()

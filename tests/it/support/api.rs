@@ -67,6 +67,10 @@ impl Api {
         self.send(Method::PUT, path, Some(body), Some(&self.token)).await
     }
 
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None, Some(&self.token)).await
+    }
+
     /// Deploys `definition`, asserting it was accepted.
     pub async fn deploy(&self, definition: &Value) -> Value {
         let reply = self.post("/management/v2/apis", definition).await;
