@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser test bench lint clean
+.PHONY: deps build run run-kafka broker proxies browser test soak bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -34,6 +34,11 @@ browser:
 ## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies and a real browser).
 test: build broker proxies browser
 	$(CARGO) test --workspace
+
+## The fault soak (a few minutes): two gateways, a SIGKILL, a broker restart, the callback down 30 s, pause/resume
+## and a redeploy; prints produced, delivered, lost and duplicated per QoS. `make test` runs a shorter variant.
+soak: build broker
+	GATEWAY_SOAK=full $(CARGO) test -p e2e --test it soak::fault_soak -- --nocapture
 
 ## Throughput, latency and footprint against the machine's own limits, on release builds; writes docs/benchmarks.md.
 bench: deps broker

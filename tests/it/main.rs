@@ -14,6 +14,8 @@ mod lifecycle;
 mod logs_page;
 mod plugins;
 mod proxy;
+mod rebalance;
+mod soak;
 mod tls;
 mod validation;
 mod webhook_logs;

@@ -1,7 +1,6 @@
 //! A callback receiver on loopback whose answers are scripted and whose calls are counted.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,6 +49,8 @@ pub struct Recorded {
 
 #[derive(Default)]
 struct State {
+    /// While set, every connection is closed without an answer, as a callback that is down.
+    down: std::sync::atomic::AtomicBool,
     script: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<Recorded>>,
     in_flight: AtomicUsize,
@@ -82,6 +83,10 @@ impl Receiver {
         let server = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                if server_state.down.load(Ordering::SeqCst) {
+                    drop(stream);
+                    continue;
+                }
                 let (state, then, tls) = (Arc::clone(&server_state), then.clone(), tls.clone());
                 tokio::spawn(async move {
                     match tls {
@@ -117,6 +122,11 @@ impl Receiver {
     /// A URL of this receiver.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// Takes the callback down (connections are closed unanswered, kept-alive ones too) or brings it back up.
+    pub fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
     }
 
     /// Calls received so far.
@@ -175,7 +185,11 @@ async fn handle(
     then: Reply,
     client_certificate: Option<Vec<u8>>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    if state.down.load(Ordering::SeqCst) {
+        // An error from the service closes the connection without an answer.
+        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "the receiver is down"));
+    }
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let _guard = InFlight(Arc::clone(&state));

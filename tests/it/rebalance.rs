@@ -1,0 +1,111 @@
+//! Consumer groups under faults: at-most-once across a rebalance, and a consumer that stays a live member of its
+//! group however slow its callback is.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::broker::Broker;
+use crate::support::eventually;
+use crate::support::gateway::{Gateway, GatewayHome};
+use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::receiver::{Receiver, Reply};
+use crate::support::scenario::{kafka_api, subscription};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+async fn subscribe_as(gateway: &Gateway, api: &str, id: &str, callback: &str) {
+    let mut body = subscription(callback);
+    body["id"] = json!(id);
+    gateway.api().subscribe(api, &body).await;
+}
+
+/// How many times each body arrived.
+fn tally(receiver: &Receiver) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for request in receiver.requests() {
+        *seen.entry(String::from_utf8_lossy(&request.body).into_owned()).or_insert(0) += 1;
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins() {
+    const RECORDS: usize = 3000;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "amo", 3).await;
+    let records: Vec<Record> =
+        (0..RECORDS).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
+    produce(&broker.bootstrap(), "amo", &records).await;
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(2))).await;
+    let definition = kafka_api("amo", "at-most-once", &broker.bootstrap(), "amo");
+
+    let first_home = GatewayHome::new();
+    let first = first_home.start();
+    first.api().deploy(&definition).await;
+    subscribe_as(&first, "amo", "amo-sub", &receiver.url("/hook")).await;
+    assert!(receiver.wait_for(500, WAIT).await, "the first gateway delivers");
+
+    let second_home = GatewayHome::new();
+    let second = second_home.start();
+    second.api().deploy(&definition).await;
+    subscribe_as(&second, "amo", "amo-sub", &receiver.url("/hook")).await;
+    let shared = || async {
+        [&first, &second].iter().all(|gateway| gateway.count_lines("partitions assigned") >= 1)
+            && first.count_lines("partitions revoked") >= 1
+    };
+    assert!(eventually(WAIT, shared).await, "the second gateway takes partitions over");
+
+    let settled = eventually(WAIT, || async {
+        let before = receiver.count();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        receiver.count() == before && before >= RECORDS - 10
+    })
+    .await;
+    let seen = tally(&receiver);
+    let duplicated: Vec<_> = seen.iter().filter(|(_, times)| **times > 1).collect();
+    let lost = RECORDS - seen.len();
+    println!(
+        "at-most-once rebalance: produced {RECORDS}, delivered {}, lost {lost}, duplicated {}",
+        seen.len(),
+        duplicated.len()
+    );
+    assert!(settled, "delivery settles: {} of {RECORDS}", receiver.count());
+    assert!(duplicated.is_empty(), "records delivered twice: {duplicated:?}");
+    // At most the record each gateway had in flight (one each: at-most-once is ordered) when partitions moved.
+    assert!(lost <= 2, "{lost} records lost; at most those in flight may be");
+    assert_eq!(receiver.count(), seen.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_group() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "slow", 1).await;
+    let records: Vec<Record> =
+        (0..5).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
+    produce(&broker.bootstrap(), "slow", &records).await;
+    // The first call takes longer than max.poll.interval.ms (lowered to 10 s through the consumer properties).
+    let receiver = Receiver::scripted(vec![Reply::Delayed(200, Duration::from_secs(13))], Reply::Status(200)).await;
+    let mut definition = kafka_api("slow", "at-least-once", &broker.bootstrap(), "slow");
+    definition["listeners"][0]["entrypoints"][0]["configuration"] = json!({ "http": { "readTimeout": 30000 } });
+    definition["endpointGroups"][0]["sharedConfiguration"]["consumer"]["properties"] =
+        json!({ "max.poll.interval.ms": "10000" });
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&definition).await;
+    subscribe_as(&gateway, "slow", "slow-sub", &receiver.url("/hook")).await;
+
+    assert!(receiver.wait_for(5, Duration::from_secs(60)).await, "got {}", receiver.count());
+    let done = eventually(Duration::from_secs(20), || async {
+        committed(&broker.bootstrap(), "slow-sub", "slow", 1) == vec![5]
+    })
+    .await;
+    assert!(done, "every record is committed: {:?}", committed(&broker.bootstrap(), "slow-sub", "slow", 1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let seen = tally(&receiver);
+    assert_eq!(receiver.count(), 5, "each record once, none again after an eviction: {seen:?}");
+    assert_eq!(seen.len(), 5);
+    let output = gateway.output();
+    assert!(!output.contains("poll interval"), "the consumer was evicted:\n{output}");
+}
