@@ -14,7 +14,8 @@ use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages};
 
 const WAIT: Duration = Duration::from_secs(20);
-const QUIET: Duration = Duration::from_millis(500);
+/// Longer than the retry spacing (1 s) the quiet checks follow.
+const QUIET: Duration = Duration::from_millis(2500);
 const SECRET: &str = "s3cret-never-logged";
 
 fn retry(strategy: &str, max_attempts: u32) -> Value {
@@ -37,6 +38,37 @@ fn authorization(receiver: &Receiver) -> Vec<String> {
 
 async fn deploy_mock(gateway: &Gateway, id: &str, qos: &str, configuration: Value, mock: Value, dlq: bool) {
     gateway.api().deploy(&advanced_mock_api(id, qos, configuration, mock, dlq)).await;
+}
+
+/// Webhook logging of every delivery with request and response headers and bodies: where a secret would show.
+fn log_everything() -> Value {
+    json!({ "logging": { "enabled": true, "request": { "headers": true, "payload": true },
+                         "response": { "headers": true, "payload": true } } })
+}
+
+/// A gateway logging at debug level: where a secret would show.
+fn debug_gateway(home: &GatewayHome) -> Gateway {
+    home.start_with_env(&[("GATEWAY_LOG_LEVEL", "debug")])
+}
+
+/// Asserts that `secret` is in neither the gateway's output nor the webhook log entries of `api` (at least
+/// `entries` of them, so that the check reads real entries).
+async fn assert_secret_kept(gateway: &Gateway, api: &str, entries: usize, secret: &str) {
+    let path = format!("/management/v2/apis/{api}/webhook-logs?perPage=100");
+    let written = eventually(WAIT, || async {
+        gateway.api().get(&path).await.body["data"].as_array().is_some_and(|data| data.len() >= entries)
+    })
+    .await;
+    let logged = gateway.api().get(&path).await.body;
+    assert!(written, "expected {entries} webhook log entries: {logged}");
+    assert!(!logged.to_string().contains(secret), "a secret in the webhook logs: {logged}");
+    assert!(gateway.output().contains("DEBUG"), "the gateway logs at debug level");
+    assert!(!gateway.output().contains(secret), "a secret in the gateway's log");
+}
+
+/// The instant an RFC 3339 header says.
+fn instant(text: &str) -> std::time::SystemTime {
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).unwrap_or_else(|error| panic!("`{text}`: {error}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,6 +98,7 @@ async fn refused_records_go_to_the_kafka_dlq_and_consumption_continues() {
     let gateway = home.start();
     gateway.api().deploy(&definition).await;
     let receiver = Receiver::scripted(vec![Reply::Status(400), Reply::Status(400)], Reply::Status(200)).await;
+    let started = std::time::SystemTime::now() - Duration::from_secs(1);
     let mut body = advanced_subscription(&receiver.url("/hook"), json!({}));
     body["id"] = json!("dlq-sub");
     gateway.api().subscribe("orders", &body).await;
@@ -83,8 +116,9 @@ async fn refused_records_go_to_the_kafka_dlq_and_consumption_continues() {
         assert_eq!(record.header("x-gravitee-dlq-last-status"), "400");
         assert_eq!(record.header("x-gravitee-dlq-last-error"), "callback answered 400 Bad Request");
         assert_eq!(record.header("x-gravitee-dlq-attempts"), "1");
-        assert!(record.header("x-gravitee-dlq-first-attempt-at").ends_with('Z'));
-        assert!(record.header("x-gravitee-dlq-last-attempt-at").ends_with('Z'));
+        let first = instant(record.header("x-gravitee-dlq-first-attempt-at"));
+        let last = instant(record.header("x-gravitee-dlq-last-attempt-at"));
+        assert!(started <= first && first <= last && last <= std::time::SystemTime::now(), "{record:?}");
     }
     let all_committed =
         eventually(WAIT, || async { committed(&broker.bootstrap(), "dlq-sub", "orders", 1) == [3] }).await;
@@ -117,7 +151,8 @@ async fn retry_on_fail_retries_server_errors_then_delivery_continues() {
     let calls = receiver.requests();
     for pair in calls[..3].windows(2) {
         let gap = pair[1].at - pair[0].at;
-        assert!(gap >= Duration::from_millis(900), "LINEAR waits initialDelaySeconds between attempts: {gap:?}");
+        let linear = Duration::from_millis(900)..Duration::from_millis(1800);
+        assert!(linear.contains(&gap), "LINEAR waits initialDelaySeconds (1 s) between attempts: {gap:?}");
     }
     assert_eq!(gateway.api().subscription("retrying", &id).await["consumerStatus"], "STARTED");
 }
@@ -144,26 +179,33 @@ async fn exhausted_retries_go_to_the_dlq_when_not_told_to_stop() {
     let receiver = Receiver::answering(500).await;
     let id = gateway
         .api()
-        .subscribe("forgiving", &advanced_subscription(&receiver.url("/hook"), retry("EXPONENTIAL", 1)))
+        .subscribe("forgiving", &advanced_subscription(&receiver.url("/hook"), retry("EXPONENTIAL", 3)))
         .await;
     let dead_lettered =
         eventually(WAIT, || async { gateway.count_lines("mock endpoint received a message") == 1 }).await;
     assert!(dead_lettered, "{}", gateway.output());
     let line = gateway.last_line("mock endpoint received a message").unwrap();
     for expected in
-        ["x-gravitee-dlq-attempts=2", "x-gravitee-dlq-last-status=500", &format!("x-gravitee-dlq-subscription-id={id}")]
+        ["x-gravitee-dlq-attempts=4", "x-gravitee-dlq-last-status=500", &format!("x-gravitee-dlq-subscription-id={id}")]
     {
         assert!(line.contains(expected), "{expected} in {line}");
     }
-    assert_eq!(receiver.count(), 2);
+    assert_eq!(receiver.count(), 4);
+    // EXPONENTIAL: 1 s, then 2 s, then 4 s (LINEAR would wait 1 s each time).
+    let calls = receiver.requests();
+    let gaps: Vec<Duration> = calls.windows(2).map(|pair| pair[1].at - pair[0].at).collect();
+    let doubling = [(900, 1800), (1800, 3000), (3600, 5500)];
+    for (gap, (low, high)) in gaps.iter().zip(doubling) {
+        assert!((Duration::from_millis(low)..Duration::from_millis(high)).contains(gap), "gaps {gaps:?}");
+    }
     assert_eq!(gateway.api().subscription("forgiving", &id).await["consumerStatus"], "STARTED");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_and_token_auth_set_the_authorization_header() {
     let home = GatewayHome::new();
-    let gateway = home.start();
-    deploy_mock(&gateway, "secured", "auto", json!({}), mock_messages(1, 10, "m"), false).await;
+    let gateway = debug_gateway(&home);
+    deploy_mock(&gateway, "secured", "auto", log_everything(), mock_messages(1, 10, "m"), false).await;
     let basic = Receiver::answering(200).await;
     let bearer = Receiver::answering(200).await;
     let basic_auth = json!({ "auth": { "type": "basic", "basic": { "username": "foo", "password": "bar" } } });
@@ -173,14 +215,16 @@ async fn basic_and_token_auth_set_the_authorization_header() {
     assert!(basic.wait_for(1, WAIT).await && bearer.wait_for(1, WAIT).await);
     assert_eq!(authorization(&basic), ["Basic Zm9vOmJhcg=="]);
     assert_eq!(authorization(&bearer), [format!("Bearer {SECRET}")]);
-    assert!(!gateway.output().contains(SECRET), "no secret in the gateway's log");
+    assert_secret_kept(&gateway, "secured", 2, SECRET).await;
+    assert_secret_kept(&gateway, "secured", 2, "Zm9vOmJhcg==").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oauth2_token_is_fetched_once_and_reused() {
     let home = GatewayHome::new();
-    let gateway = home.start();
-    let configuration = json!({ "http": { "maxConcurrentConnections": 5 } });
+    let gateway = debug_gateway(&home);
+    let mut configuration = log_everything();
+    configuration["http"] = json!({ "maxConcurrentConnections": 5 });
     deploy_mock(&gateway, "oauth", "auto", configuration, mock_messages(10, 0, "m"), false).await;
     let idp = Receiver::scripted(Vec::new(), token("t1", 3600)).await;
     let callback = Receiver::answering(200).await;
@@ -194,7 +238,8 @@ async fn an_oauth2_token_is_fetched_once_and_reused() {
         String::from_utf8_lossy(&request.body),
         format!("grant_type=client_credentials&client_id=gateway&client_secret={SECRET}&scope=orders+read")
     );
-    assert!(!gateway.output().contains(SECRET));
+    assert_secret_kept(&gateway, "oauth", 10, SECRET).await;
+    assert_secret_kept(&gateway, "oauth", 10, "Bearer t1").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,8 +278,8 @@ async fn a_401_from_the_callback_refreshes_the_token_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_token_endpoint_means_no_callback_call_and_a_cause_without_secret() {
     let home = GatewayHome::new();
-    let gateway = home.start();
-    deploy_mock(&gateway, "denied", "at-least-once", json!({}), mock_messages(1, 10, "m"), false).await;
+    let gateway = debug_gateway(&home);
+    deploy_mock(&gateway, "denied", "at-least-once", log_everything(), mock_messages(1, 10, "m"), false).await;
     let idp = Receiver::scripted(
         Vec::new(),
         Reply::Json(401, json!({ "error": format!("bad secret {SECRET}") }).to_string()),
@@ -255,7 +300,7 @@ async fn a_failing_token_endpoint_means_no_callback_call_and_a_cause_without_sec
         )
     );
     assert_eq!(callback.count(), 0);
-    assert!(!gateway.output().contains(SECRET), "no secret in the gateway's log");
+    assert_secret_kept(&gateway, "denied", 1, SECRET).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

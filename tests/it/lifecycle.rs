@@ -16,7 +16,7 @@ async fn apis_and_subscriptions_survive_a_restart() {
     let home = GatewayHome::new();
     let receiver = Receiver::answering(200).await;
     let id = {
-        let gateway = home.start();
+        let mut gateway = home.start();
         gateway.api().deploy(&mock_api("durable", "auto", json!({}), mock_messages(2, 10, "m"))).await;
         let id = gateway.api().subscribe("durable", &subscription(&receiver.url("/hook"))).await;
         assert!(receiver.wait_for(2, WAIT).await);
@@ -83,34 +83,56 @@ async fn resume_failure_continues_at_the_failed_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_restarts_delivery_to_the_new_callback() {
+async fn an_update_continues_at_the_failed_message_on_the_new_callback() {
     let home = GatewayHome::new();
     let gateway = home.start();
-    let first = Receiver::scripted(vec![Reply::Status(404)], Reply::Status(200)).await;
+    // Message 0 is delivered, message 1 is refused: the subscription fails on message 1.
+    let first = Receiver::scripted(vec![Reply::Status(200), Reply::Status(404)], Reply::Status(200)).await;
     let second = Receiver::answering(200).await;
     gateway.api().deploy(&mock_api("moving", "at-least-once", json!({}), mock_messages(3, 10, "m"))).await;
     let id = gateway.api().subscribe("moving", &subscription(&first.url("/old"))).await;
     gateway.api().wait_consumer_status("moving", &id, "FAILURE").await;
+    assert_eq!(first.count(), 2);
 
     let update = json!({ "consumerConfiguration": {
         "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": second.url("/new") } } });
     let updated = gateway.api().put(&format!("/management/v2/apis/moving/subscriptions/{id}"), &update).await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.body["consumerStatus"], "STARTED");
-    assert!(second.wait_for(3, WAIT).await, "all three messages go to the new callback");
-    assert_eq!(first.count(), 1);
+    // Messages 1 and 2, not 0 again: delivery continues where it stopped.
+    assert!(second.wait_for(2, WAIT).await, "the failed message and the next go to the new callback");
+    second.assert_stays_at(2, QUIET).await;
+    assert_eq!(first.count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_the_delivery_in_flight_finish() {
+async fn sigterm_lets_the_deliveries_in_flight_finish() {
     let home = GatewayHome::new();
-    let gateway = home.start();
-    let receiver = Receiver::scripted(vec![Reply::Delayed(200, Duration::from_millis(800))], Reply::Status(200)).await;
-    gateway.api().deploy(&mock_api("draining", "at-least-once", json!({}), mock_messages(1, 10, "m"))).await;
+    let mut gateway = home.start();
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(1500))).await;
+    let configuration = json!({ "http": { "maxConcurrentConnections": 3 } });
+    gateway.api().deploy(&mock_api("draining", "auto", configuration, mock_messages(100, 10, "m"))).await;
     gateway.api().subscribe("draining", &subscription(&receiver.url("/hook"))).await;
-    assert!(receiver.wait_for(1, WAIT).await);
-    let output_before = gateway.output();
+    assert!(receiver.wait_for(3, WAIT).await);
     assert_eq!(gateway.terminate(), Some(0));
-    assert_eq!(receiver.max_in_flight(), 1);
-    assert!(!output_before.contains("abandoned"));
+    assert_eq!(receiver.max_in_flight(), 3, "three calls were in flight at the SIGTERM");
+    assert_eq!(receiver.answered(), receiver.count(), "every call in flight got its answer before the exit");
+    let output = gateway.output();
+    assert!(output.contains("subscription stopped"), "{output}");
+    assert!(!output.contains("abandoned"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_abandons_what_outlives_the_drain_timeout() {
+    let home = GatewayHome::new();
+    let mut gateway = home.start_with_env(&[("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "500")]);
+    let receiver = Receiver::scripted(vec![], Reply::Hang).await;
+    let configuration = json!({ "http": { "readTimeout": 300000, "maxConcurrentConnections": 2 } });
+    gateway.api().deploy(&mock_api("stuck", "auto", configuration, mock_messages(100, 10, "m"))).await;
+    gateway.api().subscribe("stuck", &subscription(&receiver.url("/hook"))).await;
+    assert!(receiver.wait_for(2, WAIT).await);
+    assert_eq!(gateway.terminate(), Some(0));
+    assert_eq!(receiver.answered(), 0);
+    let output = gateway.output();
+    assert!(output.contains("abandoned=2") && output.contains("abandoned unacknowledged"), "{output}");
 }

@@ -29,7 +29,7 @@ impl Scale {
     fn from_env() -> Self {
         match std::env::var("GATEWAY_SOAK").as_deref() {
             Ok("full") => Self { per_phase: 2000, callback_down: Duration::from_secs(30) },
-            _ => Self { per_phase: 150, callback_down: Duration::from_secs(4) },
+            _ => Self { per_phase: 300, callback_down: Duration::from_secs(4) },
         }
     }
 }
@@ -92,7 +92,8 @@ async fn fault_soak() {
     let mut broker = Broker::start();
     let bootstrap = broker.bootstrap();
     create_topic(&bootstrap, "soak", 3).await;
-    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(1))).await;
+    // Each call takes a few milliseconds, so that every fault below strikes while deliveries are in flight.
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(5))).await;
     let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
     let mut first = first_home.start();
     let second = second_home.start();
@@ -100,7 +101,8 @@ async fn fault_soak() {
         deploy_all(gateway, &bootstrap).await;
         subscribe_all(gateway, &receiver).await;
     }
-    let pause = Duration::from_secs(2);
+    // Faults strike this long after records were produced: in the middle of their delivery.
+    let pause = Duration::from_millis(500);
 
     // 1. Steady delivery, then one gateway is killed and restarted (its subscriptions come back from its store).
     produce_phase(&bootstrap, 0, scale.per_phase).await;

@@ -10,6 +10,8 @@ use crate::support::receiver::{refused_url, Receiver, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription};
 
 const WAIT: Duration = Duration::from_secs(20);
+/// How long the writer gets to show an entry that would be one too many.
+const SETTLE: Duration = Duration::from_millis(700);
 const TOKEN_SECRET: &str = "bearer-secret-never-logged";
 
 fn logging(headers: bool, payload: bool) -> Value {
@@ -24,13 +26,16 @@ async fn logs(gateway: &Gateway, api: &str, query: &str) -> Value {
     reply.body
 }
 
-/// Waits until `api` has `count` entries; returns them, newest first.
+/// Waits until `api` has `count` entries and still has exactly that many a moment later (the writer is
+/// asynchronous: an entry written late would otherwise go unseen); returns them, newest first.
 async fn wait_for_entries(gateway: &Gateway, api: &str, count: u64) -> Vec<Value> {
     let reached =
         eventually(WAIT, || async { logs(gateway, api, "perPage=100").await["pagination"]["totalCount"] == count })
             .await;
+    tokio::time::sleep(SETTLE).await;
     let body = logs(gateway, api, "perPage=100").await;
     assert!(reached, "expected {count} entries: {body}");
+    assert_eq!(body["pagination"]["totalCount"], count, "entries kept arriving: {body}");
     body["data"].as_array().unwrap().clone()
 }
 
@@ -121,7 +126,7 @@ async fn filters_and_pages_select_entries_and_entries_survive_a_restart() {
     let ok = Receiver::answering(200).await;
     let failing = Receiver::answering(503).await;
     {
-        let gateway = home.start();
+        let mut gateway = home.start();
         let configuration = json!({ "logging": logging(false, false), "interruptConsumptionOnServerError": false });
         gateway.api().deploy(&mock_api("filtered", "at-least-once", configuration, mock_messages(3, 10, "m"))).await;
         gateway.api().subscribe("filtered", &subscription(&ok.url("/ok"))).await;

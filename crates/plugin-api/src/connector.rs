@@ -196,9 +196,10 @@ pub trait RawRunning: Send + Sync {
     /// Resolves when the subscription ends, for whatever reason.
     fn wait(&self) -> FfiFuture<Termination>;
 
-    /// Asks it to stop: no new message is taken, in-flight deliveries finish. `wait` then resolves.
+    /// Asks it to stop: no new message is taken, no retry is made, in-flight calls get `grace_ms` to finish and
+    /// are then abandoned unacknowledged. `wait` resolves once the run has ended and its source is closed.
     #[sabi(last_prefix_field)]
-    fn stop(&self);
+    fn stop(&self, grace_ms: u64);
 }
 
 /// An owned running subscription behind the boundary.

@@ -43,8 +43,8 @@ pub(crate) struct Deliverer {
     pub(crate) layers: Layers,
     pub(crate) subscription_id: String,
     pub(crate) log: DeliveryLogger,
-    /// Flips to `true` when the subscription is asked to stop: no further attempt is made.
-    pub(crate) stop: watch::Receiver<bool>,
+    /// Set when the subscription is asked to stop: no further attempt is made.
+    pub(crate) stop: watch::Receiver<Option<Duration>>,
 }
 
 /// The calls made for one message.
@@ -142,7 +142,7 @@ impl Deliverer {
             };
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = stop.wait_for(|stop| *stop) => {
+                _ = stop.wait_for(Option::is_some) => {
                     calls.abandoned = true;
                     return calls;
                 }

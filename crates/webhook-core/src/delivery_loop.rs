@@ -13,10 +13,6 @@ use crate::delivery::{Deliverer, Verdict};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;
-/// After a stop, in-flight calls get this long to finish; those still running are then abandoned unacknowledged
-/// (at-most-once already committed them: they count as lost in flight), so that a stop is honoured within about a
-/// second whatever the callback does.
-pub(crate) const STOP_GRACE: Duration = Duration::from_millis(750);
 
 /// One subscription's delivery loop.
 pub(crate) struct DeliveryLoop {
@@ -28,8 +24,8 @@ pub(crate) struct DeliveryLoop {
     pub(crate) qos: Qos,
     /// Requests in flight at most.
     pub(crate) concurrency: usize,
-    /// Flips to `true` when the host asks the subscription to stop.
-    pub(crate) stop: watch::Receiver<bool>,
+    /// Set, with the grace in-flight calls get, when the host asks the subscription to stop.
+    pub(crate) stop: watch::Receiver<Option<Duration>>,
     /// For logs.
     pub(crate) subscription_id: String,
 }
@@ -50,8 +46,9 @@ enum Exit {
 
 impl DeliveryLoop {
     /// Runs until the source ends, the host asks to stop, or a delivery fails the subscription. In-flight deliveries
-    /// finish and are acknowledged before it returns, except after a stop: they then get [`STOP_GRACE`], and those
-    /// still running are abandoned unacknowledged. Nothing after a failed message is acknowledged by it.
+    /// finish and are acknowledged before it returns, except after a stop: they then get the stop's grace, and
+    /// those still running are abandoned unacknowledged (at-most-once already committed them: they count as lost in
+    /// flight). So a stop is honoured within its grace whatever the callback does. Nothing after a failed message is acknowledged by it.
     pub(crate) async fn run(mut self) -> Termination {
         let mut in_flight: JoinSet<(u64, Verdict)> = JoinSet::new();
         let exit = self.take_and_deliver(&mut in_flight).await;
@@ -74,13 +71,16 @@ impl DeliveryLoop {
         }
     }
 
-    /// Settles the deliveries still in flight; once a stop is asked, waits at most [`STOP_GRACE`] more, then
-    /// abandons the rest. Returns how many were abandoned.
+    /// Settles the deliveries still in flight; once a stop is asked, waits at most its grace more, then abandons the
+    /// rest. Returns how many were abandoned.
     async fn drain(&self, in_flight: &mut JoinSet<(u64, Verdict)>, failure: &mut Option<String>) -> usize {
         let mut stop = self.stop.clone();
         let stopped = async {
-            let _ = stop.wait_for(|stop| *stop).await;
-            tokio::time::sleep(STOP_GRACE).await;
+            let grace = match stop.wait_for(Option::is_some).await {
+                Ok(grace) => grace.unwrap_or_default(),
+                Err(_) => Duration::ZERO, // the host dropped the run
+            };
+            tokio::time::sleep(grace).await;
         };
         tokio::pin!(stopped);
         loop {
@@ -111,7 +111,7 @@ impl DeliveryLoop {
             let waiting = next_batch.get_or_insert_with(|| self.source.next_batch(BATCH_SIZE));
             let event = tokio::select! {
                 biased;
-                _ = self.stop.wait_for(|stop| *stop) => Waited::Stop,
+                _ = self.stop.wait_for(Option::is_some) => Waited::Stop,
                 Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => Waited::Delivered(joined),
                 batch = waiting => Waited::Batch(batch),
             };
@@ -134,14 +134,14 @@ impl DeliveryLoop {
                 while in_flight.len() >= self.concurrency {
                     let joined = tokio::select! {
                         biased;
-                        _ = self.stop.wait_for(|stop| *stop) => return Exit::Stopped,
+                        _ = self.stop.wait_for(Option::is_some) => return Exit::Stopped,
                         joined = in_flight.join_next() => joined.expect("the set is not empty"),
                     };
                     if let Err(cause) = self.settle(joined).await {
                         return Exit::Failed(cause);
                     }
                 }
-                if *self.stop.borrow() {
+                if self.stop.borrow().is_some() {
                     return Exit::Stopped;
                 }
                 if let Err(exit) = self.start(in_flight, message).await {
@@ -162,7 +162,7 @@ impl DeliveryLoop {
             let mut stop = self.stop.clone();
             let refused = tokio::select! {
                 biased;
-                _ = stop.wait_for(|stop| *stop) => return Err(Exit::Stopped),
+                _ = stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
                 acked = self.ack(token) => acked.map_err(Exit::Failed)?,
             };
             if refused {

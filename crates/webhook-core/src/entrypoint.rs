@@ -79,7 +79,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             read_timeout: entrypoint.http.read_timeout(),
             runtime: self.runtime.handle(),
         })?;
-        let (stop, stop_requested) = watch::channel(false);
+        let (stop, stop_requested) = watch::channel(None);
         let deliverer = Arc::new(Deliverer {
             client,
             template: RequestTemplate::new(target, &request.subscription_id),

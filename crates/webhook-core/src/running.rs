@@ -1,6 +1,7 @@
 //! The handle the host keeps on a running subscription.
 
 use std::future::Future;
+use std::time::Duration;
 
 use plugin_api::async_ffi::{FfiFuture, FutureExt};
 use plugin_api::{RawRunning, Termination};
@@ -10,7 +11,7 @@ use tokio::sync::watch;
 
 /// A delivery loop running on the plugin's runtime.
 pub(crate) struct Running {
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Option<Duration>>,
     termination: watch::Receiver<Option<Termination>>,
 }
 
@@ -20,7 +21,7 @@ impl Running {
     pub(crate) fn spawn(
         runtime: &Handle,
         delivery: impl Future<Output = Termination> + Send + 'static,
-        stop: watch::Sender<bool>,
+        stop: watch::Sender<Option<Duration>>,
     ) -> Self {
         let (report, termination) = watch::channel(None);
         let task = runtime.spawn(delivery);
@@ -50,7 +51,7 @@ impl RawRunning for Running {
         .into_ffi()
     }
 
-    fn stop(&self) {
-        let _ = self.stop.send(true);
+    fn stop(&self, grace_ms: u64) {
+        let _ = self.stop.send(Some(Duration::from_millis(grace_ms)));
     }
 }

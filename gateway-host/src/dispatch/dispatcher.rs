@@ -29,6 +29,12 @@ use crate::time::now_rfc3339;
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait between two attempts.
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// What a lifecycle change gives the calls in flight before abandoning them unacknowledged (at-most-once already
+/// committed them: they count as lost in flight), so that it is answered within about a second whatever the
+/// callback does. A shutdown gives them the configured drain timeout instead.
+pub const STOP_GRACE: Duration = Duration::from_millis(750);
+/// How long a shutdown waits, after the drain, for sources to close (final commits, leaving consumer groups).
+const CLOSE_BOUND: Duration = Duration::from_secs(10);
 
 /// Runs subscriptions and keeps their consumer status true.
 pub struct Dispatcher {
@@ -76,15 +82,16 @@ impl From<OpenFailure> for LaunchError {
 impl Run {
     /// Stops the run and waits until it has ended: a run being opened gives up (and stops what it opened), a
     /// delivering one ends its deliveries as the entrypoint's stop rules say and closes its source.
-    async fn stop(self) {
+    async fn stop(self, id: String, grace: Duration) {
         let _ = self.cancel.send(true);
         match self.phase {
             Phase::Opening(supervisor) => {
                 let _ = supervisor.await;
             }
             Phase::Delivering(handle) => {
-                handle.stop();
-                handle.wait().await;
+                handle.stop(grace);
+                let ended = handle.wait().await;
+                tracing::info!(subscription = %id, ended = ?ended, "subscription stopped");
             }
         }
     }
@@ -159,7 +166,7 @@ impl Dispatcher {
                 Ok(handle) => {
                     if !self.begin_delivery(&id, generation, &handle) {
                         // Stopped while opening: end what was opened before the stop returns.
-                        handle.stop();
+                        handle.stop(Duration::ZERO);
                         handle.wait().await;
                         return;
                     }
@@ -286,10 +293,7 @@ impl Dispatcher {
                 tracing::info!(subscription = %id, "source ended; every message settled");
                 self.record(id, generation, true, |_| false).await;
             }
-            Ended::Stopped => {
-                tracing::info!(subscription = %id, "subscription stopped");
-                self.record(id, generation, true, |_| false).await;
-            }
+            Ended::Stopped => self.record(id, generation, true, |_| false).await,
         }
     }
 
@@ -306,23 +310,24 @@ impl Dispatcher {
     pub async fn stop(&self, id: &str) {
         let run = self.runs.lock().expect("runs lock").remove(id);
         if let Some(run) = run {
-            run.stop().await;
+            run.stop(id.to_string(), STOP_GRACE).await;
         }
     }
 
     /// Stops every subscription; in-flight deliveries get `drain` to finish, after which they are abandoned
-    /// unacknowledged.
+    /// unacknowledged; sources then close (final commits).
     pub async fn stop_all(&self, drain: Duration) {
-        let runs: Vec<Run> = self.runs.lock().expect("runs lock").drain().map(|(_, run)| run).collect();
+        let runs: Vec<(String, Run)> = self.runs.lock().expect("runs lock").drain().collect();
         let mut stopping = tokio::task::JoinSet::new();
-        for run in runs {
-            stopping.spawn(run.stop());
+        for (id, run) in runs {
+            stopping.spawn(run.stop(id, drain));
         }
+        // The runs abandon what is still in flight after `drain`; closing their sources is bounded by this.
         let all = async { while stopping.join_next().await.is_some() {} };
-        if tokio::time::timeout(drain, all).await.is_err() {
+        if tokio::time::timeout(drain + CLOSE_BOUND, all).await.is_err() {
             tracing::warn!(
-                timeout_ms = drain.as_millis() as u64,
-                "deliveries still in flight at shutdown were abandoned unacknowledged"
+                timeout_ms = (drain + CLOSE_BOUND).as_millis() as u64,
+                "subscriptions still closing at shutdown were left"
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Host-side wrappers of the plugin contracts: the rest of the host sees plain Rust types, never `R*` ones.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use abi_stable::std_types::{RBox, ROption, RResult, RString};
 use definition::FieldError;
@@ -185,9 +186,10 @@ impl RunningSubscription {
         }
     }
 
-    /// Asks it to stop taking messages; in-flight deliveries finish, then `wait` resolves.
-    pub fn stop(&self) {
-        self.raw.stop();
+    /// Asks it to stop taking messages; in-flight calls get `grace` to finish and are then abandoned
+    /// unacknowledged; `wait` resolves once the run has ended.
+    pub fn stop(&self, grace: Duration) {
+        self.raw.stop(grace.as_millis() as u64);
     }
 }
 

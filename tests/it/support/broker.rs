@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Free ports tried before giving up.
+const PORT_ATTEMPTS: usize = 5;
 /// The longest a broker may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -16,15 +18,22 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Starts a broker on a free loopback port.
+    /// Starts a broker on a free loopback port. A port found free may be taken by a parallel test before tansu
+    /// binds it: then tansu exits, and another port is tried.
     pub fn start() -> Self {
-        Self::start_on(free_port())
+        for _ in 0..PORT_ATTEMPTS {
+            let mut broker = Self { port: free_port(), dir: tempfile::tempdir().expect("temp dir"), child: None };
+            if broker.launch().is_ok() {
+                return broker;
+            }
+        }
+        panic!("tansu could not bind any of {PORT_ATTEMPTS} free ports");
     }
 
     /// Starts a broker on `port`.
     pub fn start_on(port: u16) -> Self {
         let mut broker = Self { port, dir: tempfile::tempdir().expect("temp dir"), child: None };
-        broker.launch();
+        broker.launch().unwrap_or_else(|error| panic!("{error}"));
         broker
     }
 
@@ -44,10 +53,11 @@ impl Broker {
     /// Starts it again on the same port and storage.
     pub fn restart(&mut self) {
         self.stop();
-        self.launch();
+        self.launch().unwrap_or_else(|error| panic!("{error}"));
     }
 
-    fn launch(&mut self) {
+    /// Starts tansu and waits until it listens; fails if it exits (its port was taken).
+    fn launch(&mut self) -> Result<(), String> {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         // tansu resolves the SQLite path against its working directory.
         let child = Command::new(tansu())
@@ -60,8 +70,23 @@ impl Broker {
             .expect("start tansu");
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {} within {START_TIMEOUT:?}", self.port);
+        loop {
+            let exited = self.child.as_mut().and_then(|child| child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                self.child = None;
+                return Err(format!("tansu exited ({status}) instead of listening on {}", self.port));
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                // Something listens: tansu, unless another process took the port (tansu then exits at once).
+                std::thread::sleep(Duration::from_millis(100));
+                if self.child.as_mut().is_some_and(|child| child.try_wait().ok().flatten().is_none()) {
+                    return Ok(());
+                }
+                continue;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("tansu did not listen on {} within {START_TIMEOUT:?}", self.port));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }

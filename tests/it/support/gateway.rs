@@ -72,10 +72,10 @@ impl GatewayHome {
         self.start_with_env(&[])
     }
 
-    /// Starts the gateway with extra environment variables (`HTTP_PROXY`, ...).
+    /// Starts the gateway with extra environment variables (`HTTP_PROXY`, `GATEWAY_LOG_LEVEL`, ...), which win over
+    /// the test defaults.
     pub fn start_with_env(&self, env: &[(&str, &str)]) -> Gateway {
         let mut child = Command::new(build_dir().join("gateway-host"))
-            .envs(env.iter().copied())
             .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
             .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
             .env("GATEWAY_STORE_PATH", self.dir.path().join("data/gateway.db"))
@@ -83,6 +83,7 @@ impl GatewayHome {
             .env("GATEWAY_MANAGEMENT_TOKEN", TOKEN)
             .env("GATEWAY_LOG_LEVEL", "info")
             .env("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "10000")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -141,13 +142,15 @@ impl Gateway {
         self.logs.lock().expect("logs").iter().rev().find(|line| line.contains(needle)).cloned()
     }
 
-    /// Sends SIGTERM and waits for the process to exit; returns its exit code.
-    pub fn terminate(mut self) -> Option<i32> {
+    /// Sends SIGTERM and waits for the process to exit; returns its exit code. Its output stays readable.
+    pub fn terminate(&mut self) -> Option<i32> {
         let mut child = self.child.take().expect("running");
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let deadline = std::time::Instant::now() + STOP_TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait") {
+                // The output readers see the pipes close just after the exit.
+                std::thread::sleep(Duration::from_millis(200));
                 return status.code();
             }
             if std::time::Instant::now() >= deadline {

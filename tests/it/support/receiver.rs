@@ -55,6 +55,8 @@ struct State {
     requests: Mutex<Vec<Recorded>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Calls whose answer was handed to the connection (not given up by the caller first).
+    answered: AtomicUsize,
 }
 
 /// A receiver; stops when dropped.
@@ -137,6 +139,11 @@ impl Receiver {
     /// The calls received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().expect("requests").clone()
+    }
+
+    /// Calls answered so far (a call the caller gave up on before its answer is not counted).
+    pub fn answered(&self) -> usize {
+        self.state.answered.load(Ordering::SeqCst)
     }
 
     /// The most calls that were ever in flight at once.
@@ -222,16 +229,18 @@ async fn handle(
             500
         }
     };
+    state.answered.fetch_add(1, Ordering::SeqCst);
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = StatusCode::from_u16(status).expect("status");
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
     Ok(response)
 }
 
-/// A loopback URL where nothing listens.
+/// A loopback URL where nothing listens: port 1 (tcpmux), privileged, never handed out by a bind to port 0, so no
+/// parallel test can start listening there.
 pub fn refused_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    format!("http://{address}/hook")
+    format!("http://127.0.0.1:{REFUSING_PORT}/hook")
 }
+
+/// A loopback port where nothing listens.
+pub const REFUSING_PORT: u16 = 1;
