@@ -155,3 +155,43 @@ async fn unbounded_retries_delays_and_timeouts_are_refused_with_their_path() {
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.to_string().contains("configuration.http.readTimeout"), "{}", reply.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_waiting_for_a_lock_never_holds_up_the_management_api() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&mock_api("locked", "auto", json!({}), mock_messages(1000, 50, "m"))).await;
+    let id = gateway.api().subscribe("locked", &subscription(&receiver.url("/hook"))).await;
+
+    // Another process holds the database's write lock: every write of the gateway waits for it (SQLite's busy
+    // timeout). Before the fix, such waits blocked the gateway's async workers, and health waited behind them.
+    let lock = rusqlite::Connection::open(home.store_path()).expect("open the gateway's database");
+    lock.execute_batch("BEGIN IMMEDIATE; CREATE TABLE held_by_the_test (x INTEGER);").expect("take the write lock");
+    let api = gateway.api();
+    let health = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let asked = Instant::now();
+        let reply = api.get("/_node/health").await;
+        (reply.status, asked.elapsed())
+    };
+    let another = mock_api("another", "auto", json!({}), mock_messages(1, 10, "m"));
+    let ((status, took), paused, created) =
+        tokio::join!(health, api.act("locked", &id, "_pause"), api.post("/management/v2/apis", &another));
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(1500), "health took {took:?} while writes waited for the lock");
+    assert_eq!(
+        (paused.status, created.status),
+        (500, 500),
+        "writes that outwait the lock fail: {} {}",
+        paused.body,
+        created.body
+    );
+    lock.execute_batch("ROLLBACK").expect("release the write lock");
+    let delivered = receiver.count();
+    assert!(
+        receiver.wait_for(delivered + 2, WAIT).await,
+        "a change that could not be written leaves the run as it was"
+    );
+    assert_eq!(gateway.api().act("locked", &id, "_pause").await.status, 200, "writes work again once the lock is free");
+}

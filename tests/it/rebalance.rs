@@ -32,29 +32,29 @@ fn tally(receiver: &Receiver) -> BTreeMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins() {
-    const RECORDS: usize = 3000;
+    const RECORDS: usize = 1500;
     let broker = Broker::start();
     create_topic(&broker.bootstrap(), "amo", 3).await;
     let records: Vec<Record> =
         (0..RECORDS).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
     produce(&broker.bootstrap(), "amo", &records).await;
-    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(2))).await;
+    // Slow enough calls that the first gateway holds a batch of records not yet started when its partitions move.
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(10))).await;
     let definition = kafka_api("amo", "at-most-once", &broker.bootstrap(), "amo");
 
     let first_home = GatewayHome::new();
-    let first = first_home.start();
+    let first = first_home.start_with_env(&[("GATEWAY_LOG_LEVEL", "info,plugin=debug")]);
     first.api().deploy(&definition).await;
     subscribe_as(&first, "amo", "amo-sub", &receiver.url("/hook")).await;
-    assert!(receiver.wait_for(500, WAIT).await, "the first gateway delivers");
+    assert!(receiver.wait_for(300, WAIT).await, "the first gateway delivers");
 
     let second_home = GatewayHome::new();
     let second = second_home.start();
     second.api().deploy(&definition).await;
     subscribe_as(&second, "amo", "amo-sub", &receiver.url("/hook")).await;
-    let shared = || async {
-        [&first, &second].iter().all(|gateway| gateway.count_lines("partitions assigned") >= 1)
-            && first.count_lines("partitions revoked") >= 1
-    };
+    // The first gateway's partitions are reassigned: it logs a second assignment, the second gateway its first.
+    let shared =
+        || async { first.count_lines("partitions assigned") >= 2 && second.count_lines("partitions assigned") >= 1 };
     assert!(eventually(WAIT, shared).await, "the second gateway takes partitions over");
 
     let settled = eventually(WAIT, || async {
@@ -66,8 +66,9 @@ async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins()
     let seen = tally(&receiver);
     let duplicated: Vec<_> = seen.iter().filter(|(_, times)| **times > 1).collect();
     let lost = RECORDS - seen.len();
+    let refused = first.count_lines("message of a revoked partition not delivered");
     println!(
-        "at-most-once rebalance: produced {RECORDS}, delivered {}, lost {lost}, duplicated {}",
+        "at-most-once rebalance: produced {RECORDS}, delivered {}, lost {lost}, duplicated {}, refused by the first gateway {refused}",
         seen.len(),
         duplicated.len()
     );

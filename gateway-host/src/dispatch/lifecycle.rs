@@ -186,11 +186,12 @@ impl SubscriptionService {
     /// subscription again as that record says.
     async fn change(&self, api_id: &str, id: &str, edit: Edit) -> Result<Subscription, ServiceError> {
         let _lock = self.dispatcher.lock(id).await;
-        edit(&mut self.get(api_id, id).await?)?;
+        let before = self.get(api_id, id).await?;
+        edit(&mut before.clone())?;
         self.dispatcher.stop(id).await;
         let key = id.to_string();
         // Read again: the run may have recorded a failure as it ended.
-        let (record, edited) = self
+        let written = self
             .store
             .call(move |store| {
                 store.edit_subscription(&key, |subscription| match subscription {
@@ -205,7 +206,15 @@ impl SubscriptionService {
                     None => (Ok(()), false),
                 })
             })
-            .await?;
+            .await;
+        let (record, edited) = match written {
+            Ok(written) => written,
+            Err(error) => {
+                // Nothing was written: the subscription runs again as the store still says.
+                self.dispatcher.start(&before).await;
+                return Err(error.into());
+            }
+        };
         let record = record.filter(|record| record.api_id == api_id).ok_or_else(|| not_found(api_id, id))?;
         if record.status == SubscriptionStatus::Closed {
             self.dispatcher.forget(&record);

@@ -45,6 +45,11 @@ impl GatewayHome {
         Self { dir }
     }
 
+    /// The gateway's database file.
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data/gateway.db")
+    }
+
     /// Copies a library of the build into the plugins folder.
     pub fn install_plugin(&self, file: &str) {
         let built = build_dir().join(file);
@@ -78,7 +83,7 @@ impl GatewayHome {
         let mut child = Command::new(build_dir().join("gateway-host"))
             .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
             .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
-            .env("GATEWAY_STORE_PATH", self.dir.path().join("data/gateway.db"))
+            .env("GATEWAY_STORE_PATH", self.store_path())
             .env("GATEWAY_MANAGEMENT_LISTEN", "127.0.0.1:0")
             .env("GATEWAY_MANAGEMENT_TOKEN", TOKEN)
             .env("GATEWAY_LOG_LEVEL", "info")
