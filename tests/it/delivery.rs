@@ -159,3 +159,79 @@ async fn a_hanging_callback_does_not_slow_another_subscription() {
     assert!(healthy.wait_for(50, WAIT).await, "the healthy callback got {} of 50", healthy.count());
     assert_eq!(hanging.count(), 5, "the hanging subscription takes nothing more while its calls hang");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let elsewhere = Receiver::answering(200).await;
+    let receiver = Receiver::scripted(vec![], Reply::Redirect(elsewhere.url("/moved"))).await;
+    gateway.api().deploy(&mock_api("redirected", "at-least-once", json!({}), mock_messages(3, 10, "m"))).await;
+    let id = gateway.api().subscribe("redirected", &subscription(&receiver.url("/hook"))).await;
+    let failed = gateway.api().wait_consumer_status("redirected", &id, "FAILURE").await;
+    assert_eq!(failed["failureCause"], "callback answered 302 Found");
+    assert_eq!(receiver.count(), 1);
+    assert_eq!(elsewhere.count(), 0, "the gateway never follows a redirect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_once_keeps_one_call_in_flight_whatever_the_concurrency() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(50))).await;
+    let configuration = json!({ "http": { "maxConcurrentConnections": 5 } });
+    gateway.api().deploy(&mock_api("ordered", "at-most-once", configuration.clone(), mock_messages(10, 0, "m"))).await;
+    gateway.api().deploy(&mock_api("parallel", "auto", configuration, mock_messages(10, 0, "m"))).await;
+    let ordered = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(50))).await;
+    gateway.api().subscribe("ordered", &subscription(&ordered.url("/ordered"))).await;
+    gateway.api().subscribe("parallel", &subscription(&receiver.url("/parallel"))).await;
+    assert!(ordered.wait_for(10, WAIT).await && receiver.wait_for(10, WAIT).await);
+    assert_eq!(ordered.max_in_flight(), 1, "at-most-once is ordered: one call at a time");
+    assert_eq!(receiver.max_in_flight(), 5, "the same settings under auto use the five connections");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_timeout_closes_pooled_connections() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let (short, long) = (Receiver::answering(200).await, Receiver::answering(200).await);
+    // Three messages a second apart: a connection idle for 300 ms is closed in between, one idle for 60 s is kept.
+    let mock = mock_messages(3, 1000, "m");
+    gateway
+        .api()
+        .deploy(&mock_api("short", "at-least-once", json!({ "http": { "idleTimeout": 300 } }), mock.clone()))
+        .await;
+    gateway.api().deploy(&mock_api("long", "at-least-once", json!({ "http": { "idleTimeout": 60000 } }), mock)).await;
+    gateway.api().subscribe("short", &subscription(&short.url("/hook"))).await;
+    gateway.api().subscribe("long", &subscription(&long.url("/hook"))).await;
+    assert!(short.wait_for(3, WAIT).await && long.wait_for(3, WAIT).await);
+    assert_eq!(short.connections(), 3, "a new connection after each idle period");
+    assert_eq!(long.connections(), 1, "one pooled connection for all three calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_timeout_fires_when_no_connection_can_be_opened() {
+    // A listener with a backlog of one whose queue is filled and never accepted: the kernel drops further
+    // connection attempts, which then hang until the client gives up.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let address = socket.local_addr().expect("address");
+    let listener = socket.listen(0).expect("listen");
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(address)).await
+        {
+            fillers.push(stream);
+        }
+    }
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let configuration = json!({ "http": { "connectTimeout": 500, "readTimeout": 10000 } });
+    gateway.api().deploy(&mock_api("unreachable", "at-least-once", configuration, mock_messages(1, 10, "m"))).await;
+    let id = gateway.api().subscribe("unreachable", &subscription(&format!("http://{address}/hook"))).await;
+    let failed = gateway.api().wait_consumer_status("unreachable", &id, "FAILURE").await;
+    let cause = failed["failureCause"].as_str().unwrap();
+    assert!(cause.ends_with("(CONNECT_TIMEOUT)"), "{cause}");
+    drop((listener, fillers));
+}

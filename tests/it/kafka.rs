@@ -136,8 +136,12 @@ async fn a_failed_subscription_resumes_at_the_record_that_failed() {
     let failed = gateway.api().wait_consumer_status("resume", "resuming", "FAILURE").await;
     assert_eq!(failed["failureCause"], "callback answered 400 Bad Request");
     assert_eq!(committed(&broker.bootstrap(), "resuming", "resume", 1), [3], "nothing past the failed record");
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(committed(&broker.bootstrap(), "resuming", "resume", 1), [3], "and nothing later either");
 
-    gateway.api().act("resume", "resuming", "_resumeFailure").await;
+    let resumed = gateway.api().act("resume", "resuming", "_resumeFailure").await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert_eq!(resumed.body["consumerStatus"], "STARTED");
     assert!(receiver.wait_for(11, WAIT).await);
     receiver.assert_stays_at(11, QUIET).await;
     let mut expected: Vec<String> = (0..4).map(|index| format!("record-{index}")).collect();
@@ -232,4 +236,124 @@ async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
     );
     let recovered = gateway.api().subscription("later", "waiting").await;
     assert!(recovered.get("failureCause").is_none(), "{recovered}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qos_none_never_commits_and_a_restart_starts_at_auto_offset_reset() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "uncommitted", 1).await;
+    produce(&broker.bootstrap(), "uncommitted", &numbered(4)).await;
+    let home = GatewayHome::new();
+    let receiver = Receiver::answering(200).await;
+    {
+        let mut gateway = home.start();
+        gateway.api().deploy(&kafka_api("uncommitted", "none", &broker.bootstrap(), "uncommitted")).await;
+        subscribe_as(&gateway, "uncommitted", "forgetful", &receiver.url("/hook")).await;
+        assert!(receiver.wait_for(4, WAIT).await);
+        receiver.assert_stays_at(4, QUIET).await;
+        assert_eq!(gateway.terminate(), Some(0));
+    }
+    let nothing = committed(&broker.bootstrap(), "forgetful", "uncommitted", 1);
+    assert!(nothing[0] < 0, "none never commits: {nothing:?}");
+    // Nothing committed: the restarted consumer starts at autoOffsetReset (earliest here) and reads all again.
+    let _gateway = home.start();
+    assert!(receiver.wait_for(8, WAIT).await, "got {}", receiver.count());
+    receiver.assert_stays_at(8, QUIET).await;
+    assert!(committed(&broker.bootstrap(), "forgetful", "uncommitted", 1)[0] < 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_ids_are_encoded_unless_told_otherwise_and_latest_is_the_default_start() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "ids", 1).await;
+    produce(&broker.bootstrap(), "ids", &numbered(2)).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    let logging = json!({ "logging": { "enabled": true } });
+    let mut encoded = kafka_api("encoded", "at-least-once", &broker.bootstrap(), "ids");
+    encoded["listeners"][0]["entrypoints"][0]["configuration"] = logging.clone();
+    let mut plain = kafka_api("plain", "at-least-once", &broker.bootstrap(), "ids");
+    plain["listeners"][0]["entrypoints"][0]["configuration"] = logging.clone();
+    plain["endpointGroups"][0]["sharedConfiguration"]["consumer"]["encodeMessageId"] = json!(false);
+    // No autoOffsetReset: the default, latest, skips what was produced before the subscription.
+    let mut latest = kafka_api("latest", "at-least-once", &broker.bootstrap(), "ids");
+    latest["endpointGroups"][0]["sharedConfiguration"]["consumer"].as_object_mut().unwrap().remove("autoOffsetReset");
+    for definition in [&encoded, &plain, &latest] {
+        gateway.api().deploy(definition).await;
+    }
+    subscribe_as(&gateway, "encoded", "encoded-sub", &receiver.url("/encoded")).await;
+    subscribe_as(&gateway, "plain", "plain-sub", &receiver.url("/plain")).await;
+    subscribe_as(&gateway, "latest", "latest-sub", &receiver.url("/latest")).await;
+    let assigned = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= 3 }).await;
+    assert!(assigned, "{}", gateway.output());
+    assert!(receiver.wait_for(4, WAIT).await);
+    let later: Vec<Record> = vec![Record::new("key-late", "record-late")];
+    produce(&broker.bootstrap(), "ids", &later).await;
+    assert!(receiver.wait_for(7, WAIT).await, "got {}", receiver.count());
+    receiver.assert_stays_at(7, QUIET).await;
+    let latest_bodies: Vec<String> = receiver
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/latest")
+        .map(|request| String::from_utf8_lossy(&request.body).into_owned())
+        .collect();
+    assert_eq!(latest_bodies, ["record-late"], "latest starts after what was there");
+
+    let ids = |api: &'static str| {
+        let gateway = &gateway;
+        async move {
+            let path = format!("/management/v2/apis/{api}/webhook-logs?perPage=100");
+            let reached = eventually(WAIT, || async {
+                gateway.api().get(&path).await.body["data"].as_array().is_some_and(|data| data.len() == 3)
+            })
+            .await;
+            let body = gateway.api().get(&path).await.body;
+            assert!(reached, "{body}");
+            let mut ids: Vec<String> = body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| entry["messageId"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids("plain").await, ["ids@0#0", "ids@0#1", "ids@0#2"]);
+    use base64::Engine;
+    let encoded_ids: Vec<String> = ["ids@0#0", "ids@0#1", "ids@0#2"]
+        .iter()
+        .map(|id| base64::engine::general_purpose::STANDARD.encode(id))
+        .collect();
+    let mut expected = encoded_ids.clone();
+    expected.sort();
+    assert_eq!(ids("encoded").await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_resumes_at_the_failed_record_as_committed_on_the_broker() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "moving", 1).await;
+    produce(&broker.bootstrap(), "moving", &numbered(6)).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let first =
+        Receiver::scripted(vec![Reply::Status(200), Reply::Status(200), Reply::Status(404)], Reply::Status(200)).await;
+    let second = Receiver::answering(200).await;
+    gateway.api().deploy(&kafka_api("moving", "at-least-once", &broker.bootstrap(), "moving")).await;
+    subscribe_as(&gateway, "moving", "mover", &first.url("/old")).await;
+    gateway.api().wait_consumer_status("moving", "mover", "FAILURE").await;
+    assert_eq!(committed(&broker.bootstrap(), "mover", "moving", 1), [2], "committed up to the failed record");
+
+    let update = json!({ "consumerConfiguration": {
+        "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": second.url("/new") } } });
+    let updated = gateway.api().put("/management/v2/apis/moving/subscriptions/mover", &update).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert!(second.wait_for(4, WAIT).await);
+    second.assert_stays_at(4, QUIET).await;
+    let expected: Vec<String> = (2..6).map(|index| format!("record-{index}")).collect();
+    assert_eq!(bodies(&second), expected, "the new callback starts at the failed record");
+    let all = eventually(WAIT, || async { committed(&broker.bootstrap(), "mover", "moving", 1) == [6] }).await;
+    assert!(all, "{:?}", committed(&broker.bootstrap(), "mover", "moving", 1));
 }

@@ -30,6 +30,8 @@ pub enum Reply {
     Delayed(u16, Duration),
     /// Never answers (until the caller gives up).
     Hang,
+    /// Answers 302 Found with this `Location`.
+    Redirect(String),
 }
 
 /// One call the receiver got.
@@ -57,6 +59,8 @@ struct State {
     max_in_flight: AtomicUsize,
     /// Calls whose answer was handed to the connection (not given up by the caller first).
     answered: AtomicUsize,
+    /// Connections accepted.
+    connections: AtomicUsize,
 }
 
 /// A receiver; stops when dropped.
@@ -89,6 +93,7 @@ impl Receiver {
                     drop(stream);
                     continue;
                 }
+                server_state.connections.fetch_add(1, Ordering::SeqCst);
                 let (state, then, tls) = (Arc::clone(&server_state), then.clone(), tls.clone());
                 tokio::spawn(async move {
                     match tls {
@@ -139,6 +144,11 @@ impl Receiver {
     /// The calls received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().expect("requests").clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     /// Calls answered so far (a call the caller gave up on before its answer is not counted).
@@ -214,6 +224,7 @@ async fn handle(
         state.script.lock().expect("script").pop_front().unwrap_or(then)
     };
     let mut body = Bytes::new();
+    let mut location = None;
     let status = match reply {
         Reply::Status(status) => status,
         Reply::Json(status, json) => {
@@ -228,11 +239,18 @@ async fn handle(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             500
         }
+        Reply::Redirect(url) => {
+            location = Some(url);
+            302
+        }
     };
     state.answered.fetch_add(1, Ordering::SeqCst);
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = StatusCode::from_u16(status).expect("status");
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    if let Some(location) = location {
+        response.headers_mut().insert("location", location.parse().expect("a header value"));
+    }
     Ok(response)
 }
 
