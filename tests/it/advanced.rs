@@ -12,6 +12,7 @@ use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{committed, consume, create_topic, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages};
+use crate::support::secrets::{self, assert_secret_kept, debug_gateway};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// Longer than the retry spacing (1 s) the quiet checks follow.
@@ -40,30 +41,9 @@ async fn deploy_mock(gateway: &Gateway, id: &str, qos: &str, configuration: Valu
     gateway.api().deploy(&advanced_mock_api(id, qos, configuration, mock, dlq)).await;
 }
 
-/// Webhook logging of every delivery with request and response headers and bodies: where a secret would show.
+/// Webhook logging of every delivery, headers and bodies included.
 fn log_everything() -> Value {
-    json!({ "logging": { "enabled": true, "request": { "headers": true, "payload": true },
-                         "response": { "headers": true, "payload": true } } })
-}
-
-/// A gateway logging at debug level: where a secret would show.
-fn debug_gateway(home: &GatewayHome) -> Gateway {
-    home.start_with_env(&[("GATEWAY_LOG_LEVEL", "debug")])
-}
-
-/// Asserts that `secret` is in neither the gateway's output nor the webhook log entries of `api` (at least
-/// `entries` of them, so that the check reads real entries).
-async fn assert_secret_kept(gateway: &Gateway, api: &str, entries: usize, secret: &str) {
-    let path = format!("/management/v2/apis/{api}/webhook-logs?perPage=100");
-    let written = eventually(WAIT, || async {
-        gateway.api().get(&path).await.body["data"].as_array().is_some_and(|data| data.len() >= entries)
-    })
-    .await;
-    let logged = gateway.api().get(&path).await.body;
-    assert!(written, "expected {entries} webhook log entries: {logged}");
-    assert!(!logged.to_string().contains(secret), "a secret in the webhook logs: {logged}");
-    assert!(gateway.output().contains("DEBUG"), "the gateway logs at debug level");
-    assert!(!gateway.output().contains(secret), "a secret in the gateway's log");
+    json!({ "logging": secrets::log_everything() })
 }
 
 /// The instant an RFC 3339 header says.
@@ -349,4 +329,60 @@ async fn retry_bounds_are_checked() {
         reply.body["parameters"]["path"],
         "consumerConfiguration.entrypointConfiguration.retry.initialDelaySeconds"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_error_goes_to_the_dlq_endpoint_named_before_a_group_of_that_name() {
+    let broker = Broker::start();
+    for topic in ["by-endpoint", "by-group"] {
+        create_topic(&broker.bootstrap(), topic, 1).await;
+    }
+    let producer = |topic: &str| json!({ "producer": { "enabled": true, "topics": [topic] } });
+    let configuration = json!({ "interruptConsumptionOnException": false });
+    let mut definition =
+        advanced_mock_api("named", "at-least-once", configuration, mock_messages(1, 10, "lost"), false);
+    definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dead" });
+    let groups = definition["endpointGroups"].as_array_mut().unwrap();
+    // A group named `dead`, and an endpoint named `dead` in another group: the endpoint wins.
+    groups.push(json!({ "name": "dead", "type": "kafka", "sharedConfiguration": producer("by-group"),
+        "endpoints": [{ "name": "group-producer", "type": "kafka", "inheritConfiguration": true,
+                        "configuration": { "bootstrapServers": broker.bootstrap() } }] }));
+    groups.push(json!({ "name": "other", "type": "kafka", "sharedConfiguration": producer("by-endpoint"),
+        "endpoints": [{ "name": "dead", "type": "kafka", "inheritConfiguration": true,
+                        "configuration": { "bootstrapServers": broker.bootstrap() } }] }));
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&definition).await;
+    let refused = crate::support::receiver::refused_url();
+    let id = gateway.api().subscribe("named", &advanced_subscription(&refused, json!({}))).await;
+
+    let dead = consume(&broker.bootstrap(), "by-endpoint", 1, WAIT);
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let record = &dead[0];
+    assert_eq!(record.value, "lost");
+    assert_eq!(record.header("x-gravitee-dlq-last-status"), "0", "no answer: status 0");
+    assert!(record.header("x-gravitee-dlq-last-error").ends_with("(CONNECTION_REFUSED)"), "{record:?}");
+    assert_eq!(record.header("x-gravitee-dlq-subscription-id"), id);
+    assert!(consume(&broker.bootstrap(), "by-group", 1, Duration::from_secs(3)).is_empty(), "the group is not used");
+    assert_eq!(gateway.api().subscription("named", &id).await["consumerStatus"], "STARTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oauth2_token_without_expires_in_is_kept_until_refused() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    deploy_mock(&gateway, "timeless", "at-least-once", json!({}), mock_messages(3, 300, "m"), false).await;
+    let lasting = |value: &str| Reply::Json(200, json!({ "access_token": value, "token_type": "Bearer" }).to_string());
+    let idp = Receiver::scripted(vec![lasting("t1")], lasting("t2")).await;
+    // Two calls with t1, then a 401: the token is fetched again once, and t2 is used from then on.
+    let script = vec![Reply::Status(200), Reply::Status(200), Reply::Status(401)];
+    let callback = Receiver::scripted(script, Reply::Status(200)).await;
+    gateway
+        .api()
+        .subscribe("timeless", &advanced_subscription(&callback.url("/hook"), oauth2(&idp.url("/token"))))
+        .await;
+    assert!(callback.wait_for(4, WAIT).await);
+    callback.assert_stays_at(4, QUIET).await;
+    assert_eq!(authorization(&callback), ["Bearer t1", "Bearer t1", "Bearer t1", "Bearer t2"]);
+    assert_eq!(idp.count(), 2, "a token without expires_in is fetched again only when refused");
 }

@@ -195,3 +195,66 @@ async fn a_store_waiting_for_a_lock_never_holds_up_the_management_api() {
     );
     assert_eq!(gateway.api().act("locked", &id, "_pause").await.status, 200, "writes work again once the lock is free");
 }
+
+/// Threads of process `pid`.
+fn threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map(|tasks| tasks.count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dlq_producer_is_released_with_the_last_subscription_using_it() {
+    let broker = crate::support::broker::Broker::start();
+    let mut definition = advanced_mock_api("released", "auto", json!({}), mock_messages(1000, 50, "m"), false);
+    definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
+    definition["endpointGroups"].as_array_mut().unwrap().push(json!({
+        "name": "dlq", "type": "kafka",
+        "sharedConfiguration": { "producer": { "enabled": true, "topics": ["released-dlq"] } },
+        "endpoints": [{ "name": "dlq-kafka", "type": "kafka", "inheritConfiguration": true,
+                        "configuration": { "bootstrapServers": broker.bootstrap() } }]
+    }));
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&definition).await;
+    let idle = threads(gateway.pid());
+    let id = gateway.api().subscribe("released", &advanced_subscription(&receiver.url("/hook"), json!({}))).await;
+    assert!(receiver.wait_for(2, WAIT).await);
+    let running = threads(gateway.pid());
+    assert!(running > idle, "the DLQ producer runs threads: {idle} idle, {running} running");
+
+    assert_eq!(gateway.api().act("released", &id, "_pause").await.status, 200);
+    let released = crate::support::eventually(WAIT, || async {
+        gateway.count_lines("kafka producer released") == 1 && threads(gateway.pid()) < running
+    })
+    .await;
+    assert!(released, "threads {} after the pause, {running} before:\n{}", threads(gateway.pid()), gateway.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_mock_subscription_leaves_no_position_behind() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    let configuration = json!({ "logging": { "enabled": true } });
+    gateway.api().deploy(&mock_api("positions", "at-least-once", configuration, mock_messages(1000, 20, "m"))).await;
+    let mut body = subscription(&receiver.url("/hook"));
+    body["id"] = json!("reused-id");
+    gateway.api().subscribe("positions", &body).await;
+    assert!(receiver.wait_for(5, WAIT).await);
+    let path = "/management/v2/apis/positions/subscriptions/reused-id";
+    assert_eq!(gateway.api().delete(path).await.status, 204);
+    let first_run = receiver.count();
+
+    // A new subscription under the same id starts the stream at its beginning: nothing of the old one was kept.
+    gateway.api().subscribe("positions", &body).await;
+    assert!(receiver.wait_for(first_run + 1, WAIT).await);
+    let logs = "/management/v2/apis/positions/webhook-logs?perPage=100";
+    let started_over = crate::support::eventually(WAIT, || async {
+        let entries = gateway.api().get(logs).await.body;
+        let ids: Vec<&str> =
+            entries["data"].as_array().unwrap().iter().filter_map(|entry| entry["messageId"].as_str()).collect();
+        ids.iter().filter(|id| **id == "0").count() == 2
+    })
+    .await;
+    assert!(started_over, "message 0 delivered by both subscriptions: {}", gateway.api().get(logs).await.body);
+}

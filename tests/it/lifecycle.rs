@@ -136,3 +136,51 @@ async fn sigterm_abandons_what_outlives_the_drain_timeout() {
     let output = gateway.output();
     assert!(output.contains("abandoned=2") && output.contains("abandoned unacknowledged"), "{output}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_stops_and_forgets_a_subscription() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&mock_api("forgotten", "auto", json!({}), mock_messages(1000, 20, "m"))).await;
+    let id = gateway.api().subscribe("forgotten", &subscription(&receiver.url("/hook"))).await;
+    assert!(receiver.wait_for(3, WAIT).await);
+    let path = format!("/management/v2/apis/forgotten/subscriptions/{id}");
+    assert_eq!(gateway.api().delete(&path).await.status, 204);
+    let at_delete = receiver.count();
+    receiver.assert_stays_at(at_delete, QUIET).await;
+    assert_eq!(gateway.api().get(&path).await.status, 404);
+    assert_eq!(gateway.api().delete(&path).await.status, 404, "deleted once");
+    let listed = gateway.api().get("/management/v2/apis/forgotten/subscriptions").await;
+    assert_eq!(listed.body["data"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_redeploy_restarts_its_subscriptions_on_the_new_definition_and_delete_needs_them_closed() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&mock_api("evolving", "auto", json!({}), mock_messages(1000, 20, "before"))).await;
+    let id = gateway.api().subscribe("evolving", &subscription(&receiver.url("/hook"))).await;
+    assert!(receiver.wait_for(2, WAIT).await);
+
+    let updated = mock_api("evolving", "auto", json!({}), mock_messages(1000, 20, "after"));
+    let reply = gateway.api().put("/management/v2/apis/evolving", &updated).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let switched = crate::support::eventually(WAIT, || async {
+        receiver.requests().last().is_some_and(|request| request.body == "after")
+    })
+    .await;
+    assert!(switched, "the subscription runs on the new definition");
+    let at_switch = receiver.requests().iter().position(|request| request.body == "after").unwrap();
+    assert!(receiver.requests()[at_switch..].iter().all(|request| request.body == "after"), "never both at once");
+
+    let refused = gateway.api().delete("/management/v2/apis/evolving").await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body["message"].as_str().unwrap().contains("not closed"), "{}", refused.body);
+    assert_eq!(gateway.api().act("evolving", &id, "_close").await.status, 200);
+    assert_eq!(gateway.api().delete("/management/v2/apis/evolving").await.status, 204);
+    assert_eq!(gateway.api().get("/management/v2/apis/evolving").await.status, 404);
+    let at_delete = receiver.count();
+    receiver.assert_stays_at(at_delete, QUIET).await;
+}

@@ -112,3 +112,19 @@ async fn a_panic_in_a_plugin_fails_only_the_subscription_it_serves() {
     assert!(receiver.wait_for(3, Duration::from_secs(15)).await, "the host and the other subscriptions keep working");
     assert_eq!(gateway.api().get("/_node/health").await.body["status"], "UP");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qos_the_source_plugin_does_not_support_is_refused_at_deploy() {
+    let home = GatewayHome::new();
+    home.install_plugin("libfixture_panicking.so");
+    let gateway = home.start();
+    let mut api = mock_api("unsupported", "at-least-once", json!({}), json!({}));
+    api["endpointGroups"] =
+        json!([{ "name": "source", "type": "panicking", "endpoints": [{ "name": "p", "type": "panicking" }] }]);
+    let reply = gateway.api().post("/management/v2/apis", &api).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.body["parameters"]["path"], "listeners[0].entrypoints[0].qos", "{}", reply.body);
+    assert!(reply.body["message"].as_str().unwrap().contains("at-least-once"), "{}", reply.body);
+    api["listeners"][0]["entrypoints"][0]["qos"] = json!("auto");
+    assert_eq!(gateway.api().post("/management/v2/apis", &api).await.status, 201, "a supported QoS deploys");
+}

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::support::certs::Pki;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::proxies::{ProxyServer, SOCKS_PASSWORD, SOCKS_USER};
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{mock_api, mock_messages, subscription};
+use crate::support::secrets::{assert_secret_kept, debug_gateway, log_everything};
 
 const WAIT: Duration = Duration::from_secs(20);
 const HTTP_USER: &str = "gateway";
@@ -25,11 +27,17 @@ fn proxy(kind: &str, port: u16, credentials: Option<(&str, &str)>) -> Value {
     proxy
 }
 
-/// Deploys an API whose callbacks go through `proxy`, subscribes `receiver`, returns the subscription id.
+/// Deploys an API whose callbacks go through `proxy`, every delivery logged with headers and bodies, subscribes
+/// `receiver`, returns the subscription id.
 async fn through(gateway: &Gateway, api: &str, proxy: Value, receiver: &Receiver) -> String {
-    let configuration = json!({ "proxy": proxy, "http": { "connectTimeout": 2000, "readTimeout": 5000 } });
+    through_to(gateway, api, proxy, &subscription(&receiver.url("/hook"))).await
+}
+
+async fn through_to(gateway: &Gateway, api: &str, proxy: Value, subscription: &Value) -> String {
+    let configuration = json!({ "proxy": proxy, "http": { "connectTimeout": 2000, "readTimeout": 5000 },
+                                "logging": log_everything() });
     gateway.api().deploy(&mock_api(api, "at-least-once", configuration, mock_messages(2, 10, "proxied"))).await;
-    gateway.api().subscribe(api, &subscription(&receiver.url("/hook"))).await
+    gateway.api().subscribe(api, subscription).await
 }
 
 /// The proxy logged a connection to the receiver's port.
@@ -43,11 +51,30 @@ async fn an_http_proxy_with_basic_authentication_relays_the_callback() {
     let tinyproxy = ProxyServer::tinyproxy(HTTP_USER, HTTP_PASSWORD);
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
-    let gateway = home.start();
+    let gateway = debug_gateway(&home);
     through(&gateway, "http-proxy", proxy("HTTP", tinyproxy.port, Some((HTTP_USER, HTTP_PASSWORD))), &receiver).await;
     assert!(receiver.wait_for(2, WAIT).await, "{}", tinyproxy.log());
     assert!(relayed(&tinyproxy, &receiver), "tinyproxy relayed the calls:\n{}", tinyproxy.log());
-    assert!(!gateway.output().contains(HTTP_PASSWORD));
+    assert_secret_kept(&gateway, "http-proxy", 2, HTTP_PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_callback_goes_through_an_http_proxy_tunnel() {
+    let tinyproxy = ProxyServer::tinyproxy(HTTP_USER, HTTP_PASSWORD);
+    let pki = Pki::new();
+    let receiver = Receiver::https(pki.server(&pki.issue(&["localhost"]), false), 200).await;
+    let home = GatewayHome::new();
+    let gateway = debug_gateway(&home);
+    let mut body = subscription(&receiver.https_url("/hook"));
+    body["consumerConfiguration"]["entrypointConfiguration"]["ssl"] =
+        json!({ "trustStore": { "type": "PEM", "content": pki.ca_pem } });
+    let proxy = proxy("HTTP", tinyproxy.port, Some((HTTP_USER, HTTP_PASSWORD)));
+    let id = through_to(&gateway, "https-proxy", proxy, &body).await;
+    assert!(receiver.wait_for(2, WAIT).await, "{}\n{}", tinyproxy.log(), gateway.output());
+    assert!(relayed(&tinyproxy, &receiver), "tinyproxy tunnelled the TLS connection:\n{}", tinyproxy.log());
+    assert!(tinyproxy.log().contains("CONNECT"), "{}", tinyproxy.log());
+    assert_eq!(gateway.api().subscription("https-proxy", &id).await["consumerStatus"], "STARTED");
+    assert_secret_kept(&gateway, "https-proxy", 2, HTTP_PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

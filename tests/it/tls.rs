@@ -8,14 +8,17 @@ use crate::support::certs::Pki;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{mock_api, mock_messages, subscription};
+use crate::support::secrets::{assert_secret_kept, debug_gateway, log_everything};
 
 const WAIT: Duration = Duration::from_secs(20);
 const STORE_PASSWORD: &str = "store-pass-never-logged";
 
-/// A gateway with an API of two mock messages that stops on the first exception.
+/// A gateway logging at debug level with an API of two mock messages that stops on the first exception, every
+/// delivery logged with headers and bodies (where a store password would leak).
 async fn gateway(home: &GatewayHome) -> Gateway {
-    let gateway = home.start();
-    gateway.api().deploy(&mock_api("secure", "at-least-once", json!({}), mock_messages(2, 10, "over tls"))).await;
+    let gateway = debug_gateway(home);
+    let configuration = json!({ "logging": log_everything() });
+    gateway.api().deploy(&mock_api("secure", "at-least-once", configuration, mock_messages(2, 10, "over tls"))).await;
     gateway
 }
 
@@ -53,7 +56,7 @@ async fn the_ca_in_a_pem_or_pkcs12_trust_store_or_trust_all_is_accepted() {
         gateway.api().subscribe("secure", &with_ssl(&receiver.https_url("/hook"), ssl)).await;
     }
     assert!(receiver.wait_for(6, WAIT).await, "two messages for each of the three subscriptions: {}", receiver.count());
-    assert!(!gateway.output().contains(STORE_PASSWORD));
+    assert_secret_kept(&gateway, "secure", 6, STORE_PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,6 +104,8 @@ async fn a_receiver_that_requires_a_client_certificate_gets_the_key_stores() {
     for request in receiver.requests() {
         assert_eq!(request.client_certificate.as_deref(), Some(client.cert_der.as_slice()), "{}", request.path);
     }
+    assert_secret_kept(&gateway, "secure", 5, STORE_PASSWORD).await;
+    assert_secret_kept(&gateway, "secure", 5, "PRIVATE KEY").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ pub mod kafka;
 pub mod proxies;
 pub mod receiver;
 pub mod scenario;
+pub mod secrets;
 
 use std::future::Future;
 use std::time::Duration;
