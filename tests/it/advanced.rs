@@ -11,7 +11,9 @@ use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{committed, consume, create_topic, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages};
+use crate::support::scenario::{
+    advanced_mock_api, advanced_subscription, kafka_api, kafka_producer_group, mock_messages,
+};
 use crate::support::secrets::{self, assert_secret_kept, debug_gateway};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -68,12 +70,12 @@ async fn refused_records_go_to_the_kafka_dlq_and_consumption_continues() {
     let mut definition = kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
     definition["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
     definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "orders-dlq" });
-    definition["endpointGroups"].as_array_mut().unwrap().push(json!({
-        "name": "orders-dlq", "type": "kafka",
-        "sharedConfiguration": { "producer": { "enabled": true, "topics": ["orders-dlq"] } },
-        "endpoints": [{ "name": "orders-dlq-kafka", "type": "kafka", "inheritConfiguration": true,
-                        "configuration": { "bootstrapServers": broker.bootstrap() } }]
-    }));
+    definition["endpointGroups"].as_array_mut().unwrap().push(kafka_producer_group(
+        "orders-dlq",
+        "orders-dlq-kafka",
+        "orders-dlq",
+        &broker.bootstrap(),
+    ));
     let home = GatewayHome::new();
     let gateway = home.start();
     gateway.api().deploy(&definition).await;
@@ -337,19 +339,14 @@ async fn a_connection_error_goes_to_the_dlq_endpoint_named_before_a_group_of_tha
     for topic in ["by-endpoint", "by-group"] {
         create_topic(&broker.bootstrap(), topic, 1).await;
     }
-    let producer = |topic: &str| json!({ "producer": { "enabled": true, "topics": [topic] } });
     let configuration = json!({ "interruptConsumptionOnException": false });
     let mut definition =
         advanced_mock_api("named", "at-least-once", configuration, mock_messages(1, 10, "lost"), false);
     definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dead" });
     let groups = definition["endpointGroups"].as_array_mut().unwrap();
     // A group named `dead`, and an endpoint named `dead` in another group: the endpoint wins.
-    groups.push(json!({ "name": "dead", "type": "kafka", "sharedConfiguration": producer("by-group"),
-        "endpoints": [{ "name": "group-producer", "type": "kafka", "inheritConfiguration": true,
-                        "configuration": { "bootstrapServers": broker.bootstrap() } }] }));
-    groups.push(json!({ "name": "other", "type": "kafka", "sharedConfiguration": producer("by-endpoint"),
-        "endpoints": [{ "name": "dead", "type": "kafka", "inheritConfiguration": true,
-                        "configuration": { "bootstrapServers": broker.bootstrap() } }] }));
+    groups.push(kafka_producer_group("dead", "group-producer", "by-group", &broker.bootstrap()));
+    groups.push(kafka_producer_group("other", "dead", "by-endpoint", &broker.bootstrap()));
     let home = GatewayHome::new();
     let gateway = home.start();
     gateway.api().deploy(&definition).await;

@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::support::gateway::GatewayHome;
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription};
+use crate::support::scenario::{
+    advanced_mock_api, advanced_subscription, kafka_producer_group, mock_api, mock_messages, subscription,
+};
 
 const WAIT: Duration = Duration::from_secs(15);
 /// A stop is honoured "within about a second"; this leaves room for a loaded 2-core machine, and is far below the
@@ -206,12 +208,12 @@ async fn a_dlq_producer_is_released_with_the_last_subscription_using_it() {
     let broker = crate::support::broker::Broker::start();
     let mut definition = advanced_mock_api("released", "auto", json!({}), mock_messages(1000, 50, "m"), false);
     definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
-    definition["endpointGroups"].as_array_mut().unwrap().push(json!({
-        "name": "dlq", "type": "kafka",
-        "sharedConfiguration": { "producer": { "enabled": true, "topics": ["released-dlq"] } },
-        "endpoints": [{ "name": "dlq-kafka", "type": "kafka", "inheritConfiguration": true,
-                        "configuration": { "bootstrapServers": broker.bootstrap() } }]
-    }));
+    definition["endpointGroups"].as_array_mut().unwrap().push(kafka_producer_group(
+        "dlq",
+        "dlq-kafka",
+        "released-dlq",
+        &broker.bootstrap(),
+    ));
     let home = GatewayHome::new();
     let gateway = home.start();
     let receiver = Receiver::answering(200).await;

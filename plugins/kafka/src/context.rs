@@ -17,12 +17,19 @@ use crate::offsets::{to_partition_list, Offsets};
 pub(crate) struct KafkaContext {
     /// Who this client works for, in log lines (a subscription id, or `producer`).
     label: String,
-    /// The consumer's settled offsets, ownership gate and QoS; `None` for producers.
-    consumer: Option<(Arc<Mutex<Offsets>>, Arc<Mutex<()>>, Qos)>,
+    /// What a consumer's rebalances work on; `None` for producers.
+    consumer: Option<ConsumerState>,
     /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
     rebalanced: AtomicBool,
     /// The last error reported, so that a broker that stays down is reported once, not every second.
     last_error: Mutex<Option<String>>,
+}
+
+/// A consumer's settled offsets, the gate at-most-once commits and revocations take in turn, and its QoS.
+struct ConsumerState {
+    offsets: Arc<Mutex<Offsets>>,
+    ownership: Arc<Mutex<()>>,
+    qos: Qos,
 }
 
 impl KafkaContext {
@@ -35,7 +42,7 @@ impl KafkaContext {
     ) -> Self {
         Self {
             label: subscription_id.to_string(),
-            consumer: Some((offsets, ownership, qos)),
+            consumer: Some(ConsumerState { offsets, ownership, qos }),
             rebalanced: AtomicBool::new(false),
             last_error: Mutex::new(None),
         }
@@ -98,7 +105,8 @@ impl ConsumerContext for KafkaContext {
     }
 
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (Some((offsets, ownership, qos)), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance) else {
+        let (Some(ConsumerState { offsets, ownership, qos }), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance)
+        else {
             return;
         };
         let lost: Vec<(String, i32)> =

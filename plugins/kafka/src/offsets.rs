@@ -142,4 +142,17 @@ mod tests {
         assert!(offsets.take_due().is_empty());
         assert!(offsets.commit_points().is_empty());
     }
+
+    #[test]
+    fn messages_of_a_revoked_partition_are_no_longer_owned() {
+        let mut offsets = Offsets::default();
+        let kept = offsets.track("t", 1, 3);
+        let moved = offsets.track("t", 0, 9);
+        assert!(offsets.is_tracked(moved) && offsets.owns(&("t".into(), 0)));
+        offsets.release(&[("t".into(), 0)]);
+        assert!(!offsets.is_tracked(moved), "a source refuses its ack: the new owner delivers it");
+        assert_eq!(offsets.partition_of(moved), None);
+        assert!(!offsets.owns(&("t".into(), 0)));
+        assert_eq!(offsets.partition_of(kept), Some(("t".into(), 1)));
+    }
 }

@@ -68,3 +68,11 @@ pub fn advanced_subscription(callback: &str, extra: Value) -> Value {
     }
     body
 }
+
+/// An endpoint group `group` with one kafka endpoint `endpoint` producing to `topic` (a dead letter queue target).
+pub fn kafka_producer_group(group: &str, endpoint: &str, topic: &str, bootstrap: &str) -> Value {
+    json!({ "name": group, "type": "kafka",
+        "sharedConfiguration": { "producer": { "enabled": true, "topics": [topic] } },
+        "endpoints": [{ "name": endpoint, "type": "kafka", "inheritConfiguration": true,
+                        "configuration": { "bootstrapServers": bootstrap } }] })
+}
