@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::broker::{free_port, Broker};
+use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{committed, create_topic, produce, Record};
@@ -209,7 +209,9 @@ async fn delivery_resumes_by_itself_after_a_broker_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
-    let port = free_port();
+    // The port is held by a listener that never answers (so no parallel test can take it) until the broker starts.
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = placeholder.local_addr().expect("address").port();
     let bootstrap = format!("127.0.0.1:{port}");
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -226,6 +228,7 @@ async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
     assert!(cause_shown, "{}", gateway.api().subscription("later", "waiting").await);
     assert_eq!(gateway.api().subscription("later", "waiting").await["consumerStatus"], "STARTED");
 
+    drop(placeholder);
     let broker = Broker::start_on(port);
     create_topic(&broker.bootstrap(), "later", 1).await;
     produce(&broker.bootstrap(), "later", &numbered(3)).await;
