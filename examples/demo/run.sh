@@ -6,8 +6,9 @@ set -euo pipefail
 mode=${1:-mock}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}/debug
-run=$root/run/$mode
-management=127.0.0.1:18082
+run=${DEMO_RUN_DIR:-$root/run/$mode}
+# The gateway's own settings (GATEWAY_MANAGEMENT_LISTEN, GATEWAY_MANAGEMENT_TOKEN, GATEWAY_CONFIG) are honoured.
+management=${GATEWAY_MANAGEMENT_LISTEN:-127.0.0.1:18082}
 case "$mode" in
   mock) example=$root/examples/demo; api=demo ;;
   kafka) example=$root/examples/demo-kafka; api=demo-kafka ;;
@@ -39,7 +40,19 @@ for _ in $(seq 1 100); do
   curl -fs "http://$management/_node/health" >/dev/null 2>&1 && break
   sleep 0.1
 done
-token=$(cat "$run/data/management.token")
+# The token in force: the environment's, else the configuration file's, else the one the gateway generated.
+token=${GATEWAY_MANAGEMENT_TOKEN:-}
+token_source="GATEWAY_MANAGEMENT_TOKEN"
+if [ -z "$token" ] && [ -n "${GATEWAY_CONFIG:-}" ]; then
+  token=$(sed -n '/^\[management\]/,/^\[/s/^[[:space:]]*token[[:space:]]*=[[:space:]]*"\(.*\)".*/\1/p' "$GATEWAY_CONFIG" | head -n 1)
+  token_source="$GATEWAY_CONFIG"
+fi
+if [ -z "$token" ]; then
+  for _ in $(seq 1 50); do [ -s "$run/data/management.token" ] && break; sleep 0.1; done
+  token=$(cat "$run/data/management.token" 2>/dev/null || true)
+  token_source="run/$mode/data/management.token"
+fi
+[ -n "$token" ] || { echo "no management token: set GATEWAY_MANAGEMENT_TOKEN"; exit 1; }
 for subscription in "$example"/subscription*.json; do
   name=$(basename "$subscription" .json)
   answer=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
@@ -53,7 +66,7 @@ for subscription in "$example"/subscription*.json; do
 done
 cat <<MSG
 
-  Gateway management API: http://$management   (token in run/$mode/data/management.token: $token)
+  Gateway management API: http://$management   (token from $token_source: $token)
   Try: curl -H "Authorization: Bearer $token" http://$management/management/v2/apis/$api/subscriptions
 MSG
 if [ "$mode" = kafka ]; then

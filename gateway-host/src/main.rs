@@ -90,7 +90,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let catalog = Arc::new(ApiCatalog::default());
     let logs_config = &config.webhook_logs;
     let retention = logs::Retention {
-        max_age: Duration::from_secs(logs_config.max_age_hours * 3600),
+        max_age: Duration::from_secs(logs_config.max_age_hours.saturating_mul(3600)),
         max_entries: logs_config.max_entries,
         every: Duration::from_millis(logs_config.trim_interval_ms.max(1)),
     };

@@ -8,6 +8,7 @@ mod support;
 mod advanced;
 mod definitions;
 mod delivery;
+mod demo;
 mod faults;
 mod kafka;
 mod lifecycle;

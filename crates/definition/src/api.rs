@@ -84,11 +84,29 @@ impl Entrypoint {
     }
 }
 
-/// A dead letter queue target.
+/// A dead letter queue target: `{ "endpoint": "NAME" }`, or `"NAME"` as the reference product's own definitions
+/// write it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "DlqForm")]
 pub struct Dlq {
     /// An endpoint name, else an endpoint group name.
     pub endpoint: String,
+}
+
+/// The two ways a definition writes its dead letter queue.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "an endpoint name, or an object with `endpoint`")]
+enum DlqForm {
+    Name(String),
+    Object { endpoint: String },
+}
+
+impl From<DlqForm> for Dlq {
+    fn from(form: DlqForm) -> Self {
+        match form {
+            DlqForm::Name(endpoint) | DlqForm::Object { endpoint } => Self { endpoint },
+        }
+    }
 }
 
 /// A group of endpoints of one type.

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 
+use crate::bounded_body::read_prefix;
 use crate::client::{CallbackClient, ProxyError};
 
 /// What one call to the callback gave.
@@ -74,17 +75,19 @@ impl std::fmt::Display for CallbackError {
     }
 }
 
-/// Sends `request`; the whole request and response must fit in `read_timeout`. The answer's body is read and
-/// dropped so that the connection goes back to the pool.
+/// Sends `request`; the whole request and response must fit in `read_timeout`. At most `body_limit` bytes of the
+/// answer's body are read: a body that ends within it lets the connection go back to the pool, a longer one is cut
+/// and its connection dropped.
 pub(crate) async fn send(
     client: &CallbackClient,
     request: Request<Full<Bytes>>,
     read_timeout: Duration,
+    body_limit: usize,
 ) -> (AttemptResult, Option<Answer>) {
     let call = async {
         let response = client.request(request).await.map_err(|error| classify(&error))?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|error| classify(&error))?.to_bytes();
+        let body = read_prefix(body, body_limit).await.map_err(|error| classify(&error))?.bytes;
         Ok(Answer { headers: parts.headers, body, status: parts.status })
     };
     match tokio::time::timeout(read_timeout, call).await {
@@ -105,6 +108,7 @@ pub(crate) async fn send(
 pub(crate) struct Answer {
     pub(crate) status: http::StatusCode,
     pub(crate) headers: http::HeaderMap,
+    /// At most the body limit's worth of the body.
     pub(crate) body: Bytes,
 }
 

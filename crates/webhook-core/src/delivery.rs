@@ -38,6 +38,8 @@ pub(crate) struct Deliverer {
     pub(crate) client: CallbackClient,
     pub(crate) template: RequestTemplate,
     pub(crate) read_timeout: Duration,
+    /// Bytes of an answer's body read at most.
+    pub(crate) body_limit: usize,
     pub(crate) interrupts: InterruptFlags,
     pub(crate) retry: RetryConfig,
     pub(crate) layers: Layers,
@@ -187,7 +189,7 @@ impl Deliverer {
     ) -> Exchange {
         let request = self.template.build(message, body.clone(), request_id, authorization);
         let request_headers = logged.then(|| request.headers().clone());
-        let (result, answer) = send(&self.client, request, self.read_timeout).await;
+        let (result, answer) = send(&self.client, request, self.read_timeout, self.body_limit).await;
         (result, answer, request_headers)
     }
 }

@@ -77,6 +77,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             dead_letter: request.dead_letter.into_option(),
             client: &client,
             read_timeout: entrypoint.http.read_timeout(),
+            body_limit: entrypoint.http.max_response_body_bytes,
             runtime: self.runtime.handle(),
         })?;
         let (stop, stop_requested) = watch::channel(None);
@@ -84,6 +85,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             client,
             template: RequestTemplate::new(target, &request.subscription_id),
             read_timeout: entrypoint.http.read_timeout(),
+            body_limit: entrypoint.http.max_response_body_bytes,
             interrupts: InterruptFlags {
                 on_server_error: entrypoint.interrupt_consumption_on_server_error,
                 on_exception: entrypoint.interrupt_consumption_on_exception,

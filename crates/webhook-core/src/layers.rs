@@ -72,6 +72,8 @@ pub struct LayerSetup<'a> {
     pub client: &'a CallbackClient,
     /// The time a side call may take.
     pub read_timeout: std::time::Duration,
+    /// Bytes of an answer's body read at most (a token endpoint's included).
+    pub body_limit: usize,
     /// The plugin's runtime.
     pub runtime: &'a Handle,
 }

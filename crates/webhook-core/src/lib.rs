@@ -9,6 +9,7 @@
 pub mod config;
 
 mod attempt;
+mod bounded_body;
 mod client;
 mod delivery;
 mod delivery_log;
@@ -22,6 +23,7 @@ mod running;
 mod tls;
 
 pub use attempt::{CallbackError, CallbackErrorKind};
+pub use bounded_body::{read_prefix, BodyPrefix};
 pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;

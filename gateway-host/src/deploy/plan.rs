@@ -113,7 +113,15 @@ pub fn plan(document: Value, registry: &PluginRegistry) -> Result<DeployedApi, D
             let sampling = sampling.unwrap_or(Sampling::ALL);
             Ok(DeployedApi { definition, document, warnings, entrypoints, source, sampling })
         }
-        _ => Err(DeployError::NotRunnable { api_id: definition.id, reasons }),
+        _ => {
+            let mut reasons = reasons;
+            if reasons.is_empty() {
+                // Nothing failed, and nothing is served: the parts this gateway does not serve say why.
+                reasons.push("no listener has an entrypoint this gateway serves".to_string());
+                reasons.extend(warnings);
+            }
+            Err(DeployError::NotRunnable { api_id: definition.id, reasons })
+        }
     }
 }
 

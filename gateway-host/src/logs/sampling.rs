@@ -47,15 +47,15 @@ impl Sampling {
                 Ok(count) if count >= 1 => Ok(Self::Count(count)),
                 _ => Err(invalid("a whole number of at least 1 (one in N)")),
             },
-            "temporal" => {
-                iso_duration(&value).map(Self::Temporal).ok_or_else(|| invalid("an ISO 8601 duration such as PT1S"))
-            }
+            "temporal" => iso_duration(&value)
+                .map(Self::Temporal)
+                .ok_or_else(|| invalid("an ISO 8601 duration such as PT1S, at most P365D")),
             "windowed_count" => {
                 let (count, window) =
                     value.split_once('/').ok_or_else(|| invalid("N/ISO duration, such as 10/PT1M"))?;
                 match (count.trim().parse::<u64>(), iso_duration(window.trim())) {
                     (Ok(count), Some(window)) if count >= 1 => Ok(Self::WindowedCount(count, window)),
-                    _ => Err(invalid("N/ISO duration, such as 10/PT1M")),
+                    _ => Err(invalid("N/ISO duration, such as 10/PT1M, at most P365D")),
                 }
             }
             other => Err(FieldError::new(
@@ -66,7 +66,11 @@ impl Sampling {
     }
 }
 
-/// An ISO 8601 duration of days, hours, minutes and seconds (`P1D`, `PT1H30M`, `PT0.5S`).
+/// The longest sampling period or window: a year.
+const MAX_PERIOD: Duration = Duration::from_secs(365 * 86_400);
+
+/// An ISO 8601 duration of days, hours, minutes and seconds (`P1D`, `PT1H30M`, `PT0.5S`), more than nothing and at
+/// most [`MAX_PERIOD`].
 fn iso_duration(text: &str) -> Option<Duration> {
     let rest = text.strip_prefix('P').or_else(|| text.strip_prefix('p'))?;
     let (days, time) = match rest.split_once(['T', 't']) {
@@ -89,7 +93,7 @@ fn iso_duration(text: &str) -> Option<Duration> {
     };
     add(days, &[('D', 86_400.0)])?;
     add(time, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])?;
-    (seconds > 0.0).then(|| Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds).ok().filter(|period| !period.is_zero() && *period <= MAX_PERIOD)
 }
 
 /// The sampling state of one subscription.
@@ -167,6 +171,9 @@ mod tests {
         );
         assert_eq!(sampling("count", "0").unwrap_err().path, "analytics.messageSampling.value");
         assert_eq!(sampling("temporal", "soon").unwrap_err().path, "analytics.messageSampling.value");
+        for endless in ["P999999999999999D", "P366D", "PT99999999999999999999999S", "PT0S", "P."] {
+            assert_eq!(sampling("temporal", endless).unwrap_err().path, "analytics.messageSampling.value", "{endless}");
+        }
         assert_eq!(sampling("sometimes", "1").unwrap_err().path, "analytics.messageSampling.type");
         assert_eq!(Sampling::from_analytics(None).unwrap(), Sampling::ALL);
         assert_eq!(iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));

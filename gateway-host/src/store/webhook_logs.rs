@@ -144,7 +144,8 @@ impl Store {
         let surplus = connection.execute(
             "DELETE FROM webhook_logs WHERE rowid IN
              (SELECT rowid FROM webhook_logs ORDER BY timestamp DESC, rowid DESC LIMIT -1 OFFSET ?1)",
-            params![keep as i64],
+            // Beyond i64::MAX entries, every entry is kept (no store holds that many).
+            params![i64::try_from(keep).unwrap_or(i64::MAX)],
         )?;
         Ok(aged + surplus)
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use plugin_kit::api::{ConfigErrors, Header};
+use plugin_kit::api::{ConfigError, ConfigErrors, Header};
 use serde::Deserialize;
 
 /// What the mock generates.
@@ -26,6 +26,9 @@ pub(crate) struct MockSettings {
     pub(crate) metadata: Vec<NameValue>,
 }
 
+/// The longest time between two messages: a day.
+const MAX_INTERVAL_MS: u64 = 86_400_000;
+
 /// One second between messages, as the reference product's mock.
 fn default_interval_ms() -> u64 {
     1_000
@@ -46,7 +49,12 @@ pub(crate) struct NameValue {
 impl MockSettings {
     /// Parses the endpoint's `configuration`; errors are named under `configuration`.
     pub(crate) fn parse(json: &str) -> Result<Self, ConfigErrors> {
-        plugin_kit::parse_config(json, "configuration")
+        let settings: Self = plugin_kit::parse_config(json, "configuration")?;
+        if settings.message_interval_ms > MAX_INTERVAL_MS {
+            let message = format!("must be at most {MAX_INTERVAL_MS} milliseconds, got {}", settings.message_interval_ms);
+            return Err(vec![ConfigError::new("configuration.messageInterval", message)].into());
+        }
+        Ok(settings)
     }
 
     /// Time between two messages.

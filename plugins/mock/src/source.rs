@@ -13,6 +13,9 @@ use tokio::time::Instant;
 
 use crate::config::MockSettings;
 
+/// When a message past what the clock can say is due.
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+
 /// A subscription's place in the mock stream; it outlives the source, so that a resumed subscription continues
 /// where it stopped (within this process: the mock keeps no state on disk).
 pub(crate) type Cursor = Arc<Mutex<SettledPrefix>>;
@@ -79,7 +82,9 @@ impl Generator {
 
     fn due(&self, id: u64) -> Instant {
         let steps = u32::try_from(id - self.first_id).unwrap_or(u32::MAX);
-        self.opened_at + self.settings.interval().saturating_mul(steps)
+        // Past what the clock can say, the message is due never (a day between messages at most makes that
+        // millions of years).
+        self.opened_at.checked_add(self.settings.interval().saturating_mul(steps)).unwrap_or(self.opened_at + FAR_FUTURE)
     }
 
     fn message(&self, id: u64) -> Message {

@@ -58,6 +58,9 @@ pub struct HttpOptions {
     /// Requests in flight per subscription.
     #[serde(default = "default_max_concurrent_connections")]
     pub max_concurrent_connections: u32,
+    /// Bytes of an answer's body read at most (a callback's, a token endpoint's); the rest is never read.
+    #[serde(default = "default_max_response_body_bytes")]
+    pub max_response_body_bytes: usize,
 }
 
 /// SPEC §3 defaults.
@@ -73,6 +76,12 @@ fn default_idle_timeout_ms() -> u64 {
 fn default_max_concurrent_connections() -> u32 {
     5
 }
+/// Enough for a webhook log's response body and any token answer.
+fn default_max_response_body_bytes() -> usize {
+    64 * 1024
+}
+/// `http.maxResponseBodyBytes` may not exceed 16 MiB.
+pub(crate) const MAX_RESPONSE_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -81,6 +90,7 @@ impl Default for HttpOptions {
             read_timeout_ms: default_read_timeout_ms(),
             idle_timeout_ms: default_idle_timeout_ms(),
             max_concurrent_connections: default_max_concurrent_connections(),
+            max_response_body_bytes: default_max_response_body_bytes(),
         }
     }
 }
@@ -180,6 +190,12 @@ impl EntrypointConfig {
             errors.push(ConfigError::new(
                 "http.maxConcurrentConnections",
                 format!("must be between 1 and {MAX_CONCURRENT_CONNECTIONS}, got {}", http.max_concurrent_connections),
+            ));
+        }
+        if http.max_response_body_bytes > MAX_RESPONSE_BODY_BYTES {
+            errors.push(ConfigError::new(
+                "http.maxResponseBodyBytes",
+                format!("must be at most {MAX_RESPONSE_BODY_BYTES} bytes, got {}", http.max_response_body_bytes),
             ));
         }
         errors.extend(self.proxy.check());

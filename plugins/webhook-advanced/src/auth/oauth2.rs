@@ -6,12 +6,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use webhook_core::config::OAuth2Auth;
-use webhook_core::{Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
+use webhook_core::{read_prefix, Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
 
 /// One subscription's client-credentials client.
 pub(crate) struct ClientCredentials {
@@ -20,6 +20,8 @@ pub(crate) struct ClientCredentials {
     /// The form body, secret included: sent, never logged.
     form: Bytes,
     timeout: Duration,
+    /// Bytes of the token endpoint's answer read at most.
+    body_limit: usize,
     /// The cached token; its lock makes token requests one at a time.
     token: Mutex<Option<Token>>,
 }
@@ -39,12 +41,43 @@ impl Token {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
-    #[serde(default)]
+    /// Seconds; a number, or a string of one as some identity providers send.
+    #[serde(default, deserialize_with = "seconds")]
     expires_in: Option<u64>,
 }
 
+/// `expires_in` as a number or a string of digits.
+fn seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Seconds>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Seconds::Number(seconds)) => Ok(Some(seconds)),
+        Some(Seconds::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expires_in `{text}` is not a number of seconds"))),
+    }
+}
+
+/// When a token given `expires_in` seconds from now expires; `None` (never) when that is beyond what the clock can
+/// say.
+fn expiry(expires_in: Option<u64>) -> Option<Instant> {
+    expires_in.and_then(|seconds| Instant::now().checked_add(Duration::from_secs(seconds)))
+}
+
 impl ClientCredentials {
-    pub(crate) fn new(oauth2: &OAuth2Auth, client: CallbackClient, timeout: Duration) -> Result<Self, String> {
+    pub(crate) fn new(
+        oauth2: &OAuth2Auth,
+        client: CallbackClient,
+        timeout: Duration,
+        body_limit: usize,
+    ) -> Result<Self, String> {
         let endpoint: Uri = oauth2.endpoint.parse().map_err(|error| format!("auth.oauth2.endpoint: {error}"))?;
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
@@ -52,7 +85,7 @@ impl ClientCredentials {
             .append_pair("client_secret", oauth2.client_secret.expose())
             .append_pair("scope", &oauth2.scopes.join(" "))
             .finish();
-        Ok(Self { client, endpoint, form: Bytes::from(form), timeout, token: Mutex::new(None) })
+        Ok(Self { client, endpoint, form: Bytes::from(form), timeout, body_limit, token: Mutex::new(None) })
     }
 
     async fn fetch(&self) -> Result<Token, CallbackError> {
@@ -70,16 +103,20 @@ impl ClientCredentials {
                 .await
                 .map_err(|error| failure(format!("token endpoint {} unreachable: {error}", self.endpoint)))?;
             let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
+            let body = read_prefix(response.into_body(), self.body_limit)
                 .await
                 .map_err(|error| failure(format!("token endpoint {}: {error}", self.endpoint)))?;
             if !status.is_success() {
                 // The body is not shown: a token endpoint may echo what it was sent.
                 return Err(failure(format!("token endpoint {} answered {status}", self.endpoint)));
             }
-            serde_json::from_slice::<TokenResponse>(&body.to_bytes())
+            if !body.complete {
+                return Err(failure(format!(
+                    "token endpoint {} answered more than {} bytes (http.maxResponseBodyBytes)",
+                    self.endpoint, self.body_limit
+                )));
+            }
+            serde_json::from_slice::<TokenResponse>(&body.bytes)
                 .map_err(|error| failure(format!("token endpoint {} answered no usable token: {error}", self.endpoint)))
         };
         let response = tokio::time::timeout(self.timeout, exchange).await.map_err(|_| {
@@ -89,10 +126,7 @@ impl ClientCredentials {
             .map_err(|_| failure(format!("token endpoint {} answered a token unusable in a header", self.endpoint)))?;
         authorization.set_sensitive(true);
         tracing::debug!(endpoint = %self.endpoint, expires_in = ?response.expires_in, "oauth2 token fetched");
-        Ok(Token {
-            authorization,
-            expires_at: response.expires_in.map(|seconds| Instant::now() + Duration::from_secs(seconds)),
-        })
+        Ok(Token { authorization, expires_at: expiry(response.expires_in) })
     }
 
     /// The cached token if fresh and not `rejected`, else a new one.
@@ -120,5 +154,29 @@ impl Authorizer for ClientCredentials {
 
     fn refresh(&self, rejected: HeaderValue) -> BoxFuture<'_, Result<HeaderValue, CallbackError>> {
         Box::pin(async move { self.current(Some(&rejected)).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(json: &str) -> TokenResponse {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn expires_in_is_a_number_or_a_string_of_one() {
+        assert_eq!(response(r#"{"access_token":"t","expires_in":3599}"#).expires_in, Some(3599));
+        assert_eq!(response(r#"{"access_token":"t","expires_in":"3599"}"#).expires_in, Some(3599));
+        assert_eq!(response(r#"{"access_token":"t"}"#).expires_in, None);
+        assert_eq!(response(r#"{"access_token":"t","expires_in":null}"#).expires_in, None);
+        assert!(serde_json::from_str::<TokenResponse>(r#"{"access_token":"t","expires_in":"soon"}"#).is_err());
+    }
+
+    #[test]
+    fn an_expiry_beyond_the_clock_means_never() {
+        assert_eq!(expiry(Some(u64::MAX)), None);
+        assert!(expiry(Some(60)).is_some());
     }
 }
