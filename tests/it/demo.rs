@@ -34,7 +34,8 @@ fn the_demo_uses_a_token_given_in_the_environment() {
     let mut seen = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while let Ok(line) = received.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
-        let done = line.contains("Gateway management API") || line.contains("could not") || line.contains("no management");
+        let done =
+            line.contains("Gateway management API") || line.contains("could not") || line.contains("no management");
         seen.push(line);
         if done {
             break;

@@ -10,6 +10,7 @@ mod definitions;
 mod delivery;
 mod demo;
 mod faults;
+mod hostile;
 mod kafka;
 mod lifecycle;
 mod logs_page;

@@ -150,3 +150,31 @@ impl Store {
         Ok(aged + surplus)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(index: i64) -> LogRow {
+        LogRow {
+            request_id: format!("r{index}"),
+            api_id: "api".into(),
+            application_id: "app".into(),
+            callback_url: "http://127.0.0.1:9/".into(),
+            status: 200,
+            request_timestamp: 1_000 + index,
+            document: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_limit_beyond_what_sqlite_counts_keeps_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("gateway.db")).unwrap();
+        store.insert_webhook_logs(&(0..3).map(row).collect::<Vec<_>>()).unwrap();
+        for keep in [u64::MAX, 1 << 63, i64::MAX as u64] {
+            assert_eq!(store.trim_webhook_logs(0, keep).unwrap(), 0, "{keep}");
+        }
+        assert_eq!(store.trim_webhook_logs(0, 2).unwrap(), 1, "the oldest beyond the limit goes");
+    }
+}

@@ -51,7 +51,8 @@ impl MockSettings {
     pub(crate) fn parse(json: &str) -> Result<Self, ConfigErrors> {
         let settings: Self = plugin_kit::parse_config(json, "configuration")?;
         if settings.message_interval_ms > MAX_INTERVAL_MS {
-            let message = format!("must be at most {MAX_INTERVAL_MS} milliseconds, got {}", settings.message_interval_ms);
+            let message =
+                format!("must be at most {MAX_INTERVAL_MS} milliseconds, got {}", settings.message_interval_ms);
             return Err(vec![ConfigError::new("configuration.messageInterval", message)].into());
         }
         Ok(settings)

@@ -84,7 +84,9 @@ impl Generator {
         let steps = u32::try_from(id - self.first_id).unwrap_or(u32::MAX);
         // Past what the clock can say, the message is due never (a day between messages at most makes that
         // millions of years).
-        self.opened_at.checked_add(self.settings.interval().saturating_mul(steps)).unwrap_or(self.opened_at + FAR_FUTURE)
+        self.opened_at
+            .checked_add(self.settings.interval().saturating_mul(steps))
+            .unwrap_or(self.opened_at + FAR_FUTURE)
     }
 
     fn message(&self, id: u64) -> Message {

@@ -80,7 +80,7 @@ impl GatewayHome {
     /// Starts the gateway with extra environment variables (`HTTP_PROXY`, `GATEWAY_LOG_LEVEL`, ...), which win over
     /// the test defaults.
     pub fn start_with_env(&self, env: &[(&str, &str)]) -> Gateway {
-        let mut child = Command::new(build_dir().join("gateway-host"))
+        let mut child = Command::new(gateway_binary())
             .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
             .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
             .env("GATEWAY_STORE_PATH", self.store_path())
@@ -192,6 +192,11 @@ fn collect_lines(
             logs.lock().expect("logs").push(line);
         }
     });
+}
+
+/// The gateway binary of the build.
+pub fn gateway_binary() -> PathBuf {
+    build_dir().join("gateway-host")
 }
 
 /// `target/<profile>`, where the binary and the plugin libraries are built.

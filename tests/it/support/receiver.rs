@@ -7,6 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
@@ -32,6 +37,8 @@ pub enum Reply {
     Hang,
     /// Answers 302 Found with this `Location`.
     Redirect(String),
+    /// Answers 200 with a chunked body of this many bytes, made as it is sent.
+    Streaming(u64),
 }
 
 /// One call the receiver got.
@@ -202,7 +209,7 @@ async fn handle(
     then: Reply,
     client_certificate: Option<Vec<u8>>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, std::io::Error> {
+) -> Result<Response<BoxBody<Bytes, Infallible>>, std::io::Error> {
     if state.down.load(Ordering::SeqCst) {
         // An error from the service closes the connection without an answer.
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "the receiver is down"));
@@ -225,6 +232,7 @@ async fn handle(
     };
     let mut body = Bytes::new();
     let mut location = None;
+    let mut streamed = None;
     let status = match reply {
         Reply::Status(status) => status,
         Reply::Json(status, json) => {
@@ -243,9 +251,17 @@ async fn handle(
             location = Some(url);
             302
         }
+        Reply::Streaming(bytes) => {
+            streamed = Some(bytes);
+            200
+        }
     };
     state.answered.fetch_add(1, Ordering::SeqCst);
-    let mut response = Response::new(Full::new(body));
+    let body = match streamed {
+        Some(bytes) => Generated { remaining: bytes }.boxed(),
+        None => Full::new(body).boxed(),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).expect("status");
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
     if let Some(location) = location {
@@ -262,3 +278,26 @@ pub fn refused_url() -> String {
 
 /// A loopback port where nothing listens.
 pub const REFUSING_PORT: u16 = 1;
+
+/// A body of `remaining` bytes, made in 64 KiB chunks as it is sent (never held whole).
+struct Generated {
+    remaining: u64,
+}
+
+impl hyper::body::Body for Generated {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        const CHUNK: u64 = 64 * 1024;
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let size = self.remaining.min(CHUNK);
+        self.remaining -= size;
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(vec![b'x'; size as usize])))))
+    }
+}
