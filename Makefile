@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser test soak bench lint clean
+.PHONY: deps build run run-kafka broker proxies browser api-tools test soak fuzz bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -31,8 +31,12 @@ proxies:
 browser:
 	./scripts/install-test-browser.sh
 
-## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies and a real browser).
-test: build broker proxies browser
+## schemathesis, which the API test runs against a live gateway (a virtual environment under target/).
+api-tools:
+	./scripts/install-schemathesis.sh
+
+## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies, a real browser, schemathesis).
+test: build broker proxies browser api-tools
 	$(CARGO) test --workspace
 
 ## The fault soak (a few minutes): two gateways, a SIGKILL, a broker restart, the callback down 30 s, pause/resume

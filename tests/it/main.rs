@@ -14,6 +14,7 @@ mod hostile;
 mod kafka;
 mod lifecycle;
 mod logs_page;
+mod openapi;
 mod plugins;
 mod proxy;
 mod rebalance;

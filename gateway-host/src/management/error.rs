@@ -1,5 +1,6 @@
 //! Errors as the management API returns them: `{httpStatus, message, technicalCode, parameters}`.
 
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -62,6 +63,44 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// Gives every error the documented JSON shape, those the framework answers by itself included (a path or query
+/// it cannot read, a method a route does not have, a body over the size limit): their text becomes the message,
+/// their headers (`Allow`) stay.
+pub(super) async fn as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, FRAMEWORK_MESSAGE_LIMIT).await.unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("refused").to_string(),
+        text => text.to_string(),
+    };
+    let technical_code = match status {
+        StatusCode::BAD_REQUEST => "request.invalid",
+        StatusCode::NOT_FOUND => "notFound",
+        StatusCode::METHOD_NOT_ALLOWED => "request.methodNotAllowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "request.tooLarge",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "request.unsupportedMediaType",
+        status if status.is_server_error() => "internal",
+        _ => "request.refused",
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    let json = ApiError { status, message, technical_code, parameters: json!({}) }.into_response();
+    let (json_parts, json_body) = json.into_parts();
+    parts.headers.extend(json_parts.headers);
+    Response::from_parts(parts, json_body)
+}
+
+/// The framework's own error texts are short; more is not read.
+const FRAMEWORK_MESSAGE_LIMIT: usize = 4096;
 
 /// Any path the API does not have.
 pub(super) async fn not_found() -> ApiError {

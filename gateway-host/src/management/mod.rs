@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod error;
 mod node;
+mod openapi;
 mod subscriptions;
 mod ui;
 mod webhook_logs;
@@ -38,8 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
     Router::new()
         .route("/_node/health", get(node::health))
+        .route("/openapi.json", get(openapi::document))
         .route("/ui/webhook-logs", get(ui::webhook_logs))
         .merge(protected)
         .fallback(error::not_found)
+        .layer(axum::middleware::map_response(error::as_json))
         .with_state(state)
 }

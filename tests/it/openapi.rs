@@ -1,0 +1,141 @@
+//! The management API's OpenAPI document: served without a token, true to every route (each answers a documented
+//! status, every error in the documented shape), and schemathesis finds nothing against a live gateway.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use hyper::Method;
+use serde_json::{json, Value};
+
+use crate::support::gateway::{Gateway, GatewayHome};
+use crate::support::receiver::Receiver;
+use crate::support::scenario::{mock_api, mock_messages, subscription};
+
+/// A gateway with an API (`documented`), a subscription to it, and the document it serves.
+async fn documented_gateway(home: &GatewayHome, receiver: &Receiver) -> (Gateway, String, Value) {
+    let gateway = home.start();
+    let configuration = json!({ "logging": { "enabled": true } });
+    gateway.api().deploy(&mock_api("documented", "auto", configuration, mock_messages(3, 10, "m"))).await;
+    let id = gateway.api().subscribe("documented", &subscription(&receiver.url("/hook"))).await;
+    let document = gateway.api().send(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(document.status, 200, "served without a token");
+    (gateway, id, document.body)
+}
+
+/// Asserts the documented error shape.
+fn assert_error_shape(body: &Value, context: &str) {
+    assert!(body["httpStatus"].is_u64(), "{context}: {body}");
+    assert!(body["message"].as_str().is_some_and(|message| !message.is_empty()), "{context}: {body}");
+    assert!(body["technicalCode"].is_string(), "{context}: {body}");
+    assert!(body["parameters"].is_object(), "{context}: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_route_answers_as_documented() {
+    let home = GatewayHome::new();
+    let receiver = Receiver::answering(200).await;
+    let (gateway, id, document) = documented_gateway(&home, &receiver).await;
+    assert!(receiver.wait_for(3, Duration::from_secs(15)).await);
+    let definition = mock_api("documented", "auto", json!({}), mock_messages(3, 10, "m"));
+    let update = subscription(&receiver.url("/hook"));
+    let paths = document["paths"].as_object().expect("paths");
+    let mut called = 0;
+    // Deletions last: the rest needs the API and its subscription.
+    let mut operations: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|key| *key != "parameters")
+                .map(|method| (path.clone(), method.clone()))
+        })
+        .collect();
+    operations.sort_by_key(|(path, method)| {
+        (method == "delete", path.len() as isize * if method == "delete" { -1 } else { 1 })
+    });
+    for (template, method) in operations {
+        let path = template
+            .replace("{apiId}", "documented")
+            .replace("{subscriptionId}", &id)
+            .replace("{action}", "_pause")
+            .replace("{requestId}", "no-such-entry");
+        let body = match (method.as_str(), template.as_str()) {
+            ("post", "/management/v2/apis") => Some(json!({ "id": "another", "name": "x" })),
+            ("put", "/management/v2/apis/{apiId}") => Some(definition.clone()),
+            ("post", "/management/v2/apis/{apiId}/subscriptions") => Some(subscription(&receiver.url("/other"))),
+            ("put", _) => Some(json!({ "consumerConfiguration": update["consumerConfiguration"] })),
+            _ => None,
+        };
+        let verb = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let reply = gateway.api().send(verb, &path, body.as_ref(), Some("test-token")).await;
+        let documented = &document["paths"][&template][&method]["responses"];
+        assert!(
+            documented.get(reply.status.to_string()).is_some(),
+            "{method} {path} answered {} which is not documented: {}",
+            reply.status,
+            reply.body
+        );
+        if reply.status >= 400 {
+            assert_error_shape(&reply.body, &format!("{method} {path}"));
+        }
+        called += 1;
+    }
+    assert!(called >= 17, "every operation was called: {called}");
+
+    // What the document does not have is refused in the same shape.
+    let unknown = gateway.api().get("/management/v2/nothing-here").await;
+    assert_eq!(unknown.status, 404);
+    assert_error_shape(&unknown.body, "an unknown path");
+    let patch = gateway.api().send(Method::PATCH, "/management/v2/apis", Some(&json!({})), Some("test-token")).await;
+    assert_eq!(patch.status, 405);
+    assert_error_shape(&patch.body, "an unknown method");
+    let huge = json!({ "id": "x".repeat(3 * 1024 * 1024) });
+    let too_large = gateway.api().post("/management/v2/apis", &huge).await;
+    assert_eq!(too_large.status, 413);
+    assert_error_shape(&too_large.body, "a body over the limit");
+    let bad_query = gateway.api().get("/management/v2/apis/documented/webhook-logs?page=zero").await;
+    assert_eq!(bad_query.status, 400);
+    assert_error_shape(&bad_query.body, "a bad query");
+}
+
+/// schemathesis, as `scripts/install-schemathesis.sh` installs it (`make test` does), or `$SCHEMATHESIS`.
+fn schemathesis() -> PathBuf {
+    if let Some(path) = std::env::var_os("SCHEMATHESIS") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("test-tools/venv/bin/st")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
+    let st = schemathesis();
+    assert!(st.exists(), "schemathesis is not installed at {}: run scripts/install-schemathesis.sh", st.display());
+    let home = GatewayHome::new();
+    let receiver = Receiver::answering(200).await;
+    let (gateway, _, _) = documented_gateway(&home, &receiver).await;
+    let base = gateway.api().base().to_string();
+    // Every check but "positive data acceptance": the request schemas describe the shape of a definition or a
+    // subscription, not what makes one deployable here (plugins, endpoints), which no JSON schema can say.
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new(st)
+            .arg("run")
+            .arg(format!("{base}/openapi.json"))
+            .args(["-H", "Authorization: Bearer test-token"])
+            .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+            // A bounded run: fuzzing and stateful phases repeat until the time budget is spent.
+            .args(["--max-examples", "40", "--workers", "1", "--max-time", "40", "--seed", "1"])
+            .output()
+            .expect("run schemathesis")
+    })
+    .await
+    .expect("schemathesis ran");
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "schemathesis found problems:\n{said}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(said.contains("generated"), "{said}");
+    assert_eq!(gateway.api().get("/_node/health").await.status, 200, "the gateway outlived it");
+}
