@@ -44,6 +44,11 @@ test: build broker proxies browser api-tools
 soak: build broker
 	GATEWAY_SOAK=full $(CARGO) test -p e2e --test it soak::fault_soak -- --nocapture
 
+## Fuzzes the API definition, subscription and sampling parsers, FUZZ_SECONDS (default 60) each, with cargo-fuzz
+## on the nightly toolchain; a crash is kept in fuzz/artifacts/.
+fuzz:
+	./scripts/fuzz.sh
+
 ## Throughput, latency and footprint against the machine's own limits, on release builds; writes docs/benchmarks.md.
 bench: deps broker
 	$(CARGO) build --release --workspace

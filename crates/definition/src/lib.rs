@@ -9,10 +9,12 @@
 mod api;
 mod error;
 mod qos;
+mod sampling;
 mod subscription;
 
 pub use api::{ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint, Listener, Plan};
 pub use error::FieldError;
+pub use sampling::Sampling;
 pub use subscription::{
     ConsumerConfiguration, ConsumerStatus, NewSubscription, Subscription, SubscriptionStatus, SubscriptionUpdate,
 };

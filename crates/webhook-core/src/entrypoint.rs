@@ -10,8 +10,9 @@ use plugin_api::{
 use plugin_kit::{catch_panic, entrypoint_instance, PluginRuntime};
 use tokio::sync::watch;
 
+use crate::checked::CheckedSubscription;
 use crate::client::build_client;
-use crate::config::{CallbackTarget, EntrypointConfig, SubscriptionConfig};
+use crate::config::{EntrypointConfig, SubscriptionConfig};
 use crate::delivery::Deliverer;
 use crate::delivery_log::DeliveryLogger;
 use crate::delivery_loop::DeliveryLoop;
@@ -20,7 +21,6 @@ use crate::layers::LayerSetup;
 use crate::outcome::InterruptFlags;
 use crate::request::RequestTemplate;
 use crate::running::Running;
-use crate::tls;
 
 /// Worker threads of a webhook plugin's runtime (the machine has two cores; delivery is I/O bound).
 const RUNTIME_WORKERS: usize = 2;
@@ -52,17 +52,11 @@ impl<E: Edition> WebhookEntrypoint<E> {
         }
     }
 
-    /// The checked configuration, its target and its TLS configuration (built now, so that a bad certificate is an
-    /// error at subscription time).
+    /// The shared schema's checks and this edition's.
     fn check_subscription(&self, json: &str) -> Result<CheckedSubscription, Vec<ConfigError>> {
         let config = SubscriptionConfig::parse(json)?;
-        let mut errors = self.edition.check_subscription(&config);
-        let target = config.target().map_err(|target_errors| errors.extend(target_errors)).ok();
-        let tls = tls::client_config(&config.ssl).map_err(|tls_errors| errors.extend(tls_errors)).ok();
-        match (target, tls) {
-            (Some(target), Some(tls)) if errors.is_empty() => Ok(CheckedSubscription { config, target, tls }),
-            _ => Err(errors),
-        }
+        let refused = self.edition.check_subscription(&config);
+        CheckedSubscription::check(config, refused)
     }
 
     fn start_loop(&self, request: StartRequest) -> Result<RunningBox, String> {
@@ -140,13 +134,6 @@ impl<E: Edition> RawEntrypoint for WebhookEntrypoint<E> {
             Ok(Err(error)) | Err(error) => RResult::RErr(error.into()),
         }
     }
-}
-
-/// A consumer configuration that passed every check.
-struct CheckedSubscription {
-    config: SubscriptionConfig,
-    target: CallbackTarget,
-    tls: rustls::ClientConfig,
 }
 
 /// One line out of configuration errors, for a start that should not have been reached with them.

@@ -10,6 +10,7 @@ pub mod config;
 
 mod attempt;
 mod bounded_body;
+mod checked;
 mod client;
 mod delivery;
 mod delivery_log;
@@ -24,6 +25,7 @@ mod tls;
 
 pub use attempt::{CallbackError, CallbackErrorKind};
 pub use bounded_body::{read_prefix, BodyPrefix};
+pub use checked::CheckedSubscription;
 pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;

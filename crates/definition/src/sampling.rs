@@ -1,0 +1,125 @@
+//! `analytics.messageSampling` (SPEC §8): which deliveries get a webhook log entry, as a definition says it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::FieldError;
+
+/// How deliveries are sampled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampling {
+    /// Each delivery with this probability (0 to 1).
+    Probability(f64),
+    /// One delivery in N: the first, then every Nth.
+    Count(u64),
+    /// At most one delivery per period.
+    Temporal(Duration),
+    /// At most N deliveries per window.
+    WindowedCount(u64, Duration),
+}
+
+const PATH: &str = "analytics.messageSampling";
+
+impl Sampling {
+    /// Every delivery, when the API says nothing.
+    pub const ALL: Sampling = Sampling::Count(1);
+
+    /// Reads `analytics.messageSampling` of a definition; absent means every delivery.
+    pub fn from_analytics(analytics: Option<&Value>) -> Result<Self, FieldError> {
+        let Some(sampling) = analytics.and_then(|analytics| analytics.get("messageSampling")) else {
+            return Ok(Self::ALL);
+        };
+        let kind = sampling.get("type").and_then(Value::as_str).unwrap_or("count").to_ascii_lowercase();
+        let value = match sampling.get("value") {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            _ => return Err(FieldError::new(format!("{PATH}.value"), "required")),
+        };
+        let invalid = |message: &str| FieldError::new(format!("{PATH}.value"), format!("`{value}`: {message}"));
+        match kind.as_str() {
+            "probability" => match value.parse::<f64>() {
+                Ok(probability) if (0.0..=1.0).contains(&probability) => Ok(Self::Probability(probability)),
+                _ => Err(invalid("a probability between 0 and 1")),
+            },
+            "count" => match value.parse::<u64>() {
+                Ok(count) if count >= 1 => Ok(Self::Count(count)),
+                _ => Err(invalid("a whole number of at least 1 (one in N)")),
+            },
+            "temporal" => iso_duration(&value)
+                .map(Self::Temporal)
+                .ok_or_else(|| invalid("an ISO 8601 duration such as PT1S, at most P365D")),
+            "windowed_count" => {
+                let (count, window) =
+                    value.split_once('/').ok_or_else(|| invalid("N/ISO duration, such as 10/PT1M"))?;
+                match (count.trim().parse::<u64>(), iso_duration(window.trim())) {
+                    (Ok(count), Some(window)) if count >= 1 => Ok(Self::WindowedCount(count, window)),
+                    _ => Err(invalid("N/ISO duration, such as 10/PT1M, at most P365D")),
+                }
+            }
+            other => Err(FieldError::new(
+                format!("{PATH}.type"),
+                format!("`{other}` is not probability, count, temporal or windowed_count"),
+            )),
+        }
+    }
+}
+
+/// The longest sampling period or window: a year.
+const MAX_PERIOD: Duration = Duration::from_secs(365 * 86_400);
+
+/// An ISO 8601 duration of days, hours, minutes and seconds (`P1D`, `PT1H30M`, `PT0.5S`), more than nothing and at
+/// most [`MAX_PERIOD`].
+pub(crate) fn iso_duration(text: &str) -> Option<Duration> {
+    let rest = text.strip_prefix('P').or_else(|| text.strip_prefix('p'))?;
+    let (days, time) = match rest.split_once(['T', 't']) {
+        Some((days, time)) => (days, time),
+        None => (rest, ""),
+    };
+    let mut seconds = 0f64;
+    let mut add = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        for character in part.chars() {
+            if character.is_ascii_digit() || character == '.' {
+                number.push(character);
+            } else {
+                let (_, factor) = units.iter().find(|(unit, _)| unit.eq_ignore_ascii_case(&character))?;
+                seconds += number.parse::<f64>().ok()? * factor;
+                number.clear();
+            }
+        }
+        number.is_empty().then_some(())
+    };
+    add(days, &[('D', 86_400.0)])?;
+    add(time, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])?;
+    Duration::try_from_secs_f64(seconds).ok().filter(|period| !period.is_zero() && *period <= MAX_PERIOD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sampling(kind: &str, value: &str) -> Result<Sampling, FieldError> {
+        Sampling::from_analytics(Some(&json!({ "messageSampling": { "type": kind, "value": value } })))
+    }
+
+    #[test]
+    fn each_type_parses_and_bad_values_name_their_path() {
+        assert_eq!(sampling("count", "3").unwrap(), Sampling::Count(3));
+        assert_eq!(sampling("probability", "0.5").unwrap(), Sampling::Probability(0.5));
+        assert_eq!(sampling("temporal", "PT1S").unwrap(), Sampling::Temporal(Duration::from_secs(1)));
+        assert_eq!(
+            sampling("windowed_count", "10/PT1M").unwrap(),
+            Sampling::WindowedCount(10, Duration::from_secs(60))
+        );
+        assert_eq!(sampling("count", "0").unwrap_err().path, "analytics.messageSampling.value");
+        assert_eq!(sampling("temporal", "soon").unwrap_err().path, "analytics.messageSampling.value");
+        for endless in ["P999999999999999D", "P366D", "PT99999999999999999999999S", "PT0S", "P."] {
+            assert_eq!(sampling("temporal", endless).unwrap_err().path, "analytics.messageSampling.value", "{endless}");
+        }
+        assert_eq!(sampling("sometimes", "1").unwrap_err().path, "analytics.messageSampling.type");
+        assert_eq!(Sampling::from_analytics(None).unwrap(), Sampling::ALL);
+        assert_eq!(iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+    }
+}

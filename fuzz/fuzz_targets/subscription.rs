@@ -1,0 +1,18 @@
+//! A subscription as the management API reads it: the request body, the consumer configuration both webhook
+//! plugins check (callback, headers, auth, TLS stores, retry), and an entrypoint's API-level configuration.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(body) = serde_json::from_str::<serde_json::Value>(text) {
+        let configuration = body.pointer("/consumerConfiguration/entrypointConfiguration").map(ToString::to_string);
+        let _ = definition::parse_json::<definition::NewSubscription>(body, "");
+        if let Some(configuration) = configuration {
+            let _ = webhook_core::CheckedSubscription::parse(&configuration);
+        }
+    }
+    let _ = webhook_core::CheckedSubscription::parse(text);
+    let _ = webhook_core::config::EntrypointConfig::parse(text);
+});
