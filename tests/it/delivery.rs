@@ -235,3 +235,41 @@ async fn the_connect_timeout_fires_when_no_connection_can_be_opened() {
     assert!(cause.ends_with("(CONNECT_TIMEOUT)"), "{cause}");
     drop((listener, fillers));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscription_chooses_post_put_or_patch() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    let configuration = json!({ "logging": { "enabled": true } });
+    gateway.api().deploy(&mock_api("methods", "auto", configuration, mock_messages(1, 10, "m"))).await;
+    for method in ["PUT", "PATCH"] {
+        let mut body = subscription(&receiver.url(&format!("/{method}")));
+        body["consumerConfiguration"]["entrypointConfiguration"]["method"] = json!(method);
+        gateway.api().subscribe("methods", &body).await;
+    }
+    gateway.api().subscribe("methods", &subscription(&receiver.url("/POST"))).await;
+    assert!(receiver.wait_for(3, WAIT).await);
+    for request in receiver.requests() {
+        assert_eq!(format!("/{}", request.method), request.path, "each subscription's method");
+    }
+    let logged = crate::support::eventually(WAIT, || async {
+        let entries = gateway.api().get("/management/v2/apis/methods/webhook-logs").await.body;
+        let mut methods: Vec<String> = entries["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["method"].as_str().unwrap_or_default().to_string())
+            .collect();
+        methods.sort();
+        methods == ["PATCH", "POST", "PUT"]
+    })
+    .await;
+    assert!(logged, "the webhook log shows the method used");
+
+    let mut bad = subscription(&receiver.url("/x"));
+    bad["consumerConfiguration"]["entrypointConfiguration"]["method"] = json!("DELETE");
+    let reply = gateway.api().post("/management/v2/apis/methods/subscriptions", &bad).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.body["parameters"]["path"], "consumerConfiguration.entrypointConfiguration.method");
+}

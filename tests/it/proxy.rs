@@ -47,45 +47,53 @@ fn relayed(proxy: &ProxyServer, receiver: &Receiver) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http_proxy_with_basic_authentication_relays_the_callback() {
-    let tinyproxy = ProxyServer::tinyproxy(HTTP_USER, HTTP_PASSWORD);
+async fn an_http_callback_goes_through_an_http_proxy_as_a_forward_request() {
+    // As most proxies are set up: CONNECT to port 443 only. A tunnel to the receiver's port would be refused.
+    let tinyproxy = ProxyServer::tinyproxy_connect_443_only(HTTP_USER, HTTP_PASSWORD);
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
     let gateway = debug_gateway(&home);
     through(&gateway, "http-proxy", proxy("HTTP", tinyproxy.port, Some((HTTP_USER, HTTP_PASSWORD))), &receiver).await;
-    assert!(receiver.wait_for(2, WAIT).await, "{}", tinyproxy.log());
+    assert!(receiver.wait_for(2, WAIT).await, "{}\n{}", tinyproxy.log(), gateway.output());
     assert!(relayed(&tinyproxy, &receiver), "tinyproxy relayed the calls:\n{}", tinyproxy.log());
+    for request in receiver.requests() {
+        let via = request.headers.get("via").and_then(|value| value.to_str().ok()).unwrap_or_default();
+        assert!(via.contains("tinyproxy"), "the proxy forwarded the request: Via `{via}`");
+        assert_eq!(request.path, "/hook", "the callback gets its path back in origin form");
+        assert!(request.headers.get("proxy-authorization").is_none(), "the proxy's credentials stop at the proxy");
+    }
     assert_secret_kept(&gateway, "http-proxy", 2, HTTP_PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_https_callback_goes_through_an_http_proxy_tunnel() {
-    let tinyproxy = ProxyServer::tinyproxy(HTTP_USER, HTTP_PASSWORD);
-    let pki = Pki::new();
-    let receiver = Receiver::https(pki.server(&pki.issue(&["localhost"]), false), 200).await;
+async fn a_forwarding_proxy_refusing_the_credentials_is_a_proxy_failure() {
+    // A "proxy" that answers 407 Proxy Authentication Required to every forwarded request.
+    let refusing = Receiver::answering(407).await;
+    let port: u16 = refusing.url("").rsplit(':').next().unwrap().parse().unwrap();
+    let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
-    let gateway = debug_gateway(&home);
-    let mut body = subscription(&receiver.https_url("/hook"));
-    body["consumerConfiguration"]["entrypointConfiguration"]["ssl"] =
-        json!({ "trustStore": { "type": "PEM", "content": pki.ca_pem } });
-    let proxy = proxy("HTTP", tinyproxy.port, Some((HTTP_USER, HTTP_PASSWORD)));
-    let id = through_to(&gateway, "https-proxy", proxy, &body).await;
-    assert!(receiver.wait_for(2, WAIT).await, "{}\n{}", tinyproxy.log(), gateway.output());
-    assert!(relayed(&tinyproxy, &receiver), "tinyproxy tunnelled the TLS connection:\n{}", tinyproxy.log());
-    assert!(tinyproxy.log().contains("CONNECT"), "{}", tinyproxy.log());
-    assert_eq!(gateway.api().subscription("https-proxy", &id).await["consumerStatus"], "STARTED");
-    assert_secret_kept(&gateway, "https-proxy", 2, HTTP_PASSWORD).await;
+    let gateway = home.start();
+    let id =
+        through(&gateway, "refused-proxy", proxy("HTTP", port, Some((HTTP_USER, "wrong-password"))), &receiver).await;
+    let failed = gateway.api().wait_consumer_status("refused-proxy", &id, "FAILURE").await;
+    let cause = failed["failureCause"].as_str().unwrap();
+    assert!(cause.ends_with("(PROXY_FAILED)") && cause.contains("407"), "{cause}");
+    assert_eq!(receiver.count(), 0);
+    assert_eq!(refusing.requests()[0].target, receiver.url("/hook"), "the request reached the proxy in absolute form");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_http_proxy_password_is_a_clear_failure_cause() {
     let tinyproxy = ProxyServer::tinyproxy(HTTP_USER, HTTP_PASSWORD);
-    let receiver = Receiver::answering(200).await;
+    let pki = Pki::new();
+    let receiver = Receiver::https(pki.server(&pki.issue(&["localhost"]), false), 200).await;
     let home = GatewayHome::new();
     let gateway = home.start();
-    let id =
-        through(&gateway, "bad-proxy", proxy("HTTP", tinyproxy.port, Some((HTTP_USER, "wrong-password"))), &receiver)
-            .await;
+    let mut body = subscription(&receiver.https_url("/hook"));
+    body["consumerConfiguration"]["entrypointConfiguration"]["ssl"] =
+        json!({ "trustStore": { "type": "PEM", "content": pki.ca_pem } });
+    let proxy = proxy("HTTP", tinyproxy.port, Some((HTTP_USER, "wrong-password")));
+    let id = through_to(&gateway, "bad-proxy", proxy, &body).await;
     let failed = gateway.api().wait_consumer_status("bad-proxy", &id, "FAILURE").await;
     let cause = failed["failureCause"].as_str().unwrap();
     // tinyproxy answers a refused password with 401 rather than 407, which the tunnel reports as "unsuccessful".

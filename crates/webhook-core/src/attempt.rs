@@ -5,6 +5,7 @@ use std::io::ErrorKind as IoErrorKind;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::PROXY_AUTHENTICATE;
 use http::{Request, StatusCode};
 use http_body_util::Full;
 
@@ -87,6 +88,13 @@ pub(crate) async fn send(
     let call = async {
         let response = client.request(request).await.map_err(|error| classify(&error))?;
         let (parts, body) = response.into_parts();
+        if parts.status == StatusCode::PROXY_AUTHENTICATION_REQUIRED || parts.headers.contains_key(PROXY_AUTHENTICATE) {
+            // The proxy forwarding the request answered, not the callback.
+            return Err(CallbackError {
+                kind: CallbackErrorKind::ProxyFailed,
+                detail: format!("the proxy refused the request: {}", parts.status),
+            });
+        }
         let body = read_prefix(body, body_limit).await.map_err(|error| classify(&error))?.bytes;
         Ok(Answer { headers: parts.headers, body, status: parts.status })
     };

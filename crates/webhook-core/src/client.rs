@@ -1,6 +1,8 @@
 //! The pooled HTTP client of one subscription, built once, never per request: TCP directly or through the
-//! subscription's proxy (HTTP CONNECT, SOCKS4, SOCKS5, or the gateway's own proxy settings), TLS on top for https
-//! callbacks. Redirects are never followed (hyper's client does not follow them).
+//! subscription's proxy (HTTP, SOCKS4, SOCKS5, or the gateway's own proxy settings), TLS on top for https
+//! callbacks. Through an HTTP proxy, an `http://` callback is a forward request (absolute-form URI,
+//! `Proxy-Authorization`), an `https://` one goes through a CONNECT tunnel. Redirects are never followed (hyper's
+//! client does not follow them).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,12 +11,13 @@ use std::task::{Context, Poll};
 
 use base64::Engine;
 use bytes::Bytes;
-use http::{HeaderValue, Uri};
+use http::header::PROXY_AUTHORIZATION;
+use http::{HeaderValue, Request, Uri};
 use http_body_util::Full;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::proxy::{SocksV4, SocksV5, Tunnel};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::{Client, ResponseFuture};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
@@ -22,8 +25,22 @@ use tower_service::Service;
 
 use crate::config::{HttpOptions, ProxyOptions, ProxyType};
 
-/// The client type every callback call goes through.
-pub type CallbackClient = Client<HttpsConnector<RouteConnector>, Full<Bytes>>;
+/// The client every callback call (and token request) goes through.
+#[derive(Clone)]
+pub struct CallbackClient {
+    client: Client<HttpsConnector<RouteConnector>, Full<Bytes>>,
+    route: Arc<Route>,
+}
+
+impl CallbackClient {
+    /// Sends `request`; a forward request through an HTTP proxy carries the proxy's credentials.
+    pub fn request(&self, mut request: Request<Full<Bytes>>) -> ResponseFuture {
+        if let Some(Forward { authorization: Some(authorization), .. }) = self.route.forward(request.uri()) {
+            request.headers_mut().insert(PROXY_AUTHORIZATION, authorization);
+        }
+        self.client.request(request)
+    }
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -38,21 +55,23 @@ pub fn build_client(
     tcp.set_connect_timeout(Some(options.connect_timeout()));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
+    let route = Arc::new(Route::from(proxy));
     let connector = HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(RouteConnector { route: Arc::new(Route::from(proxy)), tcp });
-    Client::builder(TokioExecutor::new())
+        .wrap_connector(RouteConnector { route: Arc::clone(&route), tcp });
+    let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(options.idle_timeout())
         .pool_max_idle_per_host(concurrency)
-        .build(connector)
+        .build(connector);
+    CallbackClient { client, route }
 }
 
 /// Opens the TCP stream to a callback: directly or through a proxy.
 #[derive(Clone)]
-pub struct RouteConnector {
+pub(crate) struct RouteConnector {
     route: Arc<Route>,
     tcp: HttpConnector,
 }
@@ -97,6 +116,33 @@ impl From<&ProxyOptions> for Route {
     }
 }
 
+/// An `http://` callback's forward route: the HTTP proxy to send it to, with its credentials.
+struct Forward {
+    proxy: Uri,
+    authorization: Option<HeaderValue>,
+}
+
+impl Route {
+    /// The forward route of a call to `destination`: `http://` through an HTTP proxy; `None` otherwise (direct,
+    /// tunnelled or SOCKS).
+    fn forward(&self, destination: &Uri) -> Option<Forward> {
+        if destination.scheme_str() != Some("http") {
+            return None;
+        }
+        match self {
+            Route::Http { proxy, authorization } => {
+                Some(Forward { proxy: proxy.clone(), authorization: authorization.clone() })
+            }
+            Route::System(matcher) => {
+                let intercept = matcher.intercept(destination)?;
+                matches!(intercept.uri().scheme_str(), Some("http" | "https"))
+                    .then(|| Forward { proxy: intercept.uri().clone(), authorization: intercept.basic_auth().cloned() })
+            }
+            Route::Direct | Route::Socks4 { .. } | Route::Socks5 { .. } => None,
+        }
+    }
+}
+
 /// `Basic base64(user:password)`, marked sensitive.
 fn basic(user: &str, password: &str) -> HeaderValue {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -105,10 +151,47 @@ fn basic(user: &str, password: &str) -> HeaderValue {
     value
 }
 
-type Connecting = Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, BoxError>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<RouteStream, BoxError>> + Send>>;
+
+/// A connection to a callback, or to the HTTP proxy that forwards requests to it (requests on it then keep their
+/// absolute-form URI).
+pub(crate) struct RouteStream {
+    io: TokioIo<TcpStream>,
+    forwarding: bool,
+}
+
+impl Connection for RouteStream {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.forwarding)
+    }
+}
+
+impl hyper::rt::Read for RouteStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(context, buffer)
+    }
+}
+
+impl hyper::rt::Write for RouteStream {
+    fn poll_write(mut self: Pin<&mut Self>, context: &mut Context<'_>, buffer: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(context, buffer)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(context)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(context)
+    }
+}
 
 impl Service<Uri> for RouteConnector {
-    type Response = TokioIo<TcpStream>;
+    type Response = RouteStream;
     type Error = BoxError;
     type Future = Connecting;
 
@@ -118,6 +201,9 @@ impl Service<Uri> for RouteConnector {
 
     fn call(&mut self, destination: Uri) -> Self::Future {
         let tcp = self.tcp.clone();
+        if let Some(Forward { proxy, .. }) = self.route.forward(&destination) {
+            return to_forwarding_proxy(tcp, proxy);
+        }
         match &*self.route {
             Route::Direct => direct(tcp, destination),
             Route::Http { proxy, authorization } => tunnel(tcp, proxy.clone(), authorization.clone(), destination),
@@ -125,7 +211,11 @@ impl Service<Uri> for RouteConnector {
                 let proxy = proxy.clone();
                 let mut socks = SocksV4::new(proxy.clone(), tcp);
                 Box::pin(async move {
-                    socks.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into()))
+                    socks
+                        .call(destination)
+                        .await
+                        .map(tcp_stream)
+                        .map_err(|error| ProxyError::boxed(&proxy, error.into()))
                 })
             }
             Route::Socks5 { proxy, credentials } => socks5(tcp, proxy.clone(), credentials.clone(), destination),
@@ -177,16 +267,26 @@ impl std::fmt::Display for ProxyError {
 impl std::error::Error for ProxyError {}
 
 fn direct(mut tcp: HttpConnector, destination: Uri) -> Connecting {
-    Box::pin(async move { tcp.call(destination).await.map_err(Into::into) })
+    Box::pin(async move { tcp.call(destination).await.map(tcp_stream).map_err(Into::into) })
 }
 
-/// An HTTP CONNECT tunnel, for http and https callbacks alike.
+/// A connection to an HTTP proxy that forwards `http://` requests.
+fn to_forwarding_proxy(mut tcp: HttpConnector, proxy: Uri) -> Connecting {
+    Box::pin(async move {
+        let io = tcp.call(proxy.clone()).await.map_err(|error| ProxyError::boxed(&proxy, error.into()))?;
+        Ok(RouteStream { io, forwarding: true })
+    })
+}
+
+/// An HTTP CONNECT tunnel, for https callbacks.
 fn tunnel(tcp: HttpConnector, proxy: Uri, authorization: Option<HeaderValue>, destination: Uri) -> Connecting {
     let mut tunnel = Tunnel::new(proxy.clone(), tcp);
     if let Some(authorization) = authorization {
         tunnel = tunnel.with_auth(authorization);
     }
-    Box::pin(async move { tunnel.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into())) })
+    Box::pin(async move {
+        tunnel.call(destination).await.map(tcp_stream).map_err(|error| ProxyError::boxed(&proxy, error.into()))
+    })
 }
 
 fn socks5(tcp: HttpConnector, proxy: Uri, credentials: Option<(String, String)>, destination: Uri) -> Connecting {
@@ -194,5 +294,11 @@ fn socks5(tcp: HttpConnector, proxy: Uri, credentials: Option<(String, String)>,
     if let Some((user, password)) = credentials {
         socks = socks.with_auth(user, password);
     }
-    Box::pin(async move { socks.call(destination).await.map_err(|error| ProxyError::boxed(&proxy, error.into())) })
+    Box::pin(async move {
+        socks.call(destination).await.map(tcp_stream).map_err(|error| ProxyError::boxed(&proxy, error.into()))
+    })
+}
+
+fn tcp_stream(io: TokioIo<TcpStream>) -> RouteStream {
+    RouteStream { io, forwarding: false }
 }

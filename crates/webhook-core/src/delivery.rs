@@ -80,6 +80,7 @@ impl Deliverer {
                 request_id: &request_id,
                 message_id: &message_id,
                 callback_url: self.template.callback_url(),
+                method: self.template.method().as_str(),
                 attempts: &calls.attempts,
                 request_headers: calls.request_headers.as_ref(),
                 request_body: &body,

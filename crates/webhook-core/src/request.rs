@@ -38,7 +38,12 @@ impl RequestTemplate {
         self.target.uri.to_string()
     }
 
-    /// The POST of `message`: gateway headers first, then the message's, then the subscription's, then
+    /// The method of each call.
+    pub(crate) fn method(&self) -> &Method {
+        &self.target.method
+    }
+
+    /// The call of `message` (POST unless the subscription says PUT or PATCH): gateway headers first, then the message's, then the subscription's, then
     /// `authorization`, each added only when no higher level set the name.
     pub(crate) fn build(
         &self,
@@ -62,7 +67,7 @@ impl RequestTemplate {
         add_layer(&mut headers, authorization.map(|value| (AUTHORIZATION, value)).into_iter());
 
         let mut request = Request::new(Full::new(body));
-        *request.method_mut() = Method::POST;
+        *request.method_mut() = self.target.method.clone();
         *request.uri_mut() = self.target.uri.clone();
         *request.headers_mut() = headers;
         request
@@ -100,6 +105,7 @@ mod tests {
     fn template(headers: &[(&'static str, &'static str)]) -> RequestTemplate {
         let target = CallbackTarget {
             uri: "http://127.0.0.1:1/hook?q=1".parse().unwrap(),
+            method: Method::POST,
             headers: headers
                 .iter()
                 .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from_static(value)))

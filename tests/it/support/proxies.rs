@@ -25,9 +25,18 @@ pub struct ProxyServer {
 impl ProxyServer {
     /// tinyproxy asking for `user`/`password` (basic authentication), tunnelling to any port.
     pub fn tinyproxy(user: &str, password: &str) -> Self {
+        Self::tinyproxy_with(user, password, "")
+    }
+
+    /// tinyproxy as commonly configured: CONNECT tunnels to port 443 only; other requests are forwarded.
+    pub fn tinyproxy_connect_443_only(user: &str, password: &str) -> Self {
+        Self::tinyproxy_with(user, password, "ConnectPort 443\n")
+    }
+
+    fn tinyproxy_with(user: &str, password: &str, extra: &str) -> Self {
         let port = free_port();
         let config = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nBasicAuth {user} {password}\nAllow 127.0.0.1\nLogLevel Info\n"
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nBasicAuth {user} {password}\nAllow 127.0.0.1\nLogLevel Info\n{extra}"
         );
         Self::launch(port, "tinyproxy.conf", &config, |config| {
             let mut command = Command::new("tinyproxy");

@@ -44,6 +44,10 @@ pub enum Reply {
 /// One call the receiver got.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The method.
+    pub method: String,
+    /// The request target as sent (absolute-form when a proxy forwarded it to this receiver).
+    pub target: String,
     /// Path and query.
     pub path: String,
     /// Headers.
@@ -222,6 +226,8 @@ async fn handle(
     let reply = {
         let mut requests = state.requests.lock().expect("requests");
         requests.push(Recorded {
+            method: parts.method.to_string(),
+            target: parts.uri.to_string(),
             path: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
             headers: parts.headers,
             body,

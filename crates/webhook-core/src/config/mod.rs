@@ -15,4 +15,4 @@ pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;
 pub use ssl::{SslConfig, StoreConfig, StoreType};
-pub use subscription::{CallbackTarget, HeaderEntry, SubscriptionConfig};
+pub use subscription::{CallbackMethod, CallbackTarget, HeaderEntry, SubscriptionConfig};

@@ -3,7 +3,7 @@
 use super::auth::AuthConfig;
 use super::retry::RetryConfig;
 use super::ssl::SslConfig;
-use http::{HeaderName, HeaderValue, Uri};
+use http::{HeaderName, HeaderValue, Method, Uri};
 use plugin_api::ConfigError;
 use serde::Deserialize;
 
@@ -11,8 +11,11 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionConfig {
-    /// Where messages are POSTed.
+    /// Where messages are sent.
     pub callback_url: String,
+    /// The HTTP method of each call.
+    #[serde(default)]
+    pub method: CallbackMethod,
     /// Headers added to every call (lowest precedence).
     #[serde(default)]
     pub headers: Vec<HeaderEntry>,
@@ -25,6 +28,30 @@ pub struct SubscriptionConfig {
     /// Retry settings (`webhook-advanced`).
     #[serde(default)]
     pub retry: RetryConfig,
+}
+
+/// `method`: how each message is sent (page 004 of the reference: "typically POST").
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum CallbackMethod {
+    /// The default.
+    #[default]
+    Post,
+    /// For callbacks that store each message under its URL.
+    Put,
+    /// For callbacks that merge each message into a resource.
+    Patch,
+}
+
+impl CallbackMethod {
+    /// The HTTP method.
+    pub fn as_http(self) -> Method {
+        match self {
+            Self::Post => Method::POST,
+            Self::Put => Method::PUT,
+            Self::Patch => Method::PATCH,
+        }
+    }
 }
 
 /// One configured header.
@@ -42,6 +69,8 @@ pub struct HeaderEntry {
 pub struct CallbackTarget {
     /// The callback URI, path and query kept.
     pub uri: Uri,
+    /// The method of each call.
+    pub method: Method,
     /// The subscription's headers.
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -87,7 +116,7 @@ impl SubscriptionConfig {
             }
         }
         match uri {
-            Some(uri) if errors.is_empty() => Ok(CallbackTarget { uri, headers }),
+            Some(uri) if errors.is_empty() => Ok(CallbackTarget { uri, method: self.method.as_http(), headers }),
             _ => Err(errors),
         }
     }
@@ -128,6 +157,14 @@ mod tests {
         .unwrap_err();
         let paths: Vec<_> = errors.iter().map(|error| error.path.as_str()).collect();
         assert_eq!(paths, ["callbackUrl", "headers[0].name"]);
+    }
+
+    #[test]
+    fn the_method_is_post_unless_put_or_patch() {
+        assert_eq!(target(r#"{"callbackUrl":"http://h/x"}"#).unwrap().method, Method::POST);
+        assert_eq!(target(r#"{"callbackUrl":"http://h/x","method":"PATCH"}"#).unwrap().method, Method::PATCH);
+        let errors = SubscriptionConfig::parse(r#"{"callbackUrl":"http://h/x","method":"DELETE"}"#).unwrap_err();
+        assert_eq!(errors[0].path.as_str(), "method");
     }
 
     #[test]
