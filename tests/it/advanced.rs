@@ -383,3 +383,72 @@ async fn an_oauth2_token_without_expires_in_is_kept_until_refused() {
     assert_eq!(authorization(&callback), ["Bearer t1", "Bearer t1", "Bearer t1", "Bearer t2"]);
     assert_eq!(idp.count(), 2, "a token without expires_in is fetched again only when refused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_sets_the_wait_before_the_next_attempt_up_to_the_maximum_delay() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    deploy_mock(
+        &gateway,
+        "patient",
+        "at-least-once",
+        json!({ "logging": { "enabled": true } }),
+        mock_messages(1, 10, "m"),
+        false,
+    )
+    .await;
+    // Sent about 3 s from now (after the first wait): a date 8 s ahead then asks for 4 to 5 s.
+    let in_eight_seconds = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(8));
+    let script = vec![
+        Reply::SlowDown(429, "3".into()),
+        Reply::SlowDown(503, in_eight_seconds),
+        Reply::SlowDown(429, "60".into()),
+    ];
+    let receiver = Receiver::scripted(script, Reply::Status(200)).await;
+    let retry = json!({ "retry": { "retryOption": "Retry On Fail", "retryStrategy": "LINEAR", "maxAttempts": 3,
+                       "initialDelaySeconds": 1, "maxDelaySeconds": 5 } });
+    let id = gateway.api().subscribe("patient", &advanced_subscription(&receiver.url("/hook"), retry)).await;
+    assert!(receiver.wait_for(4, Duration::from_secs(30)).await);
+    let calls = receiver.requests();
+    let gaps: Vec<Duration> = calls.windows(2).map(|pair| pair[1].at - pair[0].at).collect();
+    // Asked 3 s (not LINEAR's 1 s); a date 4 to 5 s ahead, capped at 5; 60 s capped at 5.
+    let expected = [(2800, 3800), (3500, 5800), (4800, 6000)];
+    for (gap, (low, high)) in gaps.iter().zip(expected) {
+        assert!((Duration::from_millis(low)..Duration::from_millis(high)).contains(gap), "gaps {gaps:?}");
+    }
+    assert_eq!(gateway.api().subscription("patient", &id).await["consumerStatus"], "STARTED");
+    let path = "/management/v2/apis/patient/webhook-logs";
+    let logged = eventually(WAIT, || async {
+        gateway.api().get(path).await.body["data"].as_array().is_some_and(|d| d.len() == 1)
+    })
+    .await;
+    assert!(logged);
+    let entry = &gateway.api().get(path).await.body["data"][0];
+    let waits: Vec<u64> =
+        entry["attempts"].as_array().unwrap().iter().filter_map(|attempt| attempt["waitMs"].as_u64()).collect();
+    assert_eq!(waits.len(), 3, "{entry}");
+    assert_eq!((waits[0], waits[2]), (3000, 5000), "{entry}");
+    assert!((3500..=5000).contains(&waits[1]), "{entry}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_outliving_its_retries_counts_as_a_server_error() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let configuration = json!({ "interruptConsumptionOnServerError": false });
+    deploy_mock(&gateway, "throttled", "at-least-once", configuration, mock_messages(2, 10, "m"), false).await;
+    let receiver = Receiver::answering(429).await;
+    let id =
+        gateway.api().subscribe("throttled", &advanced_subscription(&receiver.url("/hook"), retry("LINEAR", 1))).await;
+    // Two attempts per message, each message skipped like a 5xx (not a refusal that stops the subscription).
+    assert!(receiver.wait_for(4, WAIT).await);
+    receiver.assert_stays_at(4, QUIET).await;
+    assert_eq!(gateway.api().subscription("throttled", &id).await["consumerStatus"], "STARTED");
+    assert_eq!(gateway.count_lines("message skipped"), 2);
+
+    // Without retries, a 429 is a refusal as before.
+    let refused = Receiver::answering(429).await;
+    let id = gateway.api().subscribe("throttled", &advanced_subscription(&refused.url("/hook"), json!({}))).await;
+    let failed = gateway.api().wait_consumer_status("throttled", &id, "FAILURE").await;
+    assert_eq!(failed["failureCause"], "callback answered 429 Too Many Requests");
+}

@@ -16,6 +16,7 @@ use crate::delivery_log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
 use crate::layers::{DeadLetterContext, Layers};
 use crate::outcome::{InterruptFlags, Outcome};
 use crate::request::RequestTemplate;
+use crate::retry_after::asked_wait;
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,16 +93,15 @@ impl Deliverer {
     }
 
     async fn settle(&self, mut message: Message, body: &Bytes, calls: &Calls) -> Verdict {
-        let reason = match self.interrupts.judge(calls.last()) {
+        let (reason, refused) = match self.interrupts.judge(calls.last()) {
             Outcome::Delivered => return Verdict::Settled,
             Outcome::Unavailable { reason, interrupt: true } => return Verdict::Fail(reason),
-            Outcome::Refused { reason } | Outcome::Unavailable { reason, interrupt: false } => reason,
+            Outcome::Refused { reason } => (reason, true),
+            Outcome::Unavailable { reason, interrupt: false } => (reason, false),
         };
         let Some(dead_letter) = &self.layers.dead_letter else {
-            return match calls.last() {
-                AttemptResult::Answered(status) if !status.is_server_error() => Verdict::Fail(reason),
-                _ => Verdict::Skipped(reason),
-            };
+            // Without a DLQ, a refused message stops the subscription; an unavailable callback is skipped.
+            return if refused { Verdict::Fail(reason) } else { Verdict::Skipped(reason) };
         };
         let first = calls.attempts.first().expect("at least one call");
         let last = calls.attempts.last().expect("at least one call");
@@ -133,16 +133,27 @@ impl Deliverer {
             let started_at = SystemTime::now();
             let clock = Instant::now();
             let (result, answer, request_headers) = self.call(message, body, request_id, &mut refreshed, logged).await;
-            calls.attempts.push(AttemptRecord { started_at, duration: clock.elapsed(), result: result.clone() });
+            let asked =
+                answer.as_ref().and_then(|answer| asked_wait(answer.status, &answer.headers, SystemTime::now()));
+            calls.attempts.push(AttemptRecord {
+                started_at,
+                duration: clock.elapsed(),
+                result: result.clone(),
+                wait: None,
+            });
             calls.answer = answer;
             calls.request_headers = request_headers;
+            // 5xx and 429 (slow down) are worth another attempt; so is no answer.
             let retryable = match &result {
-                AttemptResult::Answered(status) => status.is_server_error(),
+                AttemptResult::Answered(status) => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
                 AttemptResult::Failed(_) => true,
             };
-            let Some(delay) = self.retry.delay_before(calls.attempts.len() as u32).filter(|_| retryable) else {
+            let Some(delay) = self.retry.delay_asked(calls.attempts.len() as u32, asked).filter(|_| retryable) else {
                 return calls;
             };
+            if let Some(attempt) = calls.attempts.last_mut() {
+                attempt.wait = Some(delay);
+            }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = stop.wait_for(Option::is_some) => {

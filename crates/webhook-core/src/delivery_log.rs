@@ -31,6 +31,8 @@ pub(crate) struct AttemptRecord {
     pub(crate) started_at: SystemTime,
     pub(crate) duration: Duration,
     pub(crate) result: AttemptResult,
+    /// The wait before the next attempt, when there was one (the strategy's, or what `Retry-After` asked).
+    pub(crate) wait: Option<Duration>,
 }
 
 /// What a delivery did, for its log entry.
@@ -95,6 +97,7 @@ impl DeliveryLogger {
                     status: status(&attempt.result),
                     duration: attempt.duration.as_millis() as u64,
                     reason: reason(&attempt.result),
+                    wait_ms: attempt.wait.map(|wait| wait.as_millis() as u64),
                 })
                 .collect(),
             dlq: delivery.dead_lettered,
@@ -161,6 +164,9 @@ struct AttemptEntry {
     status: u16,
     duration: u64,
     reason: Option<String>,
+    /// Milliseconds waited before the next attempt.
+    #[serde(rename = "waitMs", skip_serializing_if = "Option::is_none")]
+    wait_ms: Option<u64>,
 }
 
 /// Headers as an object, credentials masked.

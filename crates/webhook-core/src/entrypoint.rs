@@ -83,6 +83,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             interrupts: InterruptFlags {
                 on_server_error: entrypoint.interrupt_consumption_on_server_error,
                 on_exception: entrypoint.interrupt_consumption_on_exception,
+                slow_down_is_unavailable: config.retry.is_enabled(),
             },
             retry: config.retry,
             layers,

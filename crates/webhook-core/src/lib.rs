@@ -20,6 +20,7 @@ mod entrypoint;
 mod layers;
 mod outcome;
 mod request;
+mod retry_after;
 mod running;
 mod tls;
 

@@ -28,6 +28,8 @@ pub(crate) struct InterruptFlags {
     pub(crate) on_server_error: bool,
     /// `interruptConsumptionOnException`.
     pub(crate) on_exception: bool,
+    /// Retries are configured: a 429 (slow down) that outlives them counts as a 5xx, not as a refusal.
+    pub(crate) slow_down_is_unavailable: bool,
 }
 
 impl InterruptFlags {
@@ -35,7 +37,10 @@ impl InterruptFlags {
     pub(crate) fn judge(self, result: &AttemptResult) -> Outcome {
         match result {
             AttemptResult::Answered(status) if status.is_success() => Outcome::Delivered,
-            AttemptResult::Answered(status) if status.is_server_error() => {
+            AttemptResult::Answered(status)
+                if status.is_server_error()
+                    || (self.slow_down_is_unavailable && *status == http::StatusCode::TOO_MANY_REQUESTS) =>
+            {
                 Outcome::Unavailable { reason: format!("callback answered {status}"), interrupt: self.on_server_error }
             }
             AttemptResult::Answered(status) => Outcome::Refused { reason: format!("callback answered {status}") },
@@ -52,8 +57,10 @@ mod tests {
     use crate::attempt::{CallbackError, CallbackErrorKind};
     use http::StatusCode;
 
-    const STOP_ON_BOTH: InterruptFlags = InterruptFlags { on_server_error: true, on_exception: true };
-    const STOP_ON_NEITHER: InterruptFlags = InterruptFlags { on_server_error: false, on_exception: false };
+    const STOP_ON_BOTH: InterruptFlags =
+        InterruptFlags { on_server_error: true, on_exception: true, slow_down_is_unavailable: false };
+    const STOP_ON_NEITHER: InterruptFlags =
+        InterruptFlags { on_server_error: false, on_exception: false, slow_down_is_unavailable: false };
 
     fn answered(code: u16) -> AttemptResult {
         AttemptResult::Answered(StatusCode::from_u16(code).unwrap())
@@ -77,7 +84,7 @@ mod tests {
             kind: CallbackErrorKind::ConnectionRefused,
             detail: "Connection refused".into(),
         });
-        let flags = InterruptFlags { on_server_error: false, on_exception: true };
+        let flags = InterruptFlags { on_server_error: false, on_exception: true, slow_down_is_unavailable: false };
         assert_eq!(
             flags.judge(&refused),
             Outcome::Unavailable {
@@ -85,5 +92,13 @@ mod tests {
                 interrupt: true
             }
         );
+    }
+
+    #[test]
+    fn a_429_is_a_refusal_unless_retries_are_configured() {
+        assert!(matches!(STOP_ON_BOTH.judge(&answered(429)), Outcome::Refused { .. }));
+        let retrying = InterruptFlags { slow_down_is_unavailable: true, ..STOP_ON_NEITHER };
+        assert!(matches!(retrying.judge(&answered(429)), Outcome::Unavailable { interrupt: false, .. }));
+        assert!(matches!(retrying.judge(&answered(404)), Outcome::Refused { .. }));
     }
 }

@@ -39,6 +39,8 @@ pub enum Reply {
     Redirect(String),
     /// Answers 200 with a chunked body of this many bytes, made as it is sent.
     Streaming(u64),
+    /// Answers this status (429, 503) with this `Retry-After`.
+    SlowDown(u16, String),
 }
 
 /// One call the receiver got.
@@ -239,6 +241,7 @@ async fn handle(
     let mut body = Bytes::new();
     let mut location = None;
     let mut streamed = None;
+    let mut retry_after = None;
     let status = match reply {
         Reply::Status(status) => status,
         Reply::Json(status, json) => {
@@ -261,6 +264,10 @@ async fn handle(
             streamed = Some(bytes);
             200
         }
+        Reply::SlowDown(status, after) => {
+            retry_after = Some(after);
+            status
+        }
     };
     state.answered.fetch_add(1, Ordering::SeqCst);
     let body = match streamed {
@@ -272,6 +279,9 @@ async fn handle(
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
     if let Some(location) = location {
         response.headers_mut().insert("location", location.parse().expect("a header value"));
+    }
+    if let Some(after) = retry_after {
+        response.headers_mut().insert("retry-after", after.parse().expect("a header value"));
     }
     Ok(response)
 }

@@ -86,6 +86,13 @@ impl RetryConfig {
         self.retry_option == RetryOption::RetryOnFail
     }
 
+    /// The delay before retry number `retry` when the callback asked to wait `asked` (`Retry-After`): that wait,
+    /// capped by `maxDelaySeconds`, instead of the strategy's; `None` when no retry is left.
+    pub fn delay_asked(&self, retry: u32, asked: Option<Duration>) -> Option<Duration> {
+        let planned = self.delay_before(retry)?;
+        Some(asked.map_or(planned, |asked| asked.min(Duration::from_secs(self.max_delay_seconds))))
+    }
+
     /// The delay before retry number `retry` (1 for the first retry), or `None` when no retry is left.
     pub fn delay_before(&self, retry: u32) -> Option<Duration> {
         if !self.is_enabled() || retry == 0 || retry > self.max_attempts {
@@ -158,6 +165,17 @@ mod tests {
         assert_eq!(RetryConfig::default().delay_before(1), None);
         let errors = retry(r#"{"initialDelaySeconds":40,"maxDelaySeconds":30}"#).check();
         assert_eq!(errors[0].path.as_str(), "retry.initialDelaySeconds");
+    }
+
+    #[test]
+    fn a_wait_asked_by_the_callback_replaces_the_strategys_up_to_the_maximum() {
+        let linear =
+            retry(r#"{"retryOption":"Retry On Fail","maxAttempts":2,"initialDelaySeconds":1,"maxDelaySeconds":5}"#);
+        assert_eq!(linear.delay_asked(1, Some(Duration::from_secs(3))), Some(Duration::from_secs(3)));
+        assert_eq!(linear.delay_asked(1, Some(Duration::from_secs(60))), Some(Duration::from_secs(5)));
+        assert_eq!(linear.delay_asked(1, None), Some(Duration::from_secs(1)));
+        assert_eq!(linear.delay_asked(3, Some(Duration::from_secs(3))), None, "no retry left");
+        assert_eq!(RetryConfig::default().delay_asked(1, Some(Duration::from_secs(3))), None, "no retry configured");
     }
 
     #[test]
