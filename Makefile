@@ -31,9 +31,9 @@ proxies:
 browser:
 	./scripts/install-test-browser.sh
 
-## schemathesis, which the API test runs against a live gateway (a virtual environment under target/).
+## schemathesis and PyJWT for the API and JWT tests (a virtual environment under target/).
 api-tools:
-	./scripts/install-schemathesis.sh
+	./scripts/install-test-python.sh
 
 ## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies, a real browser, schemathesis).
 test: build broker proxies browser api-tools

@@ -11,6 +11,7 @@ mod delivery;
 mod demo;
 mod faults;
 mod hostile;
+mod jwt;
 mod kafka;
 mod lifecycle;
 mod logs_page;

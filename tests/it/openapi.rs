@@ -1,7 +1,6 @@
 //! The management API's OpenAPI document: served without a token, true to every route (each answers a documented
 //! status, every error in the documented shape), and schemathesis finds nothing against a live gateway.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -9,6 +8,7 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::gateway::{Gateway, GatewayHome};
+use crate::support::python;
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{mock_api, mock_messages, subscription};
 
@@ -100,21 +100,9 @@ async fn every_documented_route_answers_as_documented() {
     assert_error_shape(&bad_query.body, "a bad query");
 }
 
-/// schemathesis, as `scripts/install-schemathesis.sh` installs it (`make test` does), or `$SCHEMATHESIS`.
-fn schemathesis() -> PathBuf {
-    if let Some(path) = std::env::var_os("SCHEMATHESIS") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("test-tools/venv/bin/st")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
-    let st = schemathesis();
-    assert!(st.exists(), "schemathesis is not installed at {}: run scripts/install-schemathesis.sh", st.display());
+    let st = python::tool("st");
     let home = GatewayHome::new();
     let receiver = Receiver::answering(200).await;
     let (gateway, _, _) = documented_gateway(&home, &receiver).await;

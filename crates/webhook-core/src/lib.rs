@@ -31,3 +31,4 @@ pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;
 pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};
+pub use tls::pkcs12_signing_key;

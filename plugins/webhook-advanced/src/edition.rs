@@ -6,7 +6,7 @@ use plugin_kit::api::{ConfigError, EntrypointSpec};
 use webhook_core::config::SubscriptionConfig;
 use webhook_core::{Edition, LayerSetup, Layers};
 
-use crate::auth::authorizer;
+use crate::auth::{self, authorizer};
 use crate::dlq::QueueDeadLetter;
 
 /// The `webhook-advanced` edition.
@@ -17,8 +17,8 @@ impl Edition for Advanced {
         Vec::new()
     }
 
-    fn check_subscription(&self, _config: &SubscriptionConfig) -> Vec<ConfigError> {
-        Vec::new()
+    fn check_subscription(&self, config: &SubscriptionConfig) -> Vec<ConfigError> {
+        auth::check(&config.auth)
     }
 
     fn layers(&self, setup: LayerSetup<'_>) -> Result<Layers, String> {

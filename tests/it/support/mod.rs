@@ -7,6 +7,7 @@ pub mod certs;
 pub mod gateway;
 pub mod kafka;
 pub mod proxies;
+pub mod python;
 pub mod receiver;
 pub mod scenario;
 pub mod secrets;

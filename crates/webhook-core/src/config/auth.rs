@@ -3,12 +3,13 @@
 use plugin_api::ConfigError;
 use serde::Deserialize;
 
+use super::jwt_profile::JwtProfileAuth;
 use super::secret::Secret;
 use super::subscription::parse_callback_url;
 
 /// The callback's authentication.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(try_from = "AuthForm")]
 pub enum AuthConfig {
     /// No `Authorization` header.
     #[default]
@@ -28,6 +29,57 @@ pub enum AuthConfig {
         /// The client.
         oauth2: OAuth2Auth,
     },
+    /// A token traded for a signed JWT assertion (RFC 7523) at `audience`.
+    JwtProfileOauth2 {
+        /// The assertion's settings.
+        jwt_profile_oauth2: JwtProfileAuth,
+    },
+}
+
+/// `auth` as written: the type and the section it names. Read as a plain object (not a tagged enum) so that an
+/// error inside a section names its full path (`auth.jwtProfileOauth2.signatureAlgorithm`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthForm {
+    #[serde(rename = "type", default)]
+    kind: AuthType,
+    basic: Option<BasicAuth>,
+    token: Option<TokenAuth>,
+    oauth2: Option<OAuth2Auth>,
+    jwt_profile_oauth2: Option<JwtProfileAuth>,
+}
+
+/// `auth.type`.
+#[derive(Deserialize, Default)]
+enum AuthType {
+    #[default]
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "basic")]
+    Basic,
+    #[serde(rename = "token")]
+    Token,
+    #[serde(rename = "oauth2")]
+    Oauth2,
+    #[serde(rename = "jwtProfileOauth2")]
+    JwtProfileOauth2,
+}
+
+impl TryFrom<AuthForm> for AuthConfig {
+    type Error = String;
+
+    fn try_from(form: AuthForm) -> Result<Self, String> {
+        let missing = |section: &str| format!("type {section} needs its `{section}` settings");
+        Ok(match form.kind {
+            AuthType::None => Self::None,
+            AuthType::Basic => Self::Basic { basic: form.basic.ok_or_else(|| missing("basic"))? },
+            AuthType::Token => Self::Token { token: form.token.ok_or_else(|| missing("token"))? },
+            AuthType::Oauth2 => Self::Oauth2 { oauth2: form.oauth2.ok_or_else(|| missing("oauth2"))? },
+            AuthType::JwtProfileOauth2 => Self::JwtProfileOauth2 {
+                jwt_profile_oauth2: form.jwt_profile_oauth2.ok_or_else(|| missing("jwtProfileOauth2"))?,
+            },
+        })
+    }
 }
 
 /// `auth.basic`.
@@ -73,6 +125,7 @@ impl AuthConfig {
                 Ok(_) => Vec::new(),
                 Err(message) => vec![ConfigError::new("auth.oauth2.endpoint", message)],
             },
+            Self::JwtProfileOauth2 { jwt_profile_oauth2 } => jwt_profile_oauth2.check("auth.jwtProfileOauth2"),
             Self::None | Self::Basic { .. } | Self::Token { .. } => Vec::new(),
         }
     }

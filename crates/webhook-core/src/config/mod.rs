@@ -3,6 +3,7 @@
 
 mod auth;
 mod entrypoint;
+mod jwt_profile;
 mod proxy;
 mod retry;
 mod secret;
@@ -11,6 +12,7 @@ mod subscription;
 
 pub use auth::{AuthConfig, BasicAuth, OAuth2Auth, TokenAuth};
 pub use entrypoint::{EntrypointConfig, HttpOptions, LoggedParts, LoggingOptions};
+pub use jwt_profile::{CertChain, Claim, JwtProfileAuth, KeySource, KeystoreOptions, SignatureAlgorithm, TimeUnit};
 pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;

@@ -4,6 +4,8 @@
 mod stores;
 mod verifiers;
 
+pub use stores::pkcs12_signing_key;
+
 use std::sync::{Arc, OnceLock};
 
 use plugin_api::ConfigError;

@@ -110,6 +110,26 @@ fn pkcs12(store: &StoreConfig, path: &str) -> Result<KeyStore, ConfigError> {
     })
 }
 
+/// A signing key of a PKCS12 file (`bytes`): the private key (PKCS#8 DER) of the entry `alias` (else the first
+/// private key) and its certificate chain (DER, leaf first). The error never holds the password.
+pub fn pkcs12_signing_key(
+    bytes: &[u8],
+    password: &str,
+    alias: Option<&str>,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>), String> {
+    let keystore = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed)
+        .map_err(|error| format!("not a readable PKCS12 store (wrong password?): {}", describe(&error)))?;
+    let chain = match alias {
+        Some(alias) => match keystore.entry(alias) {
+            Some(KeyStoreEntry::PrivateKeyChain(chain)) => chain,
+            _ => return Err(format!("the PKCS12 store holds no private key named `{alias}`")),
+        },
+        None => keystore.private_key_chain().map(|(_, chain)| chain).ok_or("the PKCS12 store holds no private key")?,
+    };
+    let certificates = chain.certs().iter().map(|cert| cert.as_der().to_vec()).collect();
+    Ok((chain.key().as_der().to_vec(), certificates))
+}
+
 /// The error's kind, never anything that could hold the password.
 fn describe(error: &p12_keystore::error::Error) -> String {
     format!("{error:?}").split(['(', '{']).next().unwrap_or("error").trim().to_string()

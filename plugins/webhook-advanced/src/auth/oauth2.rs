@@ -1,8 +1,10 @@
-//! `oauth2`: a client-credentials token, cached until it expires, fetched one request at a time per subscription,
-//! and fetched again once when the callback answers 401.
+//! `oauth2` and `jwtProfileOauth2`: a client-credentials token, cached until it expires, fetched one request at a
+//! time per subscription, and fetched again once when the callback answers 401. The two differ only in the token
+//! request's form: a client id and secret, or a freshly signed JWT assertion.
 
 use std::time::Duration;
 
+use crate::auth::assertion::AssertionSigner;
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Uri};
@@ -17,8 +19,8 @@ use webhook_core::{read_prefix, Authorizer, BoxFuture, CallbackClient, CallbackE
 pub(crate) struct ClientCredentials {
     client: CallbackClient,
     endpoint: Uri,
-    /// The form body, secret included: sent, never logged.
-    form: Bytes,
+    /// The token request's form body: sent, never logged.
+    form: TokenForm,
     timeout: Duration,
     /// Bytes of the token endpoint's answer read at most.
     body_limit: usize,
@@ -71,21 +73,52 @@ fn expiry(expires_in: Option<u64>) -> Option<Instant> {
     expires_in.and_then(|seconds| Instant::now().checked_add(Duration::from_secs(seconds)))
 }
 
-impl ClientCredentials {
-    pub(crate) fn new(
-        oauth2: &OAuth2Auth,
-        client: CallbackClient,
-        timeout: Duration,
-        body_limit: usize,
-    ) -> Result<Self, String> {
-        let endpoint: Uri = oauth2.endpoint.parse().map_err(|error| format!("auth.oauth2.endpoint: {error}"))?;
+/// What a token request sends.
+pub(crate) enum TokenForm {
+    /// The same form each time: the client id and secret.
+    Fixed(Bytes),
+    /// A freshly signed assertion each time.
+    Assertion(AssertionSigner),
+}
+
+impl TokenForm {
+    /// The `oauth2` form.
+    pub(crate) fn client_secret(oauth2: &OAuth2Auth) -> Self {
         let form = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
             .append_pair("client_id", &oauth2.client_id)
             .append_pair("client_secret", oauth2.client_secret.expose())
             .append_pair("scope", &oauth2.scopes.join(" "))
             .finish();
-        Ok(Self { client, endpoint, form: Bytes::from(form), timeout, body_limit, token: Mutex::new(None) })
+        Self::Fixed(Bytes::from(form))
+    }
+
+    fn body(&self) -> Result<Bytes, String> {
+        match self {
+            Self::Fixed(form) => Ok(form.clone()),
+            Self::Assertion(signer) => signer.form(),
+        }
+    }
+}
+
+/// Where and how a subscription's tokens are asked for.
+pub(crate) struct TokenEndpoint {
+    /// The token endpoint (`endpoint`, or the assertion's `audience`).
+    pub(crate) url: String,
+    /// The form sent there.
+    pub(crate) form: TokenForm,
+}
+
+impl ClientCredentials {
+    pub(crate) fn new(
+        token_endpoint: TokenEndpoint,
+        client: CallbackClient,
+        timeout: Duration,
+        body_limit: usize,
+    ) -> Result<Self, String> {
+        let endpoint: Uri =
+            token_endpoint.url.parse().map_err(|error| format!("token endpoint {}: {error}", token_endpoint.url))?;
+        Ok(Self { client, endpoint, form: token_endpoint.form, timeout, body_limit, token: Mutex::new(None) })
     }
 
     async fn fetch(&self) -> Result<Token, CallbackError> {
@@ -94,7 +127,7 @@ impl ClientCredentials {
             .uri(self.endpoint.clone())
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json")
-            .body(Full::new(self.form.clone()))
+            .body(Full::new(self.form.body().map_err(failure)?))
             .map_err(|error| failure(format!("cannot build the token request: {error}")))?;
         let exchange = async {
             let response = self
