@@ -33,7 +33,8 @@ pub(crate) fn authorizer(
         }
         AuthConfig::JwtProfileOauth2 { jwt_profile_oauth2: profile } => {
             let signer = AssertionSigner::new(profile).map_err(|error| format!("{}: {}", error.path, error.message))?;
-            let endpoint = TokenEndpoint { url: profile.audience.clone(), form: TokenForm::Assertion(signer) };
+            let endpoint =
+                TokenEndpoint { url: profile.audience.clone(), form: TokenForm::Assertion(Box::new(signer)) };
             Some(Arc::new(ClientCredentials::new(endpoint, client.clone(), timeout, body_limit)?))
         }
     })

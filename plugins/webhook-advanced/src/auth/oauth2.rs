@@ -78,7 +78,7 @@ pub(crate) enum TokenForm {
     /// The same form each time: the client id and secret.
     Fixed(Bytes),
     /// A freshly signed assertion each time.
-    Assertion(AssertionSigner),
+    Assertion(Box<AssertionSigner>),
 }
 
 impl TokenForm {
