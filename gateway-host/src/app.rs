@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::plugins::PluginRegistry;
+use crate::replay::Replays;
 use crate::store::Store;
 
 /// Everything the management API works with.
@@ -19,6 +20,8 @@ pub struct App {
     pub apis: ApiService,
     /// Subscription operations.
     pub subscriptions: SubscriptionService,
+    /// Replays of dead letters.
+    pub replays: Arc<Replays>,
     /// The store, for webhook log queries.
     pub store: Arc<Store>,
     /// The management API's bearer token.

@@ -13,6 +13,7 @@ mod error;
 mod logs;
 mod management;
 mod plugins;
+mod replay;
 mod store;
 mod time;
 mod token;
@@ -31,6 +32,7 @@ use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::logs::WebhookLogs;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
+use crate::replay::Replays;
 use crate::store::Store;
 
 const USAGE: &str =
@@ -100,12 +102,14 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
     apis.load_at_start(&config.definitions.dir)?;
     let subscriptions = SubscriptionService::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&dispatcher));
+    let replays = Replays::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&webhook_logs));
     let app = Arc::new(App {
         registry,
         catalog,
         dispatcher: Arc::clone(&dispatcher),
         apis,
         subscriptions,
+        replays,
         store: Arc::clone(&store),
         token,
     });

@@ -67,6 +67,22 @@ pub struct PublishRequest {
     pub endpoint: EndpointSpec,
 }
 
+/// Opens the dead letters of one subscription, to deliver them again.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct ReplayRequest {
+    /// The API the subscription belongs to.
+    pub api_id: RString,
+    /// Whose dead letters (records whose `x-gravitee-dlq-subscription-id` names it).
+    pub subscription_id: RString,
+    /// The dead letter queue's endpoint (the one its publisher writes to).
+    pub endpoint: EndpointSpec,
+    /// Dead letters whose last attempt (`x-gravitee-dlq-last-attempt-at`) is at or after this, ms since the epoch.
+    pub from_ms: i64,
+    /// ... and at or before this.
+    pub to_ms: i64,
+}
+
 /// Why a source or a publisher could not be opened.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
@@ -132,6 +148,10 @@ pub trait RawEndpoint: Send + Sync {
 
     /// Opens a publisher.
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError>;
+
+    /// Opens a finite source of a subscription's dead letters in the order they were written, with their record
+    /// headers; it ends (`Batch.end`) after the last one. Acknowledging them commits nothing. May block briefly.
+    fn replay(&self, request: ReplayRequest) -> RResult<SourceBox, OpenError>;
 
     /// The subscription is closed or deleted and will not run again: release what is kept for it (a position).
     #[sabi(last_prefix_field)]

@@ -21,8 +21,8 @@ pub use config_error::{join_path, ConfigError, ConfigErrors};
 pub use connector::{
     Batch, DeliveryLogBox, EndpointCapabilities, EndpointSpec, EntrypointSpec, OpenError, PublishRequest, PublisherBox,
     RawDeliveryLog, RawDeliveryLog_TO, RawEndpoint, RawEndpoint_TO, RawEntrypoint, RawEntrypoint_TO, RawPublisher,
-    RawPublisher_TO, RawRunning, RawRunning_TO, RawSource, RawSource_TO, RunningBox, SourceBox, StartRequest,
-    SubscribeRequest, Termination,
+    RawPublisher_TO, RawRunning, RawRunning_TO, RawSource, RawSource_TO, ReplayRequest, RunningBox, SourceBox,
+    StartRequest, SubscribeRequest, Termination,
 };
 pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
 pub use manifest::{Manifest, Mode, PluginKind, Qos};

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod config;
+pub mod dead_letters;
 mod export;
 mod guard;
 mod instance;

@@ -21,9 +21,10 @@ use tokio::task::JoinHandle;
 
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
 use crate::logs::WebhookLogs;
-use crate::plugins::{Ended, OpenFailure, RunningSubscription, StartSpec};
+use crate::plugins::{Ended, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 use crate::store::Store;
 use crate::time::now_rfc3339;
+use plugin_api::Qos;
 
 /// First wait before opening an unavailable source again; doubled after each failed attempt.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -353,7 +354,17 @@ fn launch(
         &source_endpoint.shared,
         &source_endpoint.configuration,
     )?;
-    let dead_letter = entrypoint
+    let dead_letter = open_dead_letter(api, entrypoint)?;
+    let run = RunParts { source, dead_letter, qos: entrypoint.qos };
+    start_entrypoint(api, entrypoint, subscription, run, webhook_logs).map_err(LaunchError::Fatal)
+}
+
+/// The publisher of the entrypoint's dead letter queue, when it has one.
+pub(crate) fn open_dead_letter(
+    api: &DeployedApi,
+    entrypoint: &ServedEntrypoint,
+) -> Result<Option<Publisher>, OpenFailure> {
+    entrypoint
         .dead_letter
         .as_ref()
         .map(|dlq| {
@@ -363,20 +374,38 @@ fn launch(
                 &dlq.configuration,
             )
         })
-        .transpose()?;
+        .transpose()
+}
+
+/// What one run of a subscription reads and where its dead letters go.
+pub(crate) struct RunParts {
+    /// Where messages come from.
+    pub(crate) source: Source,
+    /// Where failed messages go.
+    pub(crate) dead_letter: Option<Publisher>,
+    /// The delivery guarantee of the run.
+    pub(crate) qos: Qos,
+}
+
+/// Starts `entrypoint` delivering `run` to `subscription`'s callback, with its current configuration.
+pub(crate) fn start_entrypoint(
+    api: &DeployedApi,
+    entrypoint: &ServedEntrypoint,
+    subscription: &Subscription,
+    run: RunParts,
+    webhook_logs: &WebhookLogs,
+) -> Result<RunningSubscription, String> {
     let connector = entrypoint.plugin.entrypoint().expect("the entrypoint is an entrypoint connector");
-    connector
-        .start(StartSpec {
-            api_id: api.id().to_string(),
-            subscription_id: subscription.id.clone(),
-            application_id: subscription.application_id.clone(),
-            plan_id: subscription.plan_id.clone().unwrap_or_default(),
-            qos: entrypoint.qos,
-            entrypoint_configuration: entrypoint.configuration.clone(),
-            subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
-            source,
-            dead_letter,
-            delivery_log: webhook_logs.delivery_log(api.sampling),
-        })
-        .map_err(LaunchError::Fatal)
+    connector.start(StartSpec {
+        api_id: api.id().to_string(),
+        subscription_id: subscription.id.clone(),
+        application_id: subscription.application_id.clone(),
+        plan_id: subscription.plan_id.clone().unwrap_or_default(),
+        qos: run.qos,
+        entrypoint_configuration: entrypoint.configuration.clone(),
+        subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
+        source: run.source,
+        dead_letter: run.dead_letter,
+        delivery_log: webhook_logs.delivery_log(api.sampling),
+    })
 }

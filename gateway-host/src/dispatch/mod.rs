@@ -4,4 +4,5 @@ mod dispatcher;
 mod lifecycle;
 
 pub use dispatcher::Dispatcher;
+pub(crate) use dispatcher::{open_dead_letter, start_entrypoint, RunParts};
 pub use lifecycle::{Action, SubscriptionService};

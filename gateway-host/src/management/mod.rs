@@ -7,6 +7,7 @@ mod body;
 mod error;
 mod node;
 mod openapi;
+mod replays;
 mod subscriptions;
 mod ui;
 mod webhook_logs;
@@ -34,6 +35,8 @@ pub fn router(state: AppState) -> Router {
             get(subscriptions::get).put(subscriptions::update).delete(subscriptions::delete),
         )
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/{action}", post(subscriptions::act))
+        .route("/management/v2/apis/{api_id}/subscriptions/{id}/_replay", post(replays::start))
+        .route("/management/v2/apis/{api_id}/subscriptions/{id}/replays/{replay_id}", get(replays::get))
         .route("/management/v2/apis/{api_id}/webhook-logs", get(webhook_logs::list))
         .route("/management/v2/apis/{api_id}/webhook-logs/{request_id}", get(webhook_logs::get))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));

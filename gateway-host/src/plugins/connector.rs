@@ -7,7 +7,8 @@ use abi_stable::std_types::{RBox, ROption, RResult, RString};
 use definition::FieldError;
 use plugin_api::{
     ConfigErrors, DeliveryLogBox, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox, Qos,
-    RawEndpoint_TO, RawEntrypoint_TO, RunningBox, SourceBox, StartRequest, SubscribeRequest, Termination,
+    RawEndpoint_TO, RawEntrypoint_TO, ReplayRequest, RunningBox, SourceBox, StartRequest, SubscribeRequest,
+    Termination,
 };
 use serde_json::Value;
 
@@ -22,10 +23,10 @@ pub struct EndpointPlugin {
 }
 
 /// A source opened by an endpoint plugin, handed unopened to an entrypoint plugin.
-pub struct Source(SourceBox);
+pub struct Source(pub(crate) SourceBox);
 
 /// A publisher opened by an endpoint plugin, handed unopened to an entrypoint plugin.
-pub struct Publisher(PublisherBox);
+pub struct Publisher(pub(crate) PublisherBox);
 
 /// What an entrypoint needs to run one subscription.
 pub struct StartSpec {
@@ -162,6 +163,25 @@ impl EndpointPlugin {
             endpoint: endpoint_spec(shared, configuration),
         };
         self.raw.subscribe(request).into_result().map(Source).map_err(OpenFailure::from)
+    }
+
+    /// Opens the dead letters of `subscription_id` whose last attempt is within `from_ms..=to_ms`, from the DLQ
+    /// endpoint of `shared` and `configuration`: a finite source. May block (the DLQ is read).
+    pub fn replay(
+        &self,
+        api_id: &str,
+        subscription_id: &str,
+        endpoint: (&Value, &Value),
+        range: (i64, i64),
+    ) -> Result<Source, OpenFailure> {
+        let request = ReplayRequest {
+            api_id: api_id.into(),
+            subscription_id: subscription_id.into(),
+            endpoint: endpoint_spec(endpoint.0, endpoint.1),
+            from_ms: range.0,
+            to_ms: range.1,
+        };
+        self.raw.replay(request).into_result().map(Source).map_err(OpenFailure::from)
     }
 
     /// Releases what the endpoint keeps for a subscription that will not run again.

@@ -8,7 +8,7 @@ use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
 use plugin_kit::api::abi_stable::std_types::{RResult, RString};
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PluginInstance, PublishRequest, PublisherBox,
-    RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+    RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
 };
 use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 use rdkafka::config::ClientConfig;
@@ -18,8 +18,10 @@ use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
 use crate::offsets::Offsets;
 use crate::producer::{KafkaProducer, KafkaPublisher};
+use crate::replay;
 use crate::security::client_settings;
 use crate::source::{KafkaConsumer, KafkaSource, SourceParts};
+use plugin_kit::dead_letters::finite_source;
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
 const RUNTIME_WORKERS: usize = 1;
@@ -121,7 +123,7 @@ impl KafkaEndpoint {
 }
 
 /// Settings every client of `settings` shares: brokers and security.
-fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, OpenError> {
+pub(crate) fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, OpenError> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &settings.bootstrap_servers);
     for (key, value) in client_settings(&settings.security).map_err(|error| refused(&error.message))? {
@@ -130,7 +132,7 @@ fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, OpenError> {
     Ok(config)
 }
 
-fn refused(message: &str) -> OpenError {
+pub(crate) fn refused(message: &str) -> OpenError {
     OpenError { message: message.into(), retryable: false }
 }
 
@@ -152,6 +154,14 @@ impl RawEndpoint for KafkaEndpoint {
 
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
         catch_panic(|| self.open_publisher(&request)).unwrap_or_else(|panic| Err(refused(&panic))).into()
+    }
+
+    fn replay(&self, request: ReplayRequest) -> RResult<SourceBox, OpenError> {
+        let opened = catch_panic(|| {
+            let settings = KafkaSettings::parse(&request.endpoint).map_err(|errors| refused(&describe(&errors)))?;
+            replay::dead_letters(&settings, &request).map(finite_source)
+        });
+        opened.unwrap_or_else(|panic| Err(refused(&panic))).into()
     }
 
     /// Positions live in the broker (the subscription's consumer group): nothing is kept here.

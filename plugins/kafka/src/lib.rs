@@ -10,6 +10,7 @@ mod message;
 mod offsets;
 mod poller;
 mod producer;
+mod replay;
 mod security;
 mod source;
 

@@ -13,8 +13,13 @@ use crate::offsets::Offsets;
 /// A record as a message (SPEC §6): content = value, headers = record headers, metadata = key, topic, partition,
 /// offset; the id is base64 of `topic@partition#offset` when encoded.
 pub(crate) fn to_message(record: &BorrowedMessage<'_>, offsets: &Mutex<Offsets>, encode_id: bool) -> Message {
+    let token = offsets.lock().expect("offsets lock").track(record.topic(), record.partition(), record.offset());
+    message_of(record, token, encode_id)
+}
+
+/// A record as a message acknowledged with `token`.
+pub(crate) fn message_of(record: &BorrowedMessage<'_>, token: u64, encode_id: bool) -> Message {
     let (topic, partition, offset) = (record.topic(), record.partition(), record.offset());
-    let token = offsets.lock().expect("offsets lock").track(topic, partition, offset);
     let position = format!("{topic}@{partition}#{offset}");
     let id = if encode_id { base64::engine::general_purpose::STANDARD.encode(&position) } else { position };
     let headers: Vec<Header> = record

@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
 use plugin_kit::api::abi_stable::std_types::{RResult, RString};
 use plugin_kit::api::{
-    ConfigErrors, EndpointCapabilities, EndpointSpec, Mode, OpenError, PluginInstance, PublishRequest, PublisherBox,
-    RawEndpoint, RawPublisher_TO, RawSource_TO, SourceBox, SubscribeRequest,
+    ConfigErrors, EndpointCapabilities, EndpointSpec, Message, Mode, OpenError, PluginInstance, PublishRequest,
+    PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
 };
+use plugin_kit::dead_letters::{finite_source, replayed, ReplayFilter};
 use plugin_kit::{endpoint_instance, PluginRuntime, SettledPrefix};
 
 use crate::config::MockSettings;
-use crate::publisher::MockPublisher;
+use crate::publisher::{MockPublisher, Recorded};
 use crate::source::{Cursor, MockSource};
 
 /// The mock only sleeps and copies: one worker is plenty.
@@ -22,12 +23,14 @@ const RUNTIME_WORKERS: usize = 1;
 pub(crate) struct MockEndpoint {
     runtime: PluginRuntime,
     cursors: Mutex<HashMap<String, Cursor>>,
+    /// What its publishers were sent.
+    recorded: Recorded,
 }
 
 impl MockEndpoint {
     pub(crate) fn instance() -> Result<PluginInstance, String> {
         let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
-        Ok(endpoint_instance(Self { runtime, cursors: Mutex::new(HashMap::new()) }))
+        Ok(endpoint_instance(Self { runtime, cursors: Mutex::new(HashMap::new()), recorded: Recorded::default() }))
     }
 
     fn cursor(&self, subscription_id: &str) -> Cursor {
@@ -62,8 +65,21 @@ impl RawEndpoint for MockEndpoint {
     }
 
     fn publisher(&self, request: PublishRequest) -> RResult<PublisherBox, OpenError> {
-        let publisher = MockPublisher::new(request.api_id.to_string());
+        let publisher = MockPublisher::new(request.api_id.to_string(), Arc::clone(&self.recorded));
         RResult::ROk(RawPublisher_TO::from_value(publisher, TD_Opaque))
+    }
+
+    /// The dead letters its publishers recorded for the API, in the order they came.
+    fn replay(&self, request: ReplayRequest) -> RResult<SourceBox, OpenError> {
+        let filter = ReplayFilter::new(&request);
+        let recorded = self.recorded.lock().expect("recorded lock");
+        let records: Vec<Message> = recorded
+            .get(request.api_id.as_str())
+            .map(|messages| {
+                messages.iter().filter(|message| filter.takes(&message.headers)).cloned().map(replayed).collect()
+            })
+            .unwrap_or_default();
+        RResult::ROk(finite_source(records))
     }
 
     fn forget(&self, subscription_id: RString) {

@@ -1,19 +1,16 @@
-//! Dead letter records: the original content, headers and key, plus headers that say why.
+//! Dead letter records: the original content, headers and key, plus headers that say why (their names are
+//! `plugin_kit::dead_letters`', which endpoints read back for a replay). A replayed message that fails again keeps
+//! its history: its attempts add up and its first attempt stays.
 
 use std::time::SystemTime;
 
 use plugin_kit::api::abi_stable::std_types::{RResult, RVec};
 use plugin_kit::api::{Header, Message, PublisherBox};
+use plugin_kit::dead_letters::{
+    history, ATTEMPTS_HEADER, CALLBACK_URL_HEADER, FIRST_ATTEMPT_HEADER, LAST_ATTEMPT_HEADER, LAST_ERROR_HEADER,
+    LAST_STATUS_HEADER, SUBSCRIPTION_HEADER,
+};
 use webhook_core::{BoxFuture, DeadLetter, DeadLetterContext};
-
-/// Headers added to a dead letter record.
-pub(crate) const SUBSCRIPTION_HEADER: &str = "x-gravitee-dlq-subscription-id";
-pub(crate) const CALLBACK_URL_HEADER: &str = "x-gravitee-dlq-callback-url";
-pub(crate) const LAST_STATUS_HEADER: &str = "x-gravitee-dlq-last-status";
-pub(crate) const LAST_ERROR_HEADER: &str = "x-gravitee-dlq-last-error";
-pub(crate) const ATTEMPTS_HEADER: &str = "x-gravitee-dlq-attempts";
-pub(crate) const FIRST_ATTEMPT_HEADER: &str = "x-gravitee-dlq-first-attempt-at";
-pub(crate) const LAST_ATTEMPT_HEADER: &str = "x-gravitee-dlq-last-attempt-at";
 
 /// A dead letter queue behind an endpoint plugin's publisher.
 pub(crate) struct QueueDeadLetter {
@@ -41,13 +38,14 @@ impl DeadLetter for QueueDeadLetter {
 
 /// The record for the queue: the message, its context headers replacing any of the same name.
 fn record(mut message: Message, context: &DeadLetterContext) -> Message {
+    let (earlier_attempts, first_attempt) = history(&message);
     let added = [
         (SUBSCRIPTION_HEADER, context.subscription_id.clone()),
         (CALLBACK_URL_HEADER, context.callback_url.clone()),
         (LAST_STATUS_HEADER, context.last_status.to_string()),
         (LAST_ERROR_HEADER, context.last_error.clone()),
-        (ATTEMPTS_HEADER, context.attempts.to_string()),
-        (FIRST_ATTEMPT_HEADER, timestamp(context.first_attempt_at)),
+        (ATTEMPTS_HEADER, (earlier_attempts + context.attempts).to_string()),
+        (FIRST_ATTEMPT_HEADER, first_attempt.unwrap_or_else(|| timestamp(context.first_attempt_at))),
         (LAST_ATTEMPT_HEADER, timestamp(context.last_attempt_at)),
     ];
     let mut headers: Vec<Header> = message
