@@ -60,7 +60,8 @@ async fn every_documented_route_answers_as_documented() {
             .replace("{apiId}", "documented")
             .replace("{subscriptionId}", &id)
             .replace("{action}", "_pause")
-            .replace("{requestId}", "no-such-entry");
+            .replace("{requestId}", "no-such-entry")
+            .replace("{replayId}", "no-such-replay");
         let body = match (method.as_str(), template.as_str()) {
             ("post", "/management/v2/apis") => Some(json!({ "id": "another", "name": "x" })),
             ("put", "/management/v2/apis/{apiId}") => Some(definition.clone()),
@@ -82,7 +83,7 @@ async fn every_documented_route_answers_as_documented() {
         }
         called += 1;
     }
-    assert!(called >= 17, "every operation was called: {called}");
+    assert!(called >= 19, "every operation was called: {called}");
 
     // What the document does not have is refused in the same shape.
     let unknown = gateway.api().get("/management/v2/nothing-here").await;
@@ -91,13 +92,14 @@ async fn every_documented_route_answers_as_documented() {
     let patch = gateway.api().send(Method::PATCH, "/management/v2/apis", Some(&json!({})), Some("test-token")).await;
     assert_eq!(patch.status, 405);
     assert_error_shape(&patch.body, "an unknown method");
+    let bad_query = gateway.api().get("/management/v2/apis/documented/webhook-logs?page=zero").await;
+    assert_eq!(bad_query.status, 400);
+    assert_error_shape(&bad_query.body, "a bad query");
     let huge = json!({ "id": "x".repeat(3 * 1024 * 1024) });
     let too_large = gateway.api().post("/management/v2/apis", &huge).await;
     assert_eq!(too_large.status, 413);
     assert_error_shape(&too_large.body, "a body over the limit");
-    let bad_query = gateway.api().get("/management/v2/apis/documented/webhook-logs?page=zero").await;
-    assert_eq!(bad_query.status, 400);
-    assert_error_shape(&bad_query.body, "a bad query");
+    assert_eq!(gateway.api().get("/_node/health").await.status, 200, "the next request on a fresh connection");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

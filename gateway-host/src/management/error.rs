@@ -1,6 +1,7 @@
 //! Errors as the management API returns them: `{httpStatus, message, technicalCode, parameters}`.
 
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -93,6 +94,10 @@ pub(super) async fn as_json(response: Response) -> Response {
         _ => "request.refused",
     };
     parts.headers.remove(CONTENT_LENGTH);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was not read: the connection cannot carry another request.
+        parts.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     let json = ApiError { status, message, technical_code, parameters: json!({}) }.into_response();
     let (json_parts, json_body) = json.into_parts();
     parts.headers.extend(json_parts.headers);
