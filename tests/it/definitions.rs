@@ -71,3 +71,27 @@ async fn the_definitions_folder_is_deployed_at_start() {
     assert_eq!(api.body["state"], "DEPLOYED");
     assert_eq!(api.body["warnings"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_definition_keeps_one_id_when_created_twice_or_redeployed() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&exported_definition()).await;
+    let again = gateway.api().post("/management/v2/apis", &exported_definition()).await;
+    assert_eq!(again.status, 400, "a second creation of the wrapped API is refused: {}", again.body);
+    assert!(again.body["message"].as_str().unwrap().contains("already exists"), "{}", again.body);
+
+    let mut renamed = exported_definition();
+    renamed["api"]["id"] = json!("another");
+    let reply = gateway.api().put("/management/v2/apis/exported", &renamed).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.body["parameters"]["path"], "api.id");
+
+    let mut unnamed = exported_definition();
+    unnamed["api"].as_object_mut().unwrap().remove("id");
+    let reply = gateway.api().put("/management/v2/apis/exported", &unnamed).await;
+    assert_eq!(reply.status, 200, "the path's id goes into the wrapper: {}", reply.body);
+    assert_eq!(reply.body["id"], "exported");
+    let listed = gateway.api().get("/management/v2/apis").await.body;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+}

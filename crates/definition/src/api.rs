@@ -254,6 +254,32 @@ struct Wrapper {
 }
 
 /// The reference product's export wraps the definition in `api` and puts plans beside it.
+/// Where a definition document keeps its id: `id`, or `api.id` in the reference product's export wrapper.
+pub fn id_path(document: &Value) -> &'static str {
+    match document {
+        Value::Object(root) if root.get("api").is_some_and(Value::is_object) && !root.contains_key("listeners") => {
+            "api.id"
+        }
+        _ => "id",
+    }
+}
+
+/// The id a definition document declares, wrapped or not.
+pub fn declared_id(document: &Value) -> Option<&str> {
+    let path = id_path(document);
+    let holder = if path == "api.id" { document.get("api")? } else { document };
+    holder.get("id").and_then(Value::as_str)
+}
+
+/// Sets the id of a definition document where it keeps it.
+pub fn set_id(document: &mut Value, id: &str) {
+    let path = id_path(document);
+    let holder = if path == "api.id" { document.get_mut("api") } else { Some(document) };
+    if let Some(Value::Object(object)) = holder {
+        object.insert("id".into(), Value::String(id.to_string()));
+    }
+}
+
 fn unwrap_export(document: Value) -> (Value, &'static str, Option<Value>) {
     match document {
         Value::Object(mut root) if root.get("api").is_some_and(Value::is_object) && !root.contains_key("listeners") => {

@@ -12,7 +12,7 @@ mod qos;
 mod sampling;
 mod subscription;
 
-pub use api::{ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint, Listener, Plan};
+pub use api::{declared_id, id_path, set_id, ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint, Listener, Plan};
 pub use error::FieldError;
 pub use sampling::Sampling;
 pub use subscription::{

@@ -53,7 +53,8 @@ impl ApiService {
     /// Deploys a new API.
     pub async fn create(&self, document: Value) -> Result<ApiView, ServiceError> {
         let _change = self.changes.lock().await;
-        if let Some(id) = document.get("id").and_then(Value::as_str) {
+        // The id, wrapped in the reference product's export form or not.
+        if let Some(id) = definition::declared_id(&document) {
             if self.catalog.contains(id) {
                 return Err(ServiceError::Conflict(format!("API {id} already exists; PUT it to redeploy")));
             }
@@ -72,19 +73,16 @@ impl ApiService {
         if !self.catalog.contains(id) {
             return Err(ServiceError::NotFound(format!("API {id} not found")));
         }
-        match document.get("id").and_then(Value::as_str) {
+        // The id in the body, wrapped or not, must be the path's: the stored and the running copy are one API.
+        match definition::declared_id(&document) {
             Some(body_id) if body_id != id => {
                 return Err(ServiceError::invalid(
-                    "id",
+                    definition::id_path(&document),
                     format!("`{body_id}` does not match the API in the path, {id}"),
                 ))
             }
             Some(_) => {}
-            None => {
-                if let Some(object) = document.as_object_mut() {
-                    object.insert("id".into(), Value::String(id.to_string()));
-                }
-            }
+            None => definition::set_id(&mut document, id),
         }
         let api = match plan(document.clone(), &self.registry) {
             Ok(api) => api,
