@@ -184,3 +184,27 @@ async fn an_api_redeploy_restarts_its_subscriptions_on_the_new_definition_and_de
     let at_delete = receiver.count();
     receiver.assert_stays_at(at_delete, QUIET).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_kept_returned_and_updated_on_its_own() {
+    let home = GatewayHome::new();
+    let receiver = Receiver::answering(200).await;
+    let id = {
+        let mut gateway = home.start();
+        gateway.api().deploy(&mock_api("tagged", "auto", json!({}), mock_messages(1, 10, "m"))).await;
+        let mut body = subscription(&receiver.url("/hook"));
+        body["metadata"] = json!({ "team": "billing", "ticket": "OPS-42" });
+        let id = gateway.api().subscribe("tagged", &body).await;
+        let shown = gateway.api().subscription("tagged", &id).await;
+        assert_eq!(shown["metadata"], json!({ "team": "billing", "ticket": "OPS-42" }));
+        let path = format!("/management/v2/apis/tagged/subscriptions/{id}");
+        let updated = gateway.api().put(&path, &json!({ "metadata": { "team": "payments" } })).await;
+        assert_eq!(updated.status, 200, "{}", updated.body);
+        assert_eq!(updated.body["metadata"], json!({ "team": "payments" }));
+        assert_eq!(updated.body["consumerConfiguration"]["entrypointConfiguration"]["callbackUrl"], receiver.url("/hook"));
+        assert_eq!(gateway.terminate(), Some(0));
+        id
+    };
+    let gateway = home.start();
+    assert_eq!(gateway.api().subscription("tagged", &id).await["metadata"], json!({ "team": "payments" }));
+}

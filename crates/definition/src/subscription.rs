@@ -1,5 +1,7 @@
 //! Subscriptions: what a consumer sends, and what the gateway keeps.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,14 +19,21 @@ pub struct NewSubscription {
     pub plan_id: Option<String>,
     /// How the consumer wants to be called.
     pub consumer_configuration: ConsumerConfiguration,
+    /// The caller's own key-value pairs, kept and shown as given.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }
 
-/// The body of a subscription update.
+/// The body of a subscription update: every field optional, what is absent stays as it was.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionUpdate {
     /// The new consumer configuration.
-    pub consumer_configuration: ConsumerConfiguration,
+    #[serde(default)]
+    pub consumer_configuration: Option<ConsumerConfiguration>,
+    /// The new metadata, replacing the old.
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, String>>,
 }
 
 /// How the consumer wants to be called.
@@ -67,6 +76,9 @@ pub struct Subscription {
     /// Why delivery stopped, when `consumer_status` is `FAILURE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_cause: Option<String>,
+    /// The caller's own key-value pairs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
     /// Creation time, RFC 3339.
     pub created_at: String,
     /// Last change, RFC 3339.

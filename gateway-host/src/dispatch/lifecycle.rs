@@ -95,6 +95,7 @@ impl SubscriptionService {
             status: SubscriptionStatus::Accepted,
             consumer_status: ConsumerStatus::Started,
             failure_cause: None,
+            metadata: request.metadata,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -114,11 +115,13 @@ impl SubscriptionService {
         self.get(api_id, &id).await
     }
 
-    /// Replaces the consumer configuration; delivery starts again from where it stopped.
+    /// Replaces the consumer configuration and the metadata given; delivery starts again from where it stopped.
     pub async fn update(&self, api_id: &str, id: &str, body: Value) -> Result<Subscription, ServiceError> {
         let api = self.deployed(api_id)?;
         let request: SubscriptionUpdate = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
-        check_consumer(&api, &request.consumer_configuration)?;
+        if let Some(consumer) = &request.consumer_configuration {
+            check_consumer(&api, consumer)?;
+        }
         let key = id.to_string();
         self.change(
             api_id,
@@ -127,9 +130,14 @@ impl SubscriptionService {
                 if subscription.status == SubscriptionStatus::Closed {
                     return Err(closed(&key));
                 }
-                subscription.consumer_configuration = request.consumer_configuration.clone();
-                subscription.consumer_status = ConsumerStatus::Started;
-                subscription.failure_cause = None;
+                if let Some(consumer) = &request.consumer_configuration {
+                    subscription.consumer_configuration = consumer.clone();
+                    subscription.consumer_status = ConsumerStatus::Started;
+                    subscription.failure_cause = None;
+                }
+                if let Some(metadata) = &request.metadata {
+                    subscription.metadata = metadata.clone();
+                }
                 Ok(())
             }),
         )
