@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::management::reference::ReferenceIds;
 use crate::plugins::PluginRegistry;
 use crate::replay::Replays;
 use crate::store::Store;
@@ -26,4 +27,6 @@ pub struct App {
     pub store: Arc<Store>,
     /// The management API's bearer token.
     pub token: String,
+    /// The environment and organization ids the reference product's paths accept.
+    pub reference_ids: ReferenceIds,
 }

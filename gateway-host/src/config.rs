@@ -70,6 +70,10 @@ pub struct ManagementSection {
     pub listen: SocketAddr,
     /// Bearer token; generated when empty.
     pub token: String,
+    /// The environment id the reference product's paths accept besides `DEFAULT`.
+    pub environment_id: String,
+    /// The organization id the reference product's paths accept besides `DEFAULT`.
+    pub organization_id: String,
 }
 
 /// Logging.

@@ -31,6 +31,7 @@ use crate::app::App;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::logs::WebhookLogs;
+use crate::management::reference::ReferenceIds;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::replay::Replays;
 use crate::store::Store;
@@ -112,6 +113,10 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         replays,
         store: Arc::clone(&store),
         token,
+        reference_ids: ReferenceIds {
+            environment: config.management.environment_id.clone(),
+            organization: config.management.organization_id.clone(),
+        },
     });
 
     let listener = tokio::net::TcpListener::bind(config.management.listen).await?;

@@ -201,7 +201,10 @@ async fn metadata_is_kept_returned_and_updated_on_its_own() {
         let updated = gateway.api().put(&path, &json!({ "metadata": { "team": "payments" } })).await;
         assert_eq!(updated.status, 200, "{}", updated.body);
         assert_eq!(updated.body["metadata"], json!({ "team": "payments" }));
-        assert_eq!(updated.body["consumerConfiguration"]["entrypointConfiguration"]["callbackUrl"], receiver.url("/hook"));
+        assert_eq!(
+            updated.body["consumerConfiguration"]["entrypointConfiguration"]["callbackUrl"],
+            receiver.url("/hook")
+        );
         assert_eq!(gateway.terminate(), Some(0));
         id
     };

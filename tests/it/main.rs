@@ -19,6 +19,7 @@ mod openapi;
 mod plugins;
 mod proxy;
 mod rebalance;
+mod reference_api;
 mod replay;
 mod soak;
 mod tls;

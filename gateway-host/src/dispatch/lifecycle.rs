@@ -96,6 +96,8 @@ impl SubscriptionService {
             consumer_status: ConsumerStatus::Started,
             failure_cause: None,
             metadata: request.metadata,
+            paused_at: None,
+            closed_at: None,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -153,13 +155,15 @@ impl SubscriptionService {
             Arc::new(move |subscription| {
                 match (action, subscription.status, subscription.consumer_status) {
                     (Action::Pause, SubscriptionStatus::Accepted, _) => {
-                        subscription.status = SubscriptionStatus::Paused
+                        subscription.status = SubscriptionStatus::Paused;
+                        subscription.paused_at = Some(now_rfc3339());
                     }
                     (Action::Resume, SubscriptionStatus::Paused, _) => {
                         subscription.status = SubscriptionStatus::Accepted
                     }
                     (Action::Close, SubscriptionStatus::Accepted | SubscriptionStatus::Paused, _) => {
-                        subscription.status = SubscriptionStatus::Closed
+                        subscription.status = SubscriptionStatus::Closed;
+                        subscription.closed_at = Some(now_rfc3339());
                     }
                     (Action::ResumeFailure, status, ConsumerStatus::Failure) if status != SubscriptionStatus::Closed => {
                         subscription.consumer_status = ConsumerStatus::Started;

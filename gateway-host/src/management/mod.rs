@@ -7,6 +7,7 @@ mod body;
 mod error;
 mod node;
 mod openapi;
+pub mod reference;
 mod replays;
 mod subscriptions;
 mod ui;
@@ -40,12 +41,14 @@ pub fn router(state: AppState) -> Router {
         .route("/management/v2/apis/{api_id}/webhook-logs", get(webhook_logs::list))
         .route("/management/v2/apis/{api_id}/webhook-logs/{request_id}", get(webhook_logs::get))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
-    Router::new()
+    let routes = Router::new()
         .route("/_node/health", get(node::health))
         .route("/openapi.json", get(openapi::document))
         .route("/ui/webhook-logs", get(ui::webhook_logs))
         .merge(protected)
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(error::as_json))
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    // The reference product's paths are rewritten before routing: a router in front whose only route is this one.
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn_with_state(state, reference::dialect))
 }

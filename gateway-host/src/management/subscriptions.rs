@@ -1,43 +1,101 @@
-//! `/management/v2/apis/{apiId}/subscriptions[/{id}[/_action]]`.
+//! `/management/v2/apis/{apiId}/subscriptions[/{id}[/_action]]`, in the gateway's shapes or, on the reference
+//! product's paths, in the reference's ([`Reference`]).
+
+use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use definition::Subscription;
+use axum::extract::{Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use definition::{Subscription, SubscriptionStatus};
 use serde_json::{json, Value};
 
 use super::body::json_body;
 use super::error::ApiError;
+use super::reference::{self, Reference};
 use super::AppState;
 use crate::dispatch::Action;
+use crate::error::ServiceError;
 
-pub(super) async fn list(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "data": state.subscriptions.list(&api_id).await? })))
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
+    let subscriptions = state.subscriptions.list(&api_id).await?;
+    let Some(Extension(reference)) = dialect else {
+        return Ok(Json(json!({ "data": subscriptions })));
+    };
+    // The reference lists ACCEPTED subscriptions unless asked for other statuses.
+    let wanted = |name: &str| -> Vec<String> {
+        query.get(name).map(|list| list.split(',').map(|item| item.trim().to_string()).collect()).unwrap_or_default()
+    };
+    let statuses = match wanted("statuses") {
+        statuses if statuses.is_empty() => vec!["ACCEPTED".to_string()],
+        statuses => statuses,
+    };
+    let (applications, plans) = (wanted("applicationIds"), wanted("planIds"));
+    let name = state.catalog.view(&api_id).map(|view| view.name);
+    let items: Vec<Value> = subscriptions
+        .iter()
+        .filter(|subscription| statuses.contains(&status_name(subscription.status)))
+        .filter(|subscription| applications.is_empty() || applications.contains(&subscription.application_id))
+        .filter(|subscription| {
+            plans.is_empty() || subscription.plan_id.as_ref().is_some_and(|plan| plans.contains(plan))
+        })
+        .map(|subscription| reference::subscription(subscription, name.as_deref()))
+        .collect();
+    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(text) => text.parse::<usize>().ok().filter(|value| *value >= 1).ok_or_else(|| {
+                ServiceError::invalid(name, format!("`{text}` is not a whole number of at least 1")).into()
+            }),
+        }
+    };
+    let (page, per_page) = (number("page", 1)?, number("perPage", reference::DEFAULT_PER_PAGE)?.min(100));
+    let path = format!("{}/apis/{api_id}/subscriptions", reference.base);
+    let query: String = query.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("&");
+    Ok(Json(reference::page(items, page, per_page, &path, &query)))
 }
 
 pub(super) async fn get(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
-) -> Result<Json<Subscription>, ApiError> {
-    Ok(Json(state.subscriptions.get(&api_id, &id).await?))
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
+    let subscription = state.subscriptions.get(&api_id, &id).await?;
+    Ok(Json(shown(&state, &subscription, dialect.is_some())))
 }
 
 pub(super) async fn create(
     State(state): State<AppState>,
     Path(api_id): Path<String>,
+    dialect: Option<Extension<Reference>>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Subscription>), ApiError> {
+) -> Result<Response, ApiError> {
     let subscription = state.subscriptions.create(&api_id, json_body(&body)?).await?;
-    Ok((StatusCode::CREATED, Json(subscription)))
+    let mut response = (StatusCode::CREATED, Json(shown(&state, &subscription, dialect.is_some()))).into_response();
+    if let Some(Extension(reference)) = dialect {
+        let location = format!("{}/apis/{api_id}/subscriptions/{}", reference.base, subscription.id);
+        if let Ok(value) = HeaderValue::try_from(location) {
+            response.headers_mut().insert(LOCATION, value);
+        }
+    }
+    Ok(response)
 }
 
 pub(super) async fn update(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
+    dialect: Option<Extension<Reference>>,
     body: Bytes,
-) -> Result<Json<Subscription>, ApiError> {
-    Ok(Json(state.subscriptions.update(&api_id, &id, json_body(&body)?).await?))
+) -> Result<Json<Value>, ApiError> {
+    let subscription = state.subscriptions.update(&api_id, &id, json_body(&body)?).await?;
+    Ok(Json(shown(&state, &subscription, dialect.is_some())))
 }
 
 pub(super) async fn delete(
@@ -51,7 +109,8 @@ pub(super) async fn delete(
 pub(super) async fn act(
     State(state): State<AppState>,
     Path((api_id, id, action)): Path<(String, String, String)>,
-) -> Result<Json<Subscription>, ApiError> {
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
     let action = Action::from_segment(&action).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -59,5 +118,27 @@ pub(super) async fn act(
             format!("unknown action `{action}`; expected _pause, _resume, _close or _resumeFailure"),
         )
     })?;
-    Ok(Json(state.subscriptions.act(&api_id, &id, action).await?))
+    if dialect.is_some() && action == Action::Close {
+        // The reference answers a close of a closed subscription with the subscription, unchanged.
+        let current = state.subscriptions.get(&api_id, &id).await?;
+        if current.status == SubscriptionStatus::Closed {
+            return Ok(Json(shown(&state, &current, true)));
+        }
+    }
+    let subscription = state.subscriptions.act(&api_id, &id, action).await?;
+    Ok(Json(shown(&state, &subscription, dialect.is_some())))
+}
+
+/// A subscription in the gateway's shape, or the reference's.
+fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Value {
+    if reference {
+        let name = state.catalog.view(&subscription.api_id).map(|view| view.name);
+        reference::subscription(subscription, name.as_deref())
+    } else {
+        serde_json::to_value(subscription).unwrap_or(Value::Null)
+    }
+}
+
+fn status_name(status: SubscriptionStatus) -> String {
+    serde_json::to_value(status).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }

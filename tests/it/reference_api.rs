@@ -1,0 +1,122 @@
+//! The reference product's management API v2 paths and shapes: a client written from its document (paths under
+//! `/environments/{envId}`, subscription objects, `Pagination` and `Links`, errors with `details[]`).
+
+use serde_json::{json, Value};
+
+use crate::support::gateway::GatewayHome;
+use crate::support::receiver::Receiver;
+use crate::support::scenario::{mock_api, mock_messages};
+
+const BASE: &str = "/management/v2/environments/DEFAULT";
+const ORG_BASE: &str = "/management/v2/organizations/DEFAULT/environments/DEFAULT";
+
+fn create_body(callback: &str, application: &str) -> Value {
+    json!({ "applicationId": application, "planId": "push",
+            "consumerConfiguration": { "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": callback } },
+            "metadata": { "team": "billing" } })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_client_subscribes_pauses_resumes_closes_and_pages() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    let mut api = mock_api("orders", "auto", json!({}), mock_messages(1000, 50, "m"));
+    api["plans"] = json!([{ "id": "push", "name": "Push", "mode": "PUSH", "security": { "type": "push" } }]);
+    gateway.api().deploy(&api).await;
+
+    let created = gateway
+        .api()
+        .post(&format!("{BASE}/apis/orders/subscriptions"), &create_body(&receiver.url("/hook"), "app-1"))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let subscription = &created.body;
+    assert_eq!(subscription["api"]["id"], "orders");
+    assert_eq!(subscription["plan"]["id"], "push");
+    assert_eq!(subscription["application"]["id"], "app-1");
+    assert_eq!(subscription["metadata"], json!({ "team": "billing" }));
+    assert_eq!(
+        (subscription["status"].as_str(), subscription["consumerStatus"].as_str()),
+        (Some("ACCEPTED"), Some("STARTED"))
+    );
+    assert_eq!(subscription["origin"], "MANAGEMENT");
+    assert!(subscription["processedAt"].is_string() && subscription["startingAt"].is_string());
+    assert!(receiver.wait_for(1, std::time::Duration::from_secs(15)).await);
+
+    let one = format!("{ORG_BASE}/apis/orders/subscriptions/{id}");
+    let paused = gateway.api().post(&format!("{one}/_pause"), &Value::Null).await;
+    assert_eq!((paused.status, paused.body["status"].as_str()), (200, Some("PAUSED")), "{}", paused.body);
+    assert!(paused.body["pausedAt"].is_string());
+    let resumed = gateway.api().post(&format!("{one}/_resume"), &Value::Null).await;
+    assert_eq!(resumed.body["status"], "ACCEPTED");
+    let closed = gateway.api().post(&format!("{one}/_close"), &Value::Null).await;
+    assert_eq!(closed.body["status"], "CLOSED");
+    assert!(closed.body["closedAt"].is_string());
+    let again = gateway.api().post(&format!("{one}/_close"), &Value::Null).await;
+    assert_eq!((again.status, again.body["status"].as_str()), (200, Some("CLOSED")), "a close of a closed one is 200");
+
+    for index in 0..12 {
+        let reply = gateway
+            .api()
+            .post(
+                &format!("{BASE}/apis/orders/subscriptions"),
+                &create_body(&receiver.url("/more"), &format!("app-{}", index % 2)),
+            )
+            .await;
+        assert_eq!(reply.status, 201);
+    }
+    let first = gateway.api().get(&format!("{BASE}/apis/orders/subscriptions")).await.body;
+    assert_eq!(
+        first["pagination"],
+        json!({ "page": 1, "perPage": 10, "pageCount": 2, "pageItemsCount": 10, "totalCount": 12 }),
+        "ACCEPTED ones only, 10 a page"
+    );
+    let next = first["links"]["next"].as_str().unwrap().to_string();
+    let second = gateway.api().get(&next).await.body;
+    assert_eq!(second["pagination"]["pageItemsCount"], 2, "{second}");
+    let filtered = gateway
+        .api()
+        .get(&format!("{BASE}/apis/orders/subscriptions?statuses=CLOSED,ACCEPTED&applicationIds=app-1&perPage=50"))
+        .await
+        .body;
+    assert_eq!(filtered["pagination"]["totalCount"], 7, "six app-1 subscriptions and the closed one: {filtered}");
+    // Today's paths keep today's shapes.
+    let own = gateway.api().get("/management/v2/apis/orders/subscriptions").await.body;
+    assert_eq!(own["data"].as_array().unwrap().len(), 13);
+    assert_eq!(own["data"][0]["apiId"], "orders");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_errors_have_the_reference_shape() {
+    let home = GatewayHome::new();
+    let gateway = home.start_with_env(&[("GATEWAY_MANAGEMENT_ENVIRONMENT_ID", "prod")]);
+    gateway.api().deploy(&mock_api("orders", "auto", json!({}), mock_messages(1, 10, "m"))).await;
+
+    let unknown = gateway.api().get("/management/v2/environments/staging/apis/orders/subscriptions").await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.body["technicalCode"], "environment.notFound");
+    let configured = gateway.api().get("/management/v2/environments/prod/apis/orders/subscriptions").await;
+    assert_eq!(configured.status, 200, "the configured id is served: {}", configured.body);
+
+    let invalid = gateway
+        .api()
+        .post(
+            &format!("{BASE}/apis/orders/subscriptions"),
+            &json!({ "applicationId": "a", "consumerConfiguration": { "entrypointId": "nope" } }),
+        )
+        .await;
+    assert_eq!(invalid.status, 400, "{}", invalid.body);
+    assert_eq!(invalid.body["details"][0]["location"], "consumerConfiguration.entrypointId", "{}", invalid.body);
+    assert!(invalid.body["parameters"].as_object().unwrap().values().all(Value::is_string), "{}", invalid.body);
+
+    let missing = gateway.api().get(&format!("{BASE}/apis/orders/subscriptions/none")).await;
+    assert_eq!((missing.status, missing.body["technicalCode"].as_str()), (404, Some("subscription.notFound")));
+
+    let mut body = json!({ "id": "fixed", "applicationId": "a",
+        "consumerConfiguration": { "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": "http://127.0.0.1:1/x" } } });
+    assert_eq!(gateway.api().post(&format!("{BASE}/apis/orders/subscriptions"), &body).await.status, 201);
+    body["applicationId"] = json!("b");
+    let duplicate = gateway.api().post(&format!("{BASE}/apis/orders/subscriptions"), &body).await;
+    assert_eq!(duplicate.status, 409, "{}", duplicate.body);
+}
