@@ -129,11 +129,15 @@ async fn filters_and_pages_select_entries_and_entries_survive_a_restart() {
         let mut gateway = home.start();
         let configuration = json!({ "logging": logging(false, false), "interruptConsumptionOnServerError": false });
         gateway.api().deploy(&mock_api("filtered", "at-least-once", configuration, mock_messages(3, 10, "m"))).await;
-        gateway.api().subscribe("filtered", &subscription(&ok.url("/ok"))).await;
+        let first = gateway.api().subscribe("filtered", &subscription(&ok.url("/ok"))).await;
         let mut other = subscription(&failing.url("/failing"));
         other["applicationId"] = json!("app-2");
-        gateway.api().subscribe("filtered", &other).await;
+        let second = gateway.api().subscribe("filtered", &other).await;
         wait_for_entries(&gateway, "filtered", 6).await;
+        // Paused, so that the restarted gateway (whose mock generates its stream again) logs nothing new.
+        for id in [first, second] {
+            assert_eq!(gateway.api().act("filtered", &id, "_pause").await.status, 200);
+        }
         assert_eq!(gateway.terminate(), Some(0));
     }
     let gateway = home.start();

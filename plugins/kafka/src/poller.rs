@@ -77,14 +77,13 @@ fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
         if !hand_over(&mut waiting, &messages, &offsets) {
             return; // the source is gone
         }
+        // After a rebalance the assignment is set again either way: librdkafka keeps a partition's pause across a
+        // revocation and a new assignment of it, so a partition paused before a rebalance must be resumed after.
         let rebalanced = consumer.context().take_rebalanced();
         let full = !waiting.is_empty();
-        if full && (!paused || rebalanced) {
-            set_paused(&consumer, true, &subscription_id);
-            paused = true;
-        } else if !full && paused {
-            set_paused(&consumer, false, &subscription_id);
-            paused = false;
+        if rebalanced || full != paused {
+            set_paused(&consumer, full, &subscription_id);
+            paused = full;
         }
         match consumer.poll(POLL_INTERVAL) {
             None => {}
