@@ -120,3 +120,40 @@ async fn reference_errors_have_the_reference_shape() {
     let duplicate = gateway.api().post(&format!("{BASE}/apis/orders/subscriptions"), &body).await;
     assert_eq!(duplicate.status, 409, "{}", duplicate.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apis_are_imported_read_exported_and_listed_as_the_reference_does() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let mut definition = mock_api("ignored", "auto", json!({}), mock_messages(1, 10, "m"));
+    definition.as_object_mut().unwrap().remove("id");
+    definition["analytics"] = json!({ "enabled": true, "sampling": { "type": "COUNT", "value": "0" } });
+    let wrapped = json!({ "export": { "apimVersion": "4.8.2" }, "api": definition, "plans": [], "members": [] });
+
+    let refused = gateway.api().post(&format!("{BASE}/apis/_import/definition"), &wrapped).await;
+    assert_eq!(refused.status, 400, "analytics.sampling is read like messageSampling: {}", refused.body);
+    assert_eq!(refused.body["details"][0]["location"], "analytics.sampling.value", "{}", refused.body);
+
+    let mut good = wrapped.clone();
+    good["api"]["analytics"]["sampling"] = json!({ "type": "TEMPORAL", "value": "PT1S" });
+    let imported = gateway.api().post(&format!("{BASE}/apis/_import/definition"), &good).await;
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let id = imported.body["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a generated id: {id}");
+    for (field, value) in [("state", "STARTED"), ("deploymentState", "DEPLOYED"), ("definitionVersion", "4.0.0")] {
+        assert_eq!(imported.body[field], value, "{}", imported.body);
+    }
+    assert!(imported.body["listeners"].is_array() && imported.body["warnings"].is_array());
+
+    let exported = gateway.api().get(&format!("{BASE}/apis/{id}/_export/definition")).await;
+    assert_eq!(exported.status, 200);
+    assert_eq!(exported.body["api"]["id"], id.as_str());
+    assert!(exported.body["plans"].is_array());
+    let reimported = gateway.api().put(&format!("{BASE}/apis/{id}/_import/definition"), &exported.body).await;
+    assert_eq!(reimported.status, 200, "{}", reimported.body);
+
+    let listed = gateway.api().get(&format!("{BASE}/apis?perPage=1")).await.body;
+    assert_eq!(listed["pagination"]["totalCount"], 1, "{listed}");
+    assert_eq!(listed["data"][0]["state"], "STARTED");
+    assert_eq!(gateway.api().get("/management/v2/apis").await.body["data"][0]["state"], "DEPLOYED", "today's shape");
+}

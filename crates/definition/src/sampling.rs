@@ -20,23 +20,35 @@ pub enum Sampling {
 }
 
 const PATH: &str = "analytics.messageSampling";
+/// Where the reference product's export keeps it.
+const EXPORTED_PATH: &str = "analytics.sampling";
 
 impl Sampling {
     /// Every delivery, when the API says nothing.
     pub const ALL: Sampling = Sampling::Count(1);
 
-    /// Reads `analytics.messageSampling` of a definition; absent means every delivery.
+    /// Reads `analytics.messageSampling` of a definition, or `analytics.sampling` as the reference product's export
+    /// writes it (upper-case types); absent means every delivery.
     pub fn from_analytics(analytics: Option<&Value>) -> Result<Self, FieldError> {
-        let Some(sampling) = analytics.and_then(|analytics| analytics.get("messageSampling")) else {
+        let found = analytics.and_then(|analytics| {
+            [("messageSampling", PATH), ("sampling", EXPORTED_PATH)]
+                .into_iter()
+                .find_map(|(key, path)| analytics.get(key).map(|sampling| (sampling, path)))
+        });
+        let Some((sampling, path)) = found else {
             return Ok(Self::ALL);
         };
+        Self::from_sampling(sampling, path)
+    }
+
+    fn from_sampling(sampling: &Value, path: &str) -> Result<Self, FieldError> {
         let kind = sampling.get("type").and_then(Value::as_str).unwrap_or("count").to_ascii_lowercase();
         let value = match sampling.get("value") {
             Some(Value::String(text)) => text.clone(),
             Some(Value::Number(number)) => number.to_string(),
-            _ => return Err(FieldError::new(format!("{PATH}.value"), "required")),
+            _ => return Err(FieldError::new(format!("{path}.value"), "required")),
         };
-        let invalid = |message: &str| FieldError::new(format!("{PATH}.value"), format!("`{value}`: {message}"));
+        let invalid = |message: &str| FieldError::new(format!("{path}.value"), format!("`{value}`: {message}"));
         match kind.as_str() {
             "probability" => match value.parse::<f64>() {
                 Ok(probability) if (0.0..=1.0).contains(&probability) => Ok(Self::Probability(probability)),
@@ -58,7 +70,7 @@ impl Sampling {
                 }
             }
             other => Err(FieldError::new(
-                format!("{PATH}.type"),
+                format!("{path}.type"),
                 format!("`{other}` is not probability, count, temporal or windowed_count"),
             )),
         }
@@ -120,6 +132,10 @@ mod tests {
         }
         assert_eq!(sampling("sometimes", "1").unwrap_err().path, "analytics.messageSampling.type");
         assert_eq!(Sampling::from_analytics(None).unwrap(), Sampling::ALL);
+        let exported = json!({ "sampling": { "type": "TEMPORAL", "value": "PT10S" } });
+        assert_eq!(Sampling::from_analytics(Some(&exported)).unwrap(), Sampling::Temporal(Duration::from_secs(10)));
+        let wrong = json!({ "sampling": { "type": "COUNT", "value": "0" } });
+        assert_eq!(Sampling::from_analytics(Some(&wrong)).unwrap_err().path, "analytics.sampling.value");
         assert_eq!(iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
     }
 }

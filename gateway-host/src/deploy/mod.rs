@@ -6,6 +6,6 @@ mod plan;
 mod service;
 mod unserved;
 
-pub use catalog::{ApiCatalog, ApiView};
+pub use catalog::{ApiCatalog, ApiState, ApiView};
 pub use plan::{plan, DeployError, DeployedApi, ServedEntrypoint};
 pub use service::ApiService;

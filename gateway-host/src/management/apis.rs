@@ -1,46 +1,129 @@
-//! `/management/v2/apis[/{apiId}]`.
+//! `/management/v2/apis[/{apiId}]`, the reference product's `_import/definition` and `_export/definition`, in the
+//! gateway's shapes or, on the reference product's paths, in the reference's ([`Reference`]).
+
+use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::body::json_body;
 use super::error::ApiError;
+use super::reference::{self, Reference};
 use super::AppState;
-use crate::deploy::ApiView;
+use crate::deploy::{ApiState, ApiView};
 use crate::error::ServiceError;
 
-pub(super) async fn list(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "data": state.catalog.views() }))
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
+    let views = state.catalog.views();
+    let Some(Extension(reference)) = dialect else {
+        return Ok(Json(json!({ "data": views })));
+    };
+    let (page, per_page) = reference::page_params(&query)?;
+    let items = views.iter().map(shown_reference).collect();
+    let path = format!("{}/apis", reference.base);
+    Ok(Json(reference::page(items, page, per_page, &path, &reference::query_text(&query))))
 }
 
-pub(super) async fn get(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<Json<ApiView>, ApiError> {
-    state
-        .catalog
-        .view(&api_id)
-        .map(Json)
-        .ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")).into())
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
+    Ok(Json(shown(&view, dialect.is_some())))
 }
 
 pub(super) async fn create(
     State(state): State<AppState>,
+    dialect: Option<Extension<Reference>>,
     body: Bytes,
-) -> Result<(StatusCode, Json<ApiView>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let view = state.apis.create(json_body(&body)?).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(shown(&view, dialect.is_some()))))
+}
+
+/// `POST .../apis/_import/definition`: a definition, plain or in the reference's export form; an id is made for
+/// one that has none.
+pub(super) async fn import(
+    State(state): State<AppState>,
+    dialect: Option<Extension<Reference>>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut document = json_body(&body)?;
+    if definition::declared_id(&document).is_none() {
+        definition::set_id(&mut document, &uuid::Uuid::new_v4().to_string());
+    }
+    let view = state.apis.create(document).await?;
+    Ok((StatusCode::CREATED, Json(shown(&view, dialect.is_some()))))
 }
 
 pub(super) async fn update(
     State(state): State<AppState>,
     Path(api_id): Path<String>,
+    dialect: Option<Extension<Reference>>,
     body: Bytes,
-) -> Result<Json<ApiView>, ApiError> {
-    Ok(Json(state.apis.update(&api_id, json_body(&body)?).await?))
+) -> Result<Json<Value>, ApiError> {
+    let view = state.apis.update(&api_id, json_body(&body)?).await?;
+    Ok(Json(shown(&view, dialect.is_some())))
+}
+
+/// `GET .../apis/{apiId}/_export/definition`: the definition in the reference's export form.
+pub(super) async fn export(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
+    let (api, plans) = match view.definition {
+        Value::Object(mut wrapper) if wrapper.get("api").is_some_and(Value::is_object) => {
+            let plans = wrapper.remove("plans").unwrap_or_else(|| json!([]));
+            (wrapper.remove("api").unwrap_or_default(), plans)
+        }
+        definition => {
+            let plans = definition.get("plans").cloned().unwrap_or_else(|| json!([]));
+            (definition, plans)
+        }
+    };
+    Ok(Json(json!({
+        "export": { "date": crate::time::now_rfc3339() },
+        "api": api, "plans": plans, "members": [], "metadata": [], "pages": [], "apiMedia": []
+    })))
 }
 
 pub(super) async fn delete(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
     state.apis.delete(&api_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn shown(view: &ApiView, reference: bool) -> Value {
+    if reference {
+        shown_reference(view)
+    } else {
+        serde_json::to_value(view).unwrap_or(Value::Null)
+    }
+}
+
+/// An API as the reference reads it: the definition's fields at the top level, its `state` and
+/// `deploymentState`, and the gateway's own `warnings` and `reasons` beside them.
+fn shown_reference(view: &ApiView) -> Value {
+    let definition = match &view.definition {
+        Value::Object(wrapper) if wrapper.get("api").is_some_and(Value::is_object) => wrapper["api"].clone(),
+        definition => definition.clone(),
+    };
+    let mut shown = match definition {
+        Value::Object(fields) => fields,
+        _ => Default::default(),
+    };
+    let deployed = view.state == ApiState::Deployed;
+    shown.insert("id".into(), json!(view.id));
+    shown.insert("name".into(), json!(view.name));
+    shown.entry("definitionVersion").or_insert_with(|| json!("V4"));
+    shown.insert("state".into(), json!(if deployed { "STARTED" } else { "STOPPED" }));
+    shown.insert("deploymentState".into(), json!(if deployed { "DEPLOYED" } else { "NEED_REDEPLOY" }));
+    shown.insert("warnings".into(), json!(view.warnings));
+    shown.insert("reasons".into(), json!(view.reasons));
+    Value::Object(shown)
 }

@@ -30,6 +30,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(node::metrics))
         .route("/management/v2/apis", get(apis::list).post(apis::create))
         .route("/management/v2/apis/{api_id}", get(apis::get).put(apis::update).delete(apis::delete))
+        .route("/management/v2/apis/_import/definition", post(apis::import))
+        .route("/management/v2/apis/{api_id}/_import/definition", axum::routing::put(apis::update))
+        .route("/management/v2/apis/{api_id}/_export/definition", get(apis::export))
         .route("/management/v2/apis/{api_id}/subscriptions", get(subscriptions::list).post(subscriptions::create))
         .route(
             "/management/v2/apis/{api_id}/subscriptions/{id}",

@@ -203,6 +203,27 @@ pub(super) fn subscription(subscription: &Subscription, api_name: Option<&str>) 
     shown
 }
 
+/// `page` and `perPage` of a query (1 and 10 when absent; at most 100 a page).
+pub(super) fn page_params(
+    query: &std::collections::HashMap<String, String>,
+) -> Result<(usize, usize), super::error::ApiError> {
+    let number = |name: &str, default: usize| -> Result<usize, super::error::ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(text) => text.parse::<usize>().ok().filter(|value| *value >= 1).ok_or_else(|| {
+                crate::error::ServiceError::invalid(name, format!("`{text}` is not a whole number of at least 1"))
+                    .into()
+            }),
+        }
+    };
+    Ok((number("page", 1)?, number("perPage", DEFAULT_PER_PAGE)?.min(100)))
+}
+
+/// A query as text again, for links.
+pub(super) fn query_text(query: &std::collections::HashMap<String, String>) -> String {
+    query.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("&")
+}
+
 /// A page of `items` with the reference's `Pagination` and `Links`; `page` counts from 1.
 pub(super) fn page(items: Vec<Value>, page: usize, per_page: usize, path: &str, query: &str) -> Value {
     let total = items.len();

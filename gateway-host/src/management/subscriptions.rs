@@ -17,7 +17,6 @@ use super::error::ApiError;
 use super::reference::{self, Reference};
 use super::AppState;
 use crate::dispatch::Action;
-use crate::error::ServiceError;
 
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -48,18 +47,9 @@ pub(super) async fn list(
         })
         .map(|subscription| reference::subscription(subscription, name.as_deref()))
         .collect();
-    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
-        match query.get(name) {
-            None => Ok(default),
-            Some(text) => text.parse::<usize>().ok().filter(|value| *value >= 1).ok_or_else(|| {
-                ServiceError::invalid(name, format!("`{text}` is not a whole number of at least 1")).into()
-            }),
-        }
-    };
-    let (page, per_page) = (number("page", 1)?, number("perPage", reference::DEFAULT_PER_PAGE)?.min(100));
+    let (page, per_page) = reference::page_params(&query)?;
     let path = format!("{}/apis/{api_id}/subscriptions", reference.base);
-    let query: String = query.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("&");
-    Ok(Json(reference::page(items, page, per_page, &path, &query)))
+    Ok(Json(reference::page(items, page, per_page, &path, &reference::query_text(&query))))
 }
 
 pub(super) async fn get(
