@@ -157,3 +157,35 @@ async fn apis_are_imported_read_exported_and_listed_as_the_reference_does() {
     assert_eq!(listed["data"][0]["state"], "STARTED");
     assert_eq!(gateway.api().get("/management/v2/apis").await.body["data"][0]["state"], "DEPLOYED", "today's shape");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_logs_read_as_the_reference_consoles_message_logs() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    let configuration = json!({ "logging": { "enabled": true } });
+    gateway.api().deploy(&mock_api("logged", "auto", configuration, mock_messages(3, 10, "m"))).await;
+    let body = json!({ "applicationId": "app-1",
+        "consumerConfiguration": { "entrypointId": "webhook", "entrypointConfiguration": { "callbackUrl": receiver.url("/hook") } } });
+    let id = gateway.api().subscribe("logged", &body).await;
+    let path = format!("{BASE}/apis/logged/logs/messages?connectorId=webhook&perPage=2");
+    let written = crate::support::eventually(std::time::Duration::from_secs(20), || async {
+        gateway.api().get(&path).await.body["pagination"]["totalCount"] == 3
+    })
+    .await;
+    let page = gateway.api().get(&path).await.body;
+    assert!(written, "{page}");
+    assert_eq!(page["pagination"]["pageItemsCount"], 2);
+    assert!(page["links"]["next"].is_string());
+    let log = &page["data"][0];
+    assert_eq!(
+        (log["connectorType"].as_str(), log["connectorId"].as_str(), log["operation"].as_str()),
+        (Some("entrypoint"), Some("webhook"), Some("subscribe"))
+    );
+    assert_eq!(log["clientIdentifier"], id.as_str());
+    assert_eq!(log["error"], false);
+    assert_eq!(log["additionalMetrics"]["int_webhook_resp-status"], 200);
+    assert_eq!(log["additionalMetrics"]["string_webhook_url"], receiver.url("/hook"));
+    let endpoints = gateway.api().get(&format!("{BASE}/apis/logged/logs/messages?connectorType=endpoint")).await.body;
+    assert_eq!(endpoints["pagination"]["totalCount"], 0, "only the entrypoint logs deliveries");
+}

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/_replay", post(replays::start))
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/replays/{replay_id}", get(replays::get))
         .route("/management/v2/apis/{api_id}/webhook-logs", get(webhook_logs::list))
+        .route("/management/v2/apis/{api_id}/logs/messages", get(webhook_logs::messages))
         .route("/management/v2/apis/{api_id}/webhook-logs/{request_id}", get(webhook_logs::get))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
     let routes = Router::new()

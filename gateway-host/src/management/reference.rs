@@ -227,8 +227,18 @@ pub(super) fn query_text(query: &std::collections::HashMap<String, String>) -> S
 /// A page of `items` with the reference's `Pagination` and `Links`; `page` counts from 1.
 pub(super) fn page(items: Vec<Value>, page: usize, per_page: usize, path: &str, query: &str) -> Value {
     let total = items.len();
-    let page_count = total.div_ceil(per_page).max(1);
     let shown: Vec<Value> = items.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).collect();
+    page_of(shown, (page, per_page, total), path, query)
+}
+
+/// One page already cut (`shown`) of `total` items, with the reference's `Pagination` and `Links`.
+pub(super) fn page_of(
+    shown: Vec<Value>,
+    (page, per_page, total): (usize, usize, usize),
+    path: &str,
+    query: &str,
+) -> Value {
+    let page_count = total.div_ceil(per_page).max(1);
     let link = |number: usize| {
         let mut query: Vec<String> = query
             .split('&')

@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
+use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::reference::{self, Reference};
 use super::AppState;
 use crate::error::ServiceError;
 use crate::store::LogFilter;
@@ -104,4 +106,87 @@ fn time(query: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiE
         .ok_or_else(|| {
             ServiceError::invalid(name, format!("`{text}` is neither milliseconds since the epoch nor RFC 3339")).into()
         })
+}
+
+/// `GET .../apis/{apiId}/logs/messages`: the webhook log entries as the reference product's console reads message
+/// logs (`ApiMessageLog`, its webhook fields as `additionalMetrics`), paged the reference's way.
+pub(super) async fn messages(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    dialect: Option<Extension<Reference>>,
+) -> Result<Json<Value>, ApiError> {
+    require_api(&state, &api_id)?;
+    let (page, per_page) = reference::page_params(&query)?;
+    let base = dialect.map_or_else(|| "/management/v2".to_string(), |Extension(reference)| reference.base);
+    let path = format!("{base}/apis/{api_id}/logs/messages");
+    // Every entry is the webhook entrypoint's, on the subscribe side.
+    let served = query.get("connectorType").is_none_or(|kind| kind == "entrypoint")
+        && query.get("connectorId").is_none_or(|id| id == "webhook" || id == "webhook-advanced")
+        && query.get("operation").is_none_or(|operation| operation == "subscribe");
+    let millis = |name: &str| -> Result<Option<i64>, ApiError> {
+        query
+            .get(name)
+            .map(|text| {
+                text.parse::<i64>().map_err(|_| {
+                    ServiceError::invalid(name, format!("`{text}` is not milliseconds since the epoch")).into()
+                })
+            })
+            .transpose()
+    };
+    let filter = LogFilter {
+        api_id: api_id.clone(),
+        from: millis("from")?,
+        to: millis("to")?,
+        page: page as u32,
+        per_page: per_page as u32,
+        ..LogFilter::default()
+    };
+    let (entries, total) = if served {
+        let query = filter.clone();
+        state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?
+    } else {
+        (Vec::new(), 0)
+    };
+    let name = state.catalog.view(&api_id).map(|view| view.name).unwrap_or_else(|| api_id.clone());
+    let wanted_request = query.get("requestId");
+    let shown: Vec<Value> = entries
+        .iter()
+        .filter(|entry| wanted_request.is_none_or(|id| entry["requestId"] == id.as_str()))
+        .map(|entry| message_log(entry, &name))
+        .collect();
+    Ok(Json(reference::page_of(shown, (page, per_page, total as usize), &path, &reference::query_text(&query))))
+}
+
+/// One webhook log entry as an `ApiMessageLog`.
+fn message_log(entry: &Value, api_name: &str) -> Value {
+    let timestamp = entry["requestTimestamp"].as_u64().map(|millis| {
+        humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis)).to_string()
+    });
+    let status = entry["status"].as_u64().unwrap_or(0);
+    json!({
+        "timestamp": timestamp,
+        "requestId": entry["requestId"],
+        "apiId": entry["apiId"],
+        "apiName": api_name,
+        "clientIdentifier": entry["subscriptionId"],
+        "correlationId": entry["messageId"],
+        "operation": "subscribe",
+        "connectorType": "entrypoint",
+        "connectorId": "webhook",
+        "error": !(200..300).contains(&status),
+        "additionalMetrics": {
+            "string_webhook_url": entry["callbackUrl"],
+            "string_webhook_req-method": entry["method"],
+            "long_webhook_req-timestamp": entry["requestTimestamp"],
+            "int_webhook_resp-status": status,
+            "int_webhook_resp-time": entry["responseTime"],
+            "int_webhook_retry-count": entry["retries"],
+            "bool_webhook_dlq": entry["dlq"],
+            "string_webhook_last-error": entry["lastError"],
+            "string_webhook_error-key": entry["errorKey"],
+            "string_webhook_subscription-id": entry["subscriptionId"],
+            "string_webhook_application-id": entry["applicationId"],
+        },
+    })
 }
