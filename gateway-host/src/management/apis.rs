@@ -106,6 +106,12 @@ fn shown(view: &ApiView, reference: bool) -> Value {
     }
 }
 
+fn upper_case(object: &mut serde_json::Map<String, Value>, key: &str) {
+    if let Some(Value::String(text)) = object.get_mut(key) {
+        *text = text.to_uppercase();
+    }
+}
+
 /// An API as the reference reads it: the definition's fields at the top level, its `state` and
 /// `deploymentState`, and the gateway's own `warnings` and `reasons` beside them.
 fn shown_reference(view: &ApiView) -> Value {
@@ -120,7 +126,14 @@ fn shown_reference(view: &ApiView) -> Value {
     let deployed = view.state == ApiState::Deployed;
     shown.insert("id".into(), json!(view.id));
     shown.insert("name".into(), json!(view.name));
-    shown.entry("definitionVersion").or_insert_with(|| json!("V4"));
+    // The reference's discriminators: `definitionVersion` `V4`, types upper-case.
+    shown.insert("definitionVersion".into(), json!("V4"));
+    upper_case(&mut shown, "type");
+    if let Some(Value::Array(listeners)) = shown.get_mut("listeners") {
+        for listener in listeners.iter_mut().filter_map(Value::as_object_mut) {
+            upper_case(listener, "type");
+        }
+    }
     shown.insert("state".into(), json!(if deployed { "STARTED" } else { "STOPPED" }));
     shown.insert("deploymentState".into(), json!(if deployed { "DEPLOYED" } else { "NEED_REDEPLOY" }));
     shown.insert("warnings".into(), json!(view.warnings));

@@ -8,7 +8,8 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::HeaderValue;
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -79,7 +80,14 @@ pub(super) async fn dialect(State(state): State<AppState>, mut request: Request,
     }
     request.extensions_mut().insert(Reference { base: base.clone() });
     let response = next.run(request).await;
-    reshape_error(response).await
+    // The reference has no DELETE of a subscription (it closes them): its `Allow` does not list one.
+    let segments = rest.trim_start_matches('/').split('/').count();
+    let undocumented: &[&str] = if rest.starts_with("/apis/") && rest.contains("/subscriptions/") && segments == 4 {
+        &["HEAD", "DELETE"]
+    } else {
+        &["HEAD"]
+    };
+    reshape_error(response, undocumented).await
 }
 
 /// The reference base and the rest of a reference path.
@@ -121,8 +129,8 @@ fn error(
     (status, Json(body)).into_response()
 }
 
-/// An error of the gateway's shape in the reference's.
-async fn reshape_error(response: Response) -> Response {
+/// An error of the gateway's shape in the reference's; `undocumented` methods are left out of `Allow`.
+async fn reshape_error(response: Response, undocumented: &[&str]) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -169,6 +177,14 @@ async fn reshape_error(response: Response) -> Response {
     {
         reshaped.headers_mut().insert(name.clone(), value.clone());
     }
+    // The reference's `Allow` lists its documented methods only.
+    if let Some(allow) = parts.headers.get(ALLOW).and_then(|value| value.to_str().ok()) {
+        let methods: Vec<&str> =
+            allow.split(',').map(str::trim).filter(|method| !undocumented.contains(method)).collect();
+        if let Ok(value) = HeaderValue::try_from(methods.join(", ")) {
+            reshaped.headers_mut().insert(ALLOW, value);
+        }
+    }
     reshaped
 }
 
@@ -201,6 +217,25 @@ pub(super) fn subscription(subscription: &Subscription, api_name: Option<&str>) 
         }
     }
     shown
+}
+
+/// A 405 naming the methods the reference has on the path.
+pub(super) fn method_not_allowed(allowed: &'static str) -> Response {
+    let mut response =
+        error(StatusCode::METHOD_NOT_ALLOWED, "request.methodNotAllowed", "Method Not Allowed", Map::new(), Vec::new());
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+/// Refuses values of query parameter `name` that are not among `allowed`.
+pub(super) fn one_of(values: &[String], name: &str, allowed: &[&str]) -> Result<(), super::error::ApiError> {
+    match values.iter().find(|value| !allowed.contains(&value.as_str())) {
+        None => Ok(()),
+        Some(value) => {
+            Err(crate::error::ServiceError::invalid(name, format!("`{value}` is not one of {}", allowed.join(", ")))
+                .into())
+        }
+    }
 }
 
 /// `page` and `perPage` of a query (1 and 10 when absent; at most 100 a page).

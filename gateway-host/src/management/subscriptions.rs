@@ -36,6 +36,8 @@ pub(super) async fn list(
         statuses if statuses.is_empty() => vec!["ACCEPTED".to_string()],
         statuses => statuses,
     };
+    reference::one_of(&statuses, "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
+    reference::one_of(&wanted("expands"), "expands", &["api", "application", "plan", "subscribedBy"])?;
     let (applications, plans) = (wanted("applicationIds"), wanted("planIds"));
     let name = state.catalog.view(&api_id).map(|view| view.name);
     let items: Vec<Value> = subscriptions
@@ -55,8 +57,14 @@ pub(super) async fn list(
 pub(super) async fn get(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
+    if dialect.is_some() {
+        let expands: Vec<String> =
+            query.get("expands").map(|list| list.split(',').map(str::to_string).collect()).unwrap_or_default();
+        reference::one_of(&expands, "expands", &["plan", "application", "subscribedBy"])?;
+    }
     let subscription = state.subscriptions.get(&api_id, &id).await?;
     Ok(Json(shown(&state, &subscription, dialect.is_some())))
 }
@@ -91,9 +99,14 @@ pub(super) async fn update(
 pub(super) async fn delete(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+    dialect: Option<Extension<Reference>>,
+) -> Result<Response, ApiError> {
+    if dialect.is_some() {
+        // The reference product closes subscriptions; it has no DELETE of one.
+        return Ok(reference::method_not_allowed("GET, PUT"));
+    }
     state.subscriptions.delete(&api_id, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub(super) async fn act(

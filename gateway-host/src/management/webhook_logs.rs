@@ -120,6 +120,12 @@ pub(super) async fn messages(
     let (page, per_page) = reference::page_params(&query)?;
     let base = dialect.map_or_else(|| "/management/v2".to_string(), |Extension(reference)| reference.base);
     let path = format!("{base}/apis/{api_id}/logs/messages");
+    for (name, allowed) in
+        [("connectorType", &["entrypoint", "endpoint"][..]), ("operation", &["publish", "subscribe"][..])]
+    {
+        let given: Vec<String> = query.get(name).cloned().into_iter().collect();
+        reference::one_of(&given, name, allowed)?;
+    }
     // Every entry is the webhook entrypoint's, on the subscribe side.
     let served = query.get("connectorType").is_none_or(|kind| kind == "entrypoint")
         && query.get("connectorId").is_none_or(|id| id == "webhook" || id == "webhook-advanced")
