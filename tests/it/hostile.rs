@@ -101,7 +101,6 @@ async fn a_callback_streaming_a_gigabyte_costs_the_gateway_no_memory() {
     })
     .await;
     assert!(done, "delivery goes on: {} calls", receiver.count());
-    assert!(receiver.max_in_flight() >= 2, "several answers streamed at once");
     let grown = peak.saturating_sub(before);
     assert!(grown < 50 * 1024 * 1024, "resident memory grew by {} MiB", grown / 1024 / 1024);
     assert_eq!(gateway.api().subscription("flooded", &id).await["consumerStatus"], "STARTED");

@@ -124,3 +124,33 @@ async fn a_replay_needs_a_dead_letter_queue_and_a_valid_range() {
     let missing = gateway.api().get(&format!("/management/v2/apis/plain/subscriptions/{id}/replays/none")).await;
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_of_a_mock_dlq_are_replayed_too() {
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let since = humantime::format_rfc3339_millis(std::time::SystemTime::now() - Duration::from_secs(60)).to_string();
+    let api = crate::support::scenario::advanced_mock_api(
+        "mocked",
+        "at-least-once",
+        json!({}),
+        crate::support::scenario::mock_messages(3, 10, "m"),
+        true,
+    );
+    gateway.api().deploy(&api).await;
+    let refusals = (0..3).map(|_| Reply::Status(400)).collect();
+    let callback = Receiver::scripted(refusals, Reply::Status(200)).await;
+    let mut body = advanced_subscription(&callback.url("/hook"), json!({}));
+    body["id"] = json!("mock-replayed");
+    gateway.api().subscribe("mocked", &body).await;
+    let dead = eventually(WAIT, || async { gateway.count_lines("mock endpoint received a message") == 3 }).await;
+    assert!(dead, "{}", gateway.output());
+
+    let view = replay(&gateway, "mocked", "mock-replayed", &since).await;
+    assert_eq!(view["status"], "FINISHED", "{view}");
+    assert_eq!(
+        (view["total"].as_u64(), view["delivered"].as_u64(), view["deadLettered"].as_u64()),
+        (Some(3), Some(3), Some(0))
+    );
+    callback.assert_stays_at(6, Duration::from_millis(500)).await;
+}
