@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
@@ -19,12 +19,14 @@ use crate::error::ServiceError;
 pub(super) async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
     let views = state.catalog.views();
     let Some(Extension(reference)) = dialect else {
         return Ok(Json(json!({ "data": views })));
     };
+    reference::check_query(raw.as_deref(), "expands", &["deploymentState"])?;
     let (page, per_page) = reference::page_params(&query)?;
     let items = views.iter().map(shown_reference).collect();
     let path = format!("{}/apis", reference.base);
@@ -75,7 +77,16 @@ pub(super) async fn update(
 }
 
 /// `GET .../apis/{apiId}/_export/definition`: the definition in the reference's export form.
-pub(super) async fn export(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn export(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    reference::check_query(
+        raw.as_deref(),
+        "excludeAdditionalData",
+        &["groups", "members", "metadata", "pages", "plans"],
+    )?;
     let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
     let (api, plans) = match view.definition {
         Value::Object(mut wrapper) if wrapper.get("api").is_some_and(Value::is_object) => {
@@ -93,7 +104,12 @@ pub(super) async fn export(State(state): State<AppState>, Path(api_id): Path<Str
     })))
 }
 
-pub(super) async fn delete(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<StatusCode, ApiError> {
+    reference::check_query(raw.as_deref(), "closePlans", &["true", "false"])?;
     state.apis.delete(&api_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

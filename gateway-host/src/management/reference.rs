@@ -227,6 +227,43 @@ pub(super) fn method_not_allowed(allowed: &'static str) -> Response {
     response
 }
 
+/// Refuses values of query parameter `name` in the raw `query` (every occurrence, comma-separated lists too) that
+/// are not among `allowed`.
+pub(super) fn check_query(query: Option<&str>, name: &str, allowed: &[&str]) -> Result<(), super::error::ApiError> {
+    let values: Vec<String> = form_values(query.unwrap_or_default(), name);
+    one_of(&values, name, allowed)
+}
+
+/// Every value of `name` in a query string, comma-separated lists split.
+fn form_values(query: &str, name: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| percent_decoded(key) == name)
+        .flat_map(|(_, value)| percent_decoded(value).split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes.get(index + 1..index + 3).and_then(|hex| std::str::from_utf8(hex).ok());
+        match (bytes[index], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 /// Refuses values of query parameter `name` that are not among `allowed`.
 pub(super) fn one_of(values: &[String], name: &str, allowed: &[&str]) -> Result<(), super::error::ApiError> {
     match values.iter().find(|value| !allowed.contains(&value.as_str())) {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ pub(super) async fn list(
     State(state): State<AppState>,
     Path(api_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
     let subscriptions = state.subscriptions.list(&api_id).await?;
@@ -36,8 +37,9 @@ pub(super) async fn list(
         statuses if statuses.is_empty() => vec!["ACCEPTED".to_string()],
         statuses => statuses,
     };
-    reference::one_of(&statuses, "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
-    reference::one_of(&wanted("expands"), "expands", &["api", "application", "plan", "subscribedBy"])?;
+    let raw = raw.as_deref();
+    reference::check_query(raw, "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
+    reference::check_query(raw, "expands", &["api", "application", "plan", "subscribedBy"])?;
     let (applications, plans) = (wanted("applicationIds"), wanted("planIds"));
     let name = state.catalog.view(&api_id).map(|view| view.name);
     let items: Vec<Value> = subscriptions
@@ -57,13 +59,11 @@ pub(super) async fn list(
 pub(super) async fn get(
     State(state): State<AppState>,
     Path((api_id, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
     if dialect.is_some() {
-        let expands: Vec<String> =
-            query.get("expands").map(|list| list.split(',').map(str::to_string).collect()).unwrap_or_default();
-        reference::one_of(&expands, "expands", &["plan", "application", "subscribedBy"])?;
+        reference::check_query(raw.as_deref(), "expands", &["plan", "application", "subscribedBy"])?;
     }
     let subscription = state.subscriptions.get(&api_id, &id).await?;
     Ok(Json(shown(&state, &subscription, dialect.is_some())))

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
@@ -114,6 +114,7 @@ pub(super) async fn messages(
     State(state): State<AppState>,
     Path(api_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
     require_api(&state, &api_id)?;
@@ -123,8 +124,7 @@ pub(super) async fn messages(
     for (name, allowed) in
         [("connectorType", &["entrypoint", "endpoint"][..]), ("operation", &["publish", "subscribe"][..])]
     {
-        let given: Vec<String> = query.get(name).cloned().into_iter().collect();
-        reference::one_of(&given, name, allowed)?;
+        reference::check_query(raw.as_deref(), name, allowed)?;
     }
     // Every entry is the webhook entrypoint's, on the subscribe side.
     let served = query.get("connectorType").is_none_or(|kind| kind == "entrypoint")
