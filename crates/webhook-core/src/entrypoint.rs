@@ -21,6 +21,7 @@ use crate::layers::LayerSetup;
 use crate::outcome::InterruptFlags;
 use crate::request::RequestTemplate;
 use crate::running::Running;
+use crate::signing::Signer;
 
 /// Worker threads of a webhook plugin's runtime (the machine has two cores; delivery is I/O bound).
 const RUNTIME_WORKERS: usize = 2;
@@ -75,9 +76,13 @@ impl<E: Edition> WebhookEntrypoint<E> {
             runtime: self.runtime.handle(),
         })?;
         let (stop, stop_requested) = watch::channel(None);
+        let signer = config
+            .signature
+            .as_ref()
+            .and_then(|signature| Signer::new(signature.keys().into_iter().flatten().collect()));
         let deliverer = Arc::new(Deliverer {
             client,
-            template: RequestTemplate::new(target, &request.subscription_id),
+            template: RequestTemplate::new(target, &request.subscription_id).signed_by(signer),
             read_timeout: entrypoint.http.read_timeout(),
             body_limit: entrypoint.http.max_response_body_bytes,
             interrupts: InterruptFlags {

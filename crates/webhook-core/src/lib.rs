@@ -22,6 +22,7 @@ mod outcome;
 mod request;
 mod retry_after;
 mod running;
+mod signing;
 mod tls;
 
 pub use attempt::{CallbackError, CallbackErrorKind};

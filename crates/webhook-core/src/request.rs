@@ -8,7 +8,10 @@ use http::{Method, Request};
 use http_body_util::Full;
 use plugin_api::Message;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use crate::config::CallbackTarget;
+use crate::signing::Signer;
 
 /// Set on every call: the subscription id.
 pub(crate) const CLIENT_IDENTIFIER_HEADER: HeaderName = HeaderName::from_static("x-gravitee-client-identifier");
@@ -23,6 +26,8 @@ const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONN
 pub(crate) struct RequestTemplate {
     target: CallbackTarget,
     client_identifier: HeaderValue,
+    /// Signs every request (Standard Webhooks), when the subscription asks for it.
+    signer: Option<Signer>,
 }
 
 impl RequestTemplate {
@@ -30,7 +35,13 @@ impl RequestTemplate {
     pub(crate) fn new(target: CallbackTarget, subscription_id: &str) -> Self {
         let client_identifier = HeaderValue::try_from(subscription_id)
             .unwrap_or_else(|_| HeaderValue::from_static("invalid-subscription-id"));
-        Self { target, client_identifier }
+        Self { target, client_identifier, signer: None }
+    }
+
+    /// The same, every request signed by `signer`.
+    pub(crate) fn signed_by(mut self, signer: Option<Signer>) -> Self {
+        self.signer = signer;
+        self
     }
 
     /// The callback URL, for dead letter records.
@@ -56,6 +67,10 @@ impl RequestTemplate {
         headers.insert(CLIENT_IDENTIFIER_HEADER, self.client_identifier.clone());
         if let Ok(value) = HeaderValue::try_from(request_id) {
             headers.insert(REQUEST_ID_HEADER, value);
+        }
+        if let Some(signer) = &self.signer {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+            signer.sign(&mut headers, message.id.as_str(), now, &body);
         }
         let message_headers = message.headers.iter().filter_map(|header| {
             let name = HeaderName::try_from(header.name.as_str()).ok()?;

@@ -27,6 +27,9 @@ impl Edition for OpenSource {
         if config.retry.is_enabled() {
             errors.push(ConfigError::new("retry", format!("retrying {ADVANCED_ONLY}")));
         }
+        if config.signature.is_some() {
+            errors.push(ConfigError::new("signature", format!("signing {ADVANCED_ONLY}")));
+        }
         errors
     }
 }

@@ -7,6 +7,7 @@ mod jwt_profile;
 mod proxy;
 mod retry;
 mod secret;
+mod signature;
 mod ssl;
 mod subscription;
 
@@ -16,5 +17,6 @@ pub use jwt_profile::{CertChain, Claim, JwtProfileAuth, KeySource, KeystoreOptio
 pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;
+pub use signature::SignatureConfig;
 pub use ssl::{SslConfig, StoreConfig, StoreType};
 pub use subscription::{CallbackMethod, CallbackTarget, HeaderEntry, SubscriptionConfig};

@@ -2,6 +2,7 @@
 
 use super::auth::AuthConfig;
 use super::retry::RetryConfig;
+use super::signature::SignatureConfig;
 use super::ssl::SslConfig;
 use http::{HeaderName, HeaderValue, Method, Uri};
 use plugin_api::ConfigError;
@@ -28,6 +29,9 @@ pub struct SubscriptionConfig {
     /// Retry settings (`webhook-advanced`).
     #[serde(default)]
     pub retry: RetryConfig,
+    /// Standard Webhooks signatures (`webhook-advanced`).
+    #[serde(default)]
+    pub signature: Option<SignatureConfig>,
 }
 
 /// `method`: how each message is sent (page 004 of the reference: "typically POST").
@@ -81,6 +85,7 @@ impl SubscriptionConfig {
         let config: Self = plugin_kit::parse_config(json, "").map_err(|errors| errors.into_vec())?;
         let mut errors = config.retry.check();
         errors.extend(config.auth.check());
+        errors.extend(config.signature.iter().flat_map(SignatureConfig::check));
         if errors.is_empty() {
             Ok(config)
         } else {
