@@ -227,62 +227,36 @@ async fn schemathesis_finds_nothing_with_the_references_own_document() {
     let url = format!("{}/management/v2", gateway.api().base());
     let config_path = config.path().display().to_string();
     let document = reference_document().display().to_string();
-    let args = [
-        "--config-file",
-        &config_path,
-        "run",
-        &document,
-        "--url",
-        &url,
-        "-H",
-        "Authorization: Bearer test-token",
-        // The subscription operations and the message logs, the reference's paths the gateway serves whose schemas
-        // a JSON schema validator can check (its API objects are an ambiguous `oneOf`).
+    let run = |scope: &[&str]| {
+        let mut args = vec!["--config-file", &config_path, "run", &document, "--url", &url];
+        args.extend(["-H", "Authorization: Bearer test-token"]);
+        args.extend(scope);
+        args.extend(["--max-examples", "20", "--workers", "1", "--max-time", "30", "--seed", "1"]);
+        crate::support::python::schemathesis(args.iter().map(ToString::to_string).collect())
+    };
+    // The subscription operations and the message logs. "Positive data acceptance" is left out: the reference's
+    // schemas say what a subscription looks like, not what this gateway can run (a plan it has, an entrypoint it
+    // serves).
+    let said = run(&[
         "--include-path-regex",
         r"^/environments/\{envId\}/apis/\{apiId\}(/subscriptions(/\{subscriptionId\}(/_pause|/_resume|/_close)?)?|/logs/messages)$",
-        // "Positive data acceptance" is left out: the reference's schemas say what a subscription looks like, not
-        // what this gateway can run (a plan it has, an entrypoint it serves).
         "--exclude-checks",
         "positive_data_acceptance",
-        "--max-examples",
-        "20",
-        "--workers",
-        "1",
-        "--max-time",
-        "30",
-        "--seed",
-        "1",
-    ];
-    let said = crate::support::python::schemathesis(args.iter().map(ToString::to_string).collect()).await;
+    ])
+    .await;
     assert!(said.contains("passed"), "{said}");
 
     // The API operations (their import ones reference a file the document does not ship), with three checks left
     // out: the answers' schema (the reference's `Api` is a `oneOf` whose `ApiFederated` matches any API, so no V4
     // API is valid under exactly one), PATCH (not served here) and so `Allow` (which lists PATCH).
-    let args = [
-        "--config-file",
-        &config_path,
-        "run",
-        &document,
-        "--url",
-        &url,
-        "-H",
-        "Authorization: Bearer test-token",
+    let said = run(&[
         "--include-path-regex",
         r"^/environments/\{envId\}/apis(/\{apiId\}(/_export/definition)?)?$",
         "--exclude-method",
         "PATCH",
         "--exclude-checks",
         "positive_data_acceptance,response_schema_conformance,allow_header_conformance",
-        "--max-examples",
-        "20",
-        "--workers",
-        "1",
-        "--max-time",
-        "30",
-        "--seed",
-        "1",
-    ];
-    let said = crate::support::python::schemathesis(args.iter().map(ToString::to_string).collect()).await;
+    ])
+    .await;
     assert!(said.contains("passed"), "{said}");
 }

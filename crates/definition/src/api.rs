@@ -199,7 +199,8 @@ impl ApiDefinition {
     /// Parses a definition, plain or wrapped as the reference product exports it (`{"api": {...}, "plans": [...]}`),
     /// and checks what the gateway relies on. Every error names its JSON path.
     pub fn parse(document: Value) -> Result<Self, Vec<FieldError>> {
-        let (api, prefix, exported_plans) = unwrap_export(document);
+        let prefix = if is_export(&document) { "api" } else { "" };
+        let (api, exported_plans) = unwrap_export(document);
         let mut definition: ApiDefinition = parse_json(api, prefix).map_err(|error| vec![error])?;
         if definition.plans.is_empty() {
             if let Some(plans) = exported_plans {
@@ -253,14 +254,18 @@ struct Wrapper {
     plans: Vec<Plan>,
 }
 
-/// The reference product's export wraps the definition in `api` and puts plans beside it.
+/// Whether a definition document is the reference product's export: the definition wrapped in `api`, plans beside
+/// it.
+pub fn is_export(document: &Value) -> bool {
+    matches!(document, Value::Object(root) if is_export_object(root))
+}
+
 /// Where a definition document keeps its id: `id`, or `api.id` in the reference product's export wrapper.
 pub fn id_path(document: &Value) -> &'static str {
-    match document {
-        Value::Object(root) if root.get("api").is_some_and(Value::is_object) && !root.contains_key("listeners") => {
-            "api.id"
-        }
-        _ => "id",
+    if is_export(document) {
+        "api.id"
+    } else {
+        "id"
     }
 }
 
@@ -280,14 +285,19 @@ pub fn set_id(document: &mut Value, id: &str) {
     }
 }
 
-fn unwrap_export(document: Value) -> (Value, &'static str, Option<Value>) {
+/// The definition of a document and, for an export, the plans beside it.
+pub fn unwrap_export(document: Value) -> (Value, Option<Value>) {
     match document {
-        Value::Object(mut root) if root.get("api").is_some_and(Value::is_object) && !root.contains_key("listeners") => {
+        Value::Object(mut root) if is_export_object(&root) => {
             let plans = root.remove("plans");
-            (root.remove("api").unwrap_or_default(), "api", plans)
+            (root.remove("api").unwrap_or_default(), plans)
         }
-        other => (other, "", None),
+        other => (other, None),
     }
+}
+
+fn is_export_object(root: &serde_json::Map<String, Value>) -> bool {
+    root.get("api").is_some_and(Value::is_object) && !root.contains_key("listeners")
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ mod qos;
 mod sampling;
 mod subscription;
 
-pub use api::{declared_id, id_path, set_id, ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint, Listener, Plan};
+pub use api::{
+    declared_id, id_path, is_export, set_id, unwrap_export, ApiDefinition, Dlq, Endpoint, EndpointGroup, Entrypoint,
+    Listener, Plan,
+};
 pub use error::FieldError;
 pub use sampling::Sampling;
 pub use subscription::{

@@ -33,7 +33,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// What a lifecycle change gives the calls in flight before abandoning them unacknowledged (at-most-once already
 /// committed them: they count as lost in flight), so that it is answered within about a second whatever the
 /// callback does. A shutdown gives them the configured drain timeout instead.
-pub const STOP_GRACE: Duration = Duration::from_millis(750);
+const STOP_GRACE: Duration = Duration::from_millis(750);
 /// How long a shutdown waits, after the drain, for sources to close (final commits, leaving consumer groups).
 const CLOSE_BOUND: Duration = Duration::from_secs(10);
 

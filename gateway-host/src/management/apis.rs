@@ -88,16 +88,9 @@ pub(super) async fn export(
         &["groups", "members", "metadata", "pages", "plans"],
     )?;
     let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
-    let (api, plans) = match view.definition {
-        Value::Object(mut wrapper) if wrapper.get("api").is_some_and(Value::is_object) => {
-            let plans = wrapper.remove("plans").unwrap_or_else(|| json!([]));
-            (wrapper.remove("api").unwrap_or_default(), plans)
-        }
-        definition => {
-            let plans = definition.get("plans").cloned().unwrap_or_else(|| json!([]));
-            (definition, plans)
-        }
-    };
+    let exported = definition::is_export(&view.definition);
+    let (api, plans) = definition::unwrap_export(view.definition);
+    let plans = if exported { plans } else { api.get("plans").cloned() }.unwrap_or_else(|| json!([]));
     Ok(Json(json!({
         "export": { "date": crate::time::now_rfc3339() },
         "api": api, "plans": plans, "members": [], "metadata": [], "pages": [], "apiMedia": []
@@ -131,11 +124,7 @@ fn upper_case(object: &mut serde_json::Map<String, Value>, key: &str) {
 /// An API as the reference reads it: the definition's fields at the top level, its `state` and
 /// `deploymentState`, and the gateway's own `warnings` and `reasons` beside them.
 fn shown_reference(view: &ApiView) -> Value {
-    let definition = match &view.definition {
-        Value::Object(wrapper) if wrapper.get("api").is_some_and(Value::is_object) => wrapper["api"].clone(),
-        definition => definition.clone(),
-    };
-    let mut shown = match definition {
+    let mut shown = match definition::unwrap_export(view.definition.clone()).0 {
         Value::Object(fields) => fields,
         _ => Default::default(),
     };

@@ -234,13 +234,15 @@ pub(super) fn check_query(query: Option<&str>, name: &str, allowed: &[&str]) -> 
     one_of(&values, name, allowed)
 }
 
-/// Every value of `name` in a query string, comma-separated lists split.
-fn form_values(query: &str, name: &str) -> Vec<String> {
+/// Every value of `name` in a query string (each occurrence, comma-separated lists split, trimmed).
+pub(super) fn form_values(query: &str, name: &str) -> Vec<String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .filter(|(key, _)| percent_decoded(key) == name)
-        .flat_map(|(_, value)| percent_decoded(value).split(',').map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|(_, value)| {
+            percent_decoded(value).split(',').map(|item| item.trim().to_string()).collect::<Vec<_>>()
+        })
         .collect()
 }
 

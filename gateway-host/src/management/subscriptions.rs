@@ -29,18 +29,15 @@ pub(super) async fn list(
     let Some(Extension(reference)) = dialect else {
         return Ok(Json(json!({ "data": subscriptions })));
     };
+    let raw = raw.as_deref().unwrap_or_default();
+    reference::check_query(Some(raw), "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
+    reference::check_query(Some(raw), "expands", &["api", "application", "plan", "subscribedBy"])?;
     // The reference lists ACCEPTED subscriptions unless asked for other statuses.
-    let wanted = |name: &str| -> Vec<String> {
-        query.get(name).map(|list| list.split(',').map(|item| item.trim().to_string()).collect()).unwrap_or_default()
-    };
-    let statuses = match wanted("statuses") {
+    let statuses = match reference::form_values(raw, "statuses") {
         statuses if statuses.is_empty() => vec!["ACCEPTED".to_string()],
         statuses => statuses,
     };
-    let raw = raw.as_deref();
-    reference::check_query(raw, "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
-    reference::check_query(raw, "expands", &["api", "application", "plan", "subscribedBy"])?;
-    let (applications, plans) = (wanted("applicationIds"), wanted("planIds"));
+    let (applications, plans) = (reference::form_values(raw, "applicationIds"), reference::form_values(raw, "planIds"));
     let name = state.catalog.view(&api_id).map(|view| view.name);
     let items: Vec<Value> = subscriptions
         .iter()

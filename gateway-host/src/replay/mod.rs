@@ -6,6 +6,7 @@
 mod counting;
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
@@ -36,14 +37,21 @@ pub struct Replays {
 
 /// One replay.
 struct Replay {
+    what: ReplayRange,
+    progress: Arc<Progress>,
+    state: Mutex<State>,
+}
+
+/// Which dead letters a replay delivers, and when it started.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplayRange {
     id: String,
     api_id: String,
     subscription_id: String,
     from: String,
     to: String,
     started_at: String,
-    progress: Arc<Progress>,
-    state: Mutex<State>,
 }
 
 #[derive(Clone)]
@@ -57,12 +65,8 @@ enum State {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplayView {
-    id: String,
-    api_id: String,
-    subscription_id: String,
-    from: String,
-    to: String,
-    started_at: String,
+    #[serde(flatten)]
+    what: ReplayRange,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_cause: Option<String>,
@@ -115,19 +119,21 @@ impl Replays {
             )));
         }
         let replay = Arc::new(Replay {
-            id: uuid::Uuid::new_v4().to_string(),
-            api_id: api_id.to_string(),
-            subscription_id: id.to_string(),
-            from: body.from,
-            to,
-            started_at: now_rfc3339(),
+            what: ReplayRange {
+                id: uuid::Uuid::new_v4().to_string(),
+                api_id: api_id.to_string(),
+                subscription_id: id.to_string(),
+                from: body.from,
+                to,
+                started_at: now_rfc3339(),
+            },
             progress: Arc::new(Progress::default()),
             state: Mutex::new(State::Running),
         });
         {
             let mut replays = self.replays.lock().expect("replays lock");
             let running = replays.iter().any(|other| {
-                other.subscription_id == id && matches!(*other.state.lock().expect("state"), State::Running)
+                other.what.subscription_id == id && matches!(*other.state.lock().expect("state"), State::Running)
             });
             if running {
                 return Err(ServiceError::Conflict(format!("a replay of subscription {id} is running already")));
@@ -137,7 +143,7 @@ impl Replays {
                 replays.pop_front();
             }
         }
-        tracing::info!(subscription = %id, replay = %replay.id, from = %replay.from, to = %replay.to, "replay of dead letters started");
+        tracing::info!(subscription = %id, replay = %replay.what.id, from = %replay.what.from, to = %replay.what.to, "replay of dead letters started");
         let view = replay.view();
         let replays = Arc::clone(self);
         tokio::spawn(async move {
@@ -147,9 +153,9 @@ impl Replays {
                 Ok(Ended::Failed(cause)) | Err(cause) => State::Failed(cause),
             };
             if let State::Failed(cause) = &state {
-                tracing::warn!(replay = %replay.id, cause = %cause, "replay failed");
+                tracing::warn!(replay = %replay.what.id, cause = %cause, "replay failed");
             } else {
-                tracing::info!(replay = %replay.id, total = replay.progress.total.load(std::sync::atomic::Ordering::Relaxed), "replay finished");
+                tracing::info!(replay = %replay.what.id, total = replay.progress.total.load(Ordering::Relaxed), "replay finished");
             }
             *replay.state.lock().expect("state") = state;
         });
@@ -164,7 +170,7 @@ impl Replays {
         entrypoint_id: String,
         range: (i64, i64),
     ) -> Result<Ended, String> {
-        let api = self.catalog.get(&replay.api_id).ok_or("the API is no longer deployed")?;
+        let api = self.catalog.get(&replay.what.api_id).ok_or("the API is no longer deployed")?;
         let opening = Arc::clone(&api);
         let subscription_id = subscription.id.clone();
         let entrypoint = entrypoint_id.clone();
@@ -199,7 +205,9 @@ impl Replays {
             .lock()
             .expect("replays lock")
             .iter()
-            .find(|replay| replay.id == replay_id && replay.subscription_id == id && replay.api_id == api_id)
+            .find(|replay| {
+                replay.what.id == replay_id && replay.what.subscription_id == id && replay.what.api_id == api_id
+            })
             .map(|replay| replay.view())
             .ok_or_else(|| ServiceError::NotFound(format!("replay {replay_id} of subscription {id} not found")))
     }
@@ -213,19 +221,13 @@ impl Replay {
             State::Finished => ("FINISHED", None),
             State::Failed(cause) => ("FAILED", Some(cause)),
         };
-        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
         ReplayView {
-            id: self.id.clone(),
-            api_id: self.api_id.clone(),
-            subscription_id: self.subscription_id.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            started_at: self.started_at.clone(),
+            what: self.what.clone(),
             status,
             failure_cause,
-            total: load(&self.progress.total),
+            total: self.progress.total.load(Ordering::Relaxed),
             delivered: self.progress.delivered(),
-            dead_lettered: load(&self.progress.dead_lettered),
+            dead_lettered: self.progress.dead_lettered.load(Ordering::Relaxed),
         }
     }
 }

@@ -74,7 +74,7 @@ fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
     let mut waiting: VecDeque<Message> = VecDeque::new();
     let mut paused = false;
     while !stop.load(Ordering::Relaxed) {
-        if !hand_over(&mut waiting, &messages, &offsets) {
+        if !hand_over(&mut waiting, &messages) {
             return; // the source is gone
         }
         // After a rebalance the assignment is set again either way: librdkafka keeps a partition's pause across a
@@ -109,13 +109,10 @@ fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
     }
 }
 
-/// Moves waiting messages into the channel while it has room; messages of partitions revoked meanwhile are dropped
-/// (their new owner delivers them). Returns false once the source is gone.
-fn hand_over(waiting: &mut VecDeque<Message>, messages: &mpsc::Sender<Polled>, offsets: &Mutex<Offsets>) -> bool {
+/// Moves waiting messages into the channel while it has room (the source drops those of partitions revoked
+/// meanwhile as it hands them over). Returns false once the source is gone.
+fn hand_over(waiting: &mut VecDeque<Message>, messages: &mpsc::Sender<Polled>) -> bool {
     while let Some(message) = waiting.pop_front() {
-        if !offsets.lock().expect("offsets lock").is_tracked(message.ack_token) {
-            continue;
-        }
         match messages.try_send(Ok(message)) {
             Ok(()) => {}
             Err(TrySendError::Full(Ok(message))) => {
