@@ -60,6 +60,8 @@ pub struct DirSection {
 pub struct StoreSection {
     /// The SQLite file.
     pub path: PathBuf,
+    /// Base64 of the 32-byte key sealing the store's secrets; generated beside the store when empty.
+    pub encryption_key: String,
 }
 
 /// The management API listener.

@@ -34,4 +34,12 @@ impl ServiceError {
     pub fn invalid(path: &str, message: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(path, message)])
     }
+
+    /// Secrets sent as the mask where nothing is kept for them (their paths under `prefix`).
+    pub fn masks_without_value(prefix: &str, paths: Vec<String>) -> Self {
+        let message = format!("is the mask {}, but no value is kept for it: send the secret itself", secrets::MASK);
+        Self::Invalid(
+            paths.iter().map(|path| FieldError::new(plugin_api::join_path(prefix, path), message.clone())).collect(),
+        )
+    }
 }

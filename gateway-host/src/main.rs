@@ -10,13 +10,13 @@ mod config;
 mod deploy;
 mod dispatch;
 mod error;
+mod kept_secret;
 mod logs;
 mod management;
 mod plugins;
 mod replay;
 mod store;
 mod time;
-mod token;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -27,9 +27,12 @@ use std::time::Duration;
 use config::GatewayConfig;
 use tracing_subscriber::EnvFilter;
 
+use base64::Engine;
+
 use crate::app::App;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
@@ -85,8 +88,8 @@ fn init_logging(level: &str) -> Result<(), String> {
 }
 
 async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let store = Arc::new(Store::open(&config.store.path)?);
-    let token = token::resolve(&config.management.token, &config.store.path)?;
+    let store = Arc::new(Store::open(&config.store.path, store_sealer(&config)?)?);
+    let token = MANAGEMENT_TOKEN.resolve(&config.management.token, &config.store.path)?;
     let matrix = CompatibilityMatrix::shipped();
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
     let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix));
@@ -131,6 +134,21 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     webhook_logs.flush().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The sealer of the store's secrets, with the configured key or the one kept beside the store.
+fn store_sealer(config: &GatewayConfig) -> Result<secrets::Sealer, String> {
+    let key = STORE_KEY.resolve(&config.store.encryption_key, &config.store.path).map_err(|error| error.to_string())?;
+    let origin = if config.store.encryption_key.is_empty() {
+        STORE_KEY.path(&config.store.path).display().to_string()
+    } else {
+        "store.encryption_key (GATEWAY_STORE_ENCRYPTION_KEY)".to_string()
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|_| format!("{origin}: not base64; expected base64 of 32 bytes (openssl rand -base64 32)"))?;
+    secrets::Sealer::new(&bytes)
+        .map_err(|_| format!("{origin}: {} bytes; expected base64 of 32 bytes (openssl rand -base64 32)", bytes.len()))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

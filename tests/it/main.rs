@@ -21,6 +21,7 @@ mod proxy;
 mod rebalance;
 mod reference_api;
 mod replay;
+mod secrets;
 mod signing;
 mod soak;
 mod tls;

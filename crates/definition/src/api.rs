@@ -271,17 +271,31 @@ pub fn id_path(document: &Value) -> &'static str {
 
 /// The id a definition document declares, wrapped or not.
 pub fn declared_id(document: &Value) -> Option<&str> {
-    let path = id_path(document);
-    let holder = if path == "api.id" { document.get("api")? } else { document };
-    holder.get("id").and_then(Value::as_str)
+    inner(document).get("id").and_then(Value::as_str)
 }
 
 /// Sets the id of a definition document where it keeps it.
 pub fn set_id(document: &mut Value, id: &str) {
-    let path = id_path(document);
-    let holder = if path == "api.id" { document.get_mut("api") } else { Some(document) };
-    if let Some(Value::Object(object)) = holder {
+    if let Value::Object(object) = inner_mut(document) {
         object.insert("id".into(), Value::String(id.to_string()));
+    }
+}
+
+/// The definition in a document: the document itself, or its `api` in the reference product's export form.
+pub fn inner(document: &Value) -> &Value {
+    if is_export(document) {
+        &document["api"]
+    } else {
+        document
+    }
+}
+
+/// The definition in a document, to change it in place (see [`inner`]).
+pub fn inner_mut(document: &mut Value) -> &mut Value {
+    if is_export(document) {
+        &mut document["api"]
+    } else {
+        document
     }
 }
 

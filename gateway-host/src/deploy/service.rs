@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use secrets::SecretFields;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -51,8 +52,9 @@ impl ApiService {
     }
 
     /// Deploys a new API.
-    pub async fn create(&self, document: Value) -> Result<ApiView, ServiceError> {
+    pub async fn create(&self, mut document: Value) -> Result<ApiView, ServiceError> {
         let _change = self.changes.lock().await;
+        restore_secrets(&mut document, &Value::Null)?;
         // The id, wrapped in the reference product's export form or not.
         if let Some(id) = definition::declared_id(&document) {
             if self.catalog.contains(id) {
@@ -84,6 +86,9 @@ impl ApiService {
             Some(_) => {}
             None => definition::set_id(&mut document, id),
         }
+        // A secret sent as the mask keeps the value the API has now.
+        let current = self.catalog.view(id).map(|view| view.definition).unwrap_or_default();
+        restore_secrets(&mut document, &current)?;
         let api = match plan(document.clone(), &self.registry) {
             Ok(api) => api,
             Err(error) => return Err(into_service_error(error)),
@@ -209,4 +214,12 @@ fn definition_files(folder: &Path) -> Vec<(String, Value)> {
             }
         })
         .collect()
+}
+
+/// Puts the secrets of `current` back where `document` sends the mask; a mask standing for nothing is refused.
+fn restore_secrets(document: &mut Value, current: &Value) -> Result<(), ServiceError> {
+    let prefix = if definition::is_export(document) { "api" } else { "" };
+    SecretFields::api()
+        .restore(definition::inner_mut(document), definition::inner(current))
+        .map_err(|paths| ServiceError::masks_without_value(prefix, paths))
 }

@@ -6,6 +6,7 @@ use definition::{
     parse_json, ConsumerConfiguration, ConsumerStatus, FieldError, NewSubscription, Subscription, SubscriptionStatus,
     SubscriptionUpdate,
 };
+use secrets::SecretFields;
 use serde_json::Value;
 
 use super::Dispatcher;
@@ -78,7 +79,9 @@ impl SubscriptionService {
         let api = self.deployed(api_id)?;
         let request: NewSubscription = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
         let plan_id = check_plan(&api, request.plan_id)?;
-        check_consumer(&api, &request.consumer_configuration)?;
+        let mut consumer = request.consumer_configuration;
+        restore_secrets(&mut consumer, None)?;
+        check_consumer(&api, &consumer)?;
         let id = match request.id {
             Some(id) if id.trim().is_empty() => return Err(ServiceError::invalid("id", "must not be empty")),
             Some(id) => id,
@@ -91,7 +94,7 @@ impl SubscriptionService {
             api_id: api_id.to_string(),
             application_id: request.application_id,
             plan_id,
-            consumer_configuration: request.consumer_configuration,
+            consumer_configuration: consumer,
             status: SubscriptionStatus::Accepted,
             consumer_status: ConsumerStatus::Started,
             failure_cause: None,
@@ -121,9 +124,6 @@ impl SubscriptionService {
     pub async fn update(&self, api_id: &str, id: &str, body: Value) -> Result<Subscription, ServiceError> {
         let api = self.deployed(api_id)?;
         let request: SubscriptionUpdate = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
-        if let Some(consumer) = &request.consumer_configuration {
-            check_consumer(&api, consumer)?;
-        }
         let key = id.to_string();
         self.change(
             api_id,
@@ -133,7 +133,11 @@ impl SubscriptionService {
                     return Err(closed(&key));
                 }
                 if let Some(consumer) = &request.consumer_configuration {
-                    subscription.consumer_configuration = consumer.clone();
+                    // Checked against the record it replaces: a secret sent as the mask keeps the stored one.
+                    let mut consumer = consumer.clone();
+                    restore_secrets(&mut consumer, Some(&subscription.consumer_configuration))?;
+                    check_consumer(&api, &consumer)?;
+                    subscription.consumer_configuration = consumer;
                     subscription.consumer_status = ConsumerStatus::Started;
                     subscription.failure_cause = None;
                 }
@@ -274,6 +278,17 @@ fn check_plan(api: &DeployedApi, plan_id: Option<String>) -> Result<Option<Strin
             format!("`{plan}` is not a push plan of API {}; push plans: {}", api.id(), push_plans.join(", ")),
         )),
     }
+}
+
+/// Puts the stored secrets back where `consumer` sends the mask; a mask standing for nothing stored is refused.
+fn restore_secrets(
+    consumer: &mut ConsumerConfiguration,
+    stored: Option<&ConsumerConfiguration>,
+) -> Result<(), ServiceError> {
+    let stored = stored.map_or(&Value::Null, |stored| &stored.entrypoint_configuration);
+    SecretFields::subscription()
+        .restore(&mut consumer.entrypoint_configuration, stored)
+        .map_err(|paths| ServiceError::masks_without_value("consumerConfiguration.entrypointConfiguration", paths))
 }
 
 /// The consumer must use an entrypoint the API serves, with a configuration its plugin accepts.

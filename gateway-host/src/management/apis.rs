@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use secrets::SecretFields;
 use serde_json::{json, Value};
 
 use super::body::json_body;
@@ -22,7 +23,7 @@ pub(super) async fn list(
     RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
-    let views = state.catalog.views();
+    let views: Vec<ApiView> = state.catalog.views().into_iter().map(masked).collect();
     let Some(Extension(reference)) = dialect else {
         return Ok(Json(json!({ "data": views })));
     };
@@ -39,7 +40,7 @@ pub(super) async fn get(
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
     let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
-    Ok(Json(shown(&view, dialect.is_some())))
+    Ok(Json(shown(view, dialect.is_some())))
 }
 
 pub(super) async fn create(
@@ -48,7 +49,7 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let view = state.apis.create(json_body(&body)?).await?;
-    Ok((StatusCode::CREATED, Json(shown(&view, dialect.is_some()))))
+    Ok((StatusCode::CREATED, Json(shown(view, dialect.is_some()))))
 }
 
 /// `POST .../apis/_import/definition`: a definition, plain or in the reference's export form; an id is made for
@@ -63,7 +64,7 @@ pub(super) async fn import(
         definition::set_id(&mut document, &uuid::Uuid::new_v4().to_string());
     }
     let view = state.apis.create(document).await?;
-    Ok((StatusCode::CREATED, Json(shown(&view, dialect.is_some()))))
+    Ok((StatusCode::CREATED, Json(shown(view, dialect.is_some()))))
 }
 
 pub(super) async fn update(
@@ -73,7 +74,7 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let view = state.apis.update(&api_id, json_body(&body)?).await?;
-    Ok(Json(shown(&view, dialect.is_some())))
+    Ok(Json(shown(view, dialect.is_some())))
 }
 
 /// `GET .../apis/{apiId}/_export/definition`: the definition in the reference's export form.
@@ -88,6 +89,7 @@ pub(super) async fn export(
         &["groups", "members", "metadata", "pages", "plans"],
     )?;
     let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
+    let view = masked(view);
     let exported = definition::is_export(&view.definition);
     let (api, plans) = definition::unwrap_export(view.definition);
     let plans = if exported { plans } else { api.get("plans").cloned() }.unwrap_or_else(|| json!([]));
@@ -107,12 +109,20 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn shown(view: &ApiView, reference: bool) -> Value {
+/// An API in the gateway's shape, or the reference's; its secrets masked.
+fn shown(view: ApiView, reference: bool) -> Value {
+    let view = masked(view);
     if reference {
-        shown_reference(view)
+        shown_reference(&view)
     } else {
         serde_json::to_value(view).unwrap_or(Value::Null)
     }
+}
+
+/// The view with the definition's secrets masked: the management API never answers one.
+fn masked(mut view: ApiView) -> ApiView {
+    SecretFields::api().mask(definition::inner_mut(&mut view.definition));
+    view
 }
 
 fn upper_case(object: &mut serde_json::Map<String, Value>, key: &str) {

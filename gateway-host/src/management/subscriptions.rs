@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use definition::{Subscription, SubscriptionStatus};
+use secrets::SecretFields;
 use serde_json::{json, Value};
 
 use super::body::json_body;
@@ -25,7 +26,7 @@ pub(super) async fn list(
     RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
-    let subscriptions = state.subscriptions.list(&api_id).await?;
+    let subscriptions: Vec<Subscription> = state.subscriptions.list(&api_id).await?.into_iter().map(masked).collect();
     let Some(Extension(reference)) = dialect else {
         return Ok(Json(json!({ "data": subscriptions })));
     };
@@ -129,14 +130,21 @@ pub(super) async fn act(
     Ok(Json(shown(&state, &subscription, dialect.is_some())))
 }
 
-/// A subscription in the gateway's shape, or the reference's.
+/// A subscription in the gateway's shape, or the reference's; its secrets masked.
 fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Value {
+    let subscription = masked(subscription.clone());
     if reference {
         let name = state.catalog.view(&subscription.api_id).map(|view| view.name);
-        reference::subscription(subscription, name.as_deref())
+        reference::subscription(&subscription, name.as_deref())
     } else {
         serde_json::to_value(subscription).unwrap_or(Value::Null)
     }
+}
+
+/// The subscription with its configuration's secrets masked: the management API never answers one.
+fn masked(mut subscription: Subscription) -> Subscription {
+    SecretFields::subscription().mask(&mut subscription.consumer_configuration.entrypoint_configuration);
+    subscription
 }
 
 fn status_name(status: SubscriptionStatus) -> String {

@@ -1,6 +1,7 @@
 //! The `apis` table: definitions deployed through the management API or the definitions folder.
 
 use rusqlite::params;
+use secrets::SecretFields;
 use serde_json::Value;
 
 use super::{Store, StoreError};
@@ -8,11 +9,13 @@ use super::{Store, StoreError};
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS apis (id TEXT PRIMARY KEY, document TEXT NOT NULL);";
 
 impl Store {
-    /// Keeps the definition of `id`.
+    /// Keeps the definition of `id`, its secrets sealed.
     pub fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
+        let mut sealed = document.clone();
+        SecretFields::api().seal(definition::inner_mut(&mut sealed), &self.sealer);
         self.connection().execute(
             "INSERT INTO apis (id, document) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET document = excluded.document",
-            params![id, document.to_string()],
+            params![id, sealed.to_string()],
         )?;
         Ok(())
     }
@@ -30,7 +33,9 @@ impl Store {
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, document) = row?;
-            Ok((id, serde_json::from_str(&document)?))
+            let mut document: Value = serde_json::from_str(&document)?;
+            SecretFields::api().open(definition::inner_mut(&mut document), &self.sealer)?;
+            Ok((id, document))
         })
         .collect()
     }

@@ -1,10 +1,14 @@
 //! The embedded database (SQLite): APIs and subscriptions survive a restart. One file per table.
 //!
+//! Secret fields ([`secrets::SecretFields`]) are kept sealed with the store's key: sealed on every write, opened on
+//! every read. A check value sealed once with the key tells, at open, whether the key given is the store's.
+//!
 //! Statements block: async callers go through [`Store::call`], which runs them on the blocking pool. The webhook
 //! log writer has a connection of its own, so that its batches never hold up the management API or a lifecycle
 //! change.
 
 mod apis;
+mod sealing;
 mod subscriptions;
 mod webhook_logs;
 
@@ -15,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::Connection;
+use secrets::{SealError, Sealer};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +36,15 @@ pub enum StoreError {
     /// The blocking task running the statement did not finish (the runtime is shutting down).
     #[error("store task failed: {0}")]
     Task(String),
+    /// A sealed secret does not open with the store's key.
+    #[error("a secret of the store cannot be opened: {0}")]
+    Sealed(#[from] SealError),
+    /// The key given is not the one the store's secrets were sealed with.
+    #[error(
+        "store.encryption_key (GATEWAY_STORE_ENCRYPTION_KEY, or the store.key file beside the store) is not the key \
+         this store's secrets were encrypted with; start with that key (nothing was changed)"
+    )]
+    WrongKey,
 }
 
 /// How long a statement waits for the other connection's write to end.
@@ -42,18 +56,24 @@ pub struct Store {
     connection: Mutex<Connection>,
     /// Webhook logs: written in batches by the writer, read by the log queries.
     logs: Mutex<Connection>,
+    /// Seals and opens secret fields.
+    sealer: Sealer,
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path` and its tables.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the database at `path` and its tables, its secrets sealed with `sealer`'s key; a key
+    /// that is not the store's is refused ([`StoreError::WrongKey`]).
+    pub fn open(path: &Path, sealer: Sealer) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
         let connection = open_connection(path)?;
-        connection.execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA].concat())?;
+        connection
+            .execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA, sealing::SCHEMA].concat())?;
         let logs = open_connection(path)?;
-        Ok(Self { connection: Mutex::new(connection), logs: Mutex::new(logs) })
+        let store = Self { connection: Mutex::new(connection), logs: Mutex::new(logs), sealer };
+        store.check_key()?;
+        Ok(store)
     }
 
     /// Runs `work` on the blocking pool: the way async code reaches the store.

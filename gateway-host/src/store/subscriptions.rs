@@ -2,6 +2,7 @@
 
 use definition::Subscription;
 use rusqlite::{params, Connection, OptionalExtension};
+use secrets::{Sealer, SecretFields};
 
 use super::{Store, StoreError};
 
@@ -12,12 +13,12 @@ CREATE INDEX IF NOT EXISTS subscriptions_by_api ON subscriptions (api_id);";
 impl Store {
     /// Keeps `subscription`, replacing what was kept under its id.
     pub fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
-        write_subscription(&self.connection(), subscription)
+        write_subscription(&self.connection(), &self.sealer, subscription)
     }
 
     /// The subscription `id`.
     pub fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        read_subscription(&self.connection(), id)
+        read_subscription(&self.connection(), &self.sealer, id)
     }
 
     /// Reads, edits and keeps the subscription `id` as one step: no other write lands between the read and the
@@ -29,10 +30,10 @@ impl Store {
         edit: impl FnOnce(Option<&mut Subscription>) -> (T, bool),
     ) -> Result<(Option<Subscription>, T), StoreError> {
         let connection = self.connection();
-        let mut subscription = read_subscription(&connection, id)?;
+        let mut subscription = read_subscription(&connection, &self.sealer, id)?;
         let (found, changed) = edit(subscription.as_mut());
         if let (Some(subscription), true) = (&subscription, changed) {
-            write_subscription(&connection, subscription)?;
+            write_subscription(&connection, &self.sealer, subscription)?;
         }
         Ok((subscription, found))
     }
@@ -43,7 +44,7 @@ impl Store {
         let mut statement =
             connection.prepare("SELECT document FROM subscriptions WHERE ?1 IS NULL OR api_id = ?1 ORDER BY rowid")?;
         let rows = statement.query_map(params![api_id], |row| row.get::<_, String>(0))?;
-        rows.map(|document| Ok(serde_json::from_str(&document?)?)).collect()
+        rows.map(|document| opened(&document?, &self.sealer)).collect()
     }
 
     /// Forgets the subscription `id`.
@@ -53,18 +54,27 @@ impl Store {
     }
 }
 
-fn read_subscription(connection: &Connection, id: &str) -> Result<Option<Subscription>, StoreError> {
+fn read_subscription(connection: &Connection, sealer: &Sealer, id: &str) -> Result<Option<Subscription>, StoreError> {
     let document: Option<String> = connection
         .query_row("SELECT document FROM subscriptions WHERE id = ?1", params![id], |row| row.get(0))
         .optional()?;
-    Ok(document.map(|document| serde_json::from_str(&document)).transpose()?)
+    document.map(|document| opened(&document, sealer)).transpose()
 }
 
-fn write_subscription(connection: &Connection, subscription: &Subscription) -> Result<(), StoreError> {
+fn write_subscription(connection: &Connection, sealer: &Sealer, subscription: &Subscription) -> Result<(), StoreError> {
+    let mut sealed = subscription.clone();
+    SecretFields::subscription().seal(&mut sealed.consumer_configuration.entrypoint_configuration, sealer);
     connection.execute(
         "INSERT INTO subscriptions (id, api_id, document) VALUES (?1, ?2, ?3)
          ON CONFLICT(id) DO UPDATE SET api_id = excluded.api_id, document = excluded.document",
-        params![subscription.id, subscription.api_id, serde_json::to_string(subscription)?],
+        params![subscription.id, subscription.api_id, serde_json::to_string(&sealed)?],
     )?;
     Ok(())
+}
+
+/// A stored subscription, its secrets opened.
+fn opened(document: &str, sealer: &Sealer) -> Result<Subscription, StoreError> {
+    let mut subscription: Subscription = serde_json::from_str(document)?;
+    SecretFields::subscription().open(&mut subscription.consumer_configuration.entrypoint_configuration, sealer)?;
+    Ok(subscription)
 }

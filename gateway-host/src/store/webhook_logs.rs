@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn a_limit_beyond_what_sqlite_counts_keeps_every_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("gateway.db")).unwrap();
+        let store = Store::open(&dir.path().join("gateway.db"), secrets::Sealer::new(&[0; 32]).unwrap()).unwrap();
         store.insert_webhook_logs(&(0..3).map(row).collect::<Vec<_>>()).unwrap();
         for keep in [u64::MAX, 1 << 63, i64::MAX as u64] {
             assert_eq!(store.trim_webhook_logs(0, keep).unwrap(), 0, "{keep}");

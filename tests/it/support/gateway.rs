@@ -80,19 +80,8 @@ impl GatewayHome {
     /// Starts the gateway with extra environment variables (`HTTP_PROXY`, `GATEWAY_LOG_LEVEL`, ...), which win over
     /// the test defaults.
     pub fn start_with_env(&self, env: &[(&str, &str)]) -> Gateway {
-        let mut child = Command::new(gateway_binary())
-            .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
-            .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
-            .env("GATEWAY_STORE_PATH", self.store_path())
-            .env("GATEWAY_MANAGEMENT_LISTEN", "127.0.0.1:0")
-            .env("GATEWAY_MANAGEMENT_TOKEN", TOKEN)
-            .env("GATEWAY_LOG_LEVEL", "info")
-            .env("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "10000")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start gateway-host");
+        let mut child =
+            self.command(env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start gateway-host");
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (address_tx, address_rx) = mpsc::channel();
         collect_lines(child.stdout.take().expect("stdout"), Arc::clone(&logs), Some(address_tx));
@@ -103,6 +92,41 @@ impl GatewayHome {
             Err(_) => panic!("the gateway did not start within {START_TIMEOUT:?}; its output:\n{}", gateway.output()),
         }
         gateway
+    }
+
+    /// The gateway's command with the test settings, then `env` over them.
+    fn command(&self, env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(gateway_binary());
+        command
+            .env("GATEWAY_PLUGINS_DIR", self.plugins_dir())
+            .env("GATEWAY_DEFINITIONS_DIR", self.dir.path().join("definitions"))
+            .env("GATEWAY_STORE_PATH", self.store_path())
+            .env("GATEWAY_MANAGEMENT_LISTEN", "127.0.0.1:0")
+            .env("GATEWAY_MANAGEMENT_TOKEN", TOKEN)
+            .env("GATEWAY_LOG_LEVEL", "info")
+            .env("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "10000")
+            .envs(env.iter().copied());
+        command
+    }
+
+    /// Runs a gateway that must refuse to start: its exit code and everything it printed. One still running after
+    /// the start timeout is killed (and the code is `None`).
+    pub fn run_refused(&self, env: &[(&str, &str)]) -> (Option<i32>, String) {
+        let mut child = self.command(env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start");
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        let code = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status.code();
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let output = child.wait_with_output().expect("output");
+        (code, format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
     }
 }
 
