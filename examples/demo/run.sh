@@ -34,6 +34,9 @@ if [ "$mode" = kafka ]; then
 fi
 
 "$target/demo-receiver" 127.0.0.1:8090 & pids+=($!)
+# The demo receiver listens on loopback, which the egress guard denies by default (docs/security.md): the demo
+# allows it explicitly.
+export GATEWAY_EGRESS_ALLOW_NETWORKS=${GATEWAY_EGRESS_ALLOW_NETWORKS:-127.0.0.0/8}
 (cd "$run" && exec "$target/gateway-host") & pids+=($!)
 
 for _ in $(seq 1 100); do

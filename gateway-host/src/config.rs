@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use abi_stable::std_types::RString;
+use plugin_api::EgressSettings;
 use serde::Deserialize;
 use toml::Value;
 
@@ -24,6 +26,8 @@ pub struct GatewayConfig {
     pub store: StoreSection,
     /// Management API.
     pub management: ManagementSection,
+    /// What consumers' callbacks may reach.
+    pub egress: EgressSection,
     /// Logging.
     pub log: LogSection,
     /// Graceful shutdown.
@@ -76,6 +80,40 @@ pub struct ManagementSection {
     pub environment_id: String,
     /// The organization id the reference product's paths accept besides `DEFAULT`.
     pub organization_id: String,
+}
+
+/// What consumers' callbacks may reach, and which files their subscriptions may name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressSection {
+    /// Networks reachable besides public addresses.
+    pub allow_networks: Vec<String>,
+    /// The folder of files subscriptions may name; empty: none.
+    pub subscription_files_dir: String,
+}
+
+impl EgressSection {
+    /// The settings handed to plugins, once every network parses and the folder exists.
+    pub fn settings(&self) -> Result<EgressSettings, ConfigError> {
+        for network in &self.allow_networks {
+            egress::parse_network(network).map_err(|error| {
+                ConfigError::Invalid(format!("egress.allow_networks (GATEWAY_EGRESS_ALLOW_NETWORKS): {error}"))
+            })?;
+        }
+        let files_dir = match self.subscription_files_dir.trim() {
+            "" => None,
+            dir if Path::new(dir).is_dir() => Some(RString::from(dir)),
+            dir => {
+                return Err(ConfigError::Invalid(format!(
+                    "egress.subscription_files_dir (GATEWAY_EGRESS_SUBSCRIPTION_FILES_DIR): `{dir}` is not a folder"
+                )))
+            }
+        };
+        Ok(EgressSettings {
+            allow_networks: self.allow_networks.iter().map(|network| RString::from(network.trim())).collect(),
+            subscription_files_dir: files_dir.into(),
+        })
+    }
 }
 
 /// Logging.
@@ -138,7 +176,8 @@ pub enum ConfigError {
 }
 
 impl GatewayConfig {
-    /// Loads the embedded default, then `file` over it, then `GATEWAY_*` variables from `env` over both.
+    /// Loads the embedded default, then `file` over it, then `GATEWAY_*` variables from `env` over both; checks the
+    /// values no type says enough about (the egress networks and folder).
     pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config: Value = DEFAULT_CONFIG.parse().expect("the embedded default is valid TOML");
         if let Some(path) = file {
@@ -151,7 +190,10 @@ impl GatewayConfig {
             merge(&mut config, overrides, "")?;
         }
         apply_environment(&mut config, "", &env)?;
-        config.try_into().map_err(|error: toml::de::Error| ConfigError::Invalid(error.message().to_string()))
+        let config: Self =
+            config.try_into().map_err(|error: toml::de::Error| ConfigError::Invalid(error.message().to_string()))?;
+        config.egress.settings()?;
+        Ok(config)
     }
 }
 
@@ -191,6 +233,13 @@ fn apply_environment(node: &mut Value, path: &str, env: &impl Fn(&str) -> Option
             text.trim()
                 .parse()
                 .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not an integer") })?,
+        ),
+        Value::Array(_) => Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| Value::String(item.into()))
+                .collect(),
         ),
         Value::Boolean(_) => {
             Value::Boolean(text.trim().parse().map_err(|_| ConfigError::Environment {
@@ -250,5 +299,19 @@ mod tests {
         let error = GatewayConfig::load(Some(&file), env(&[])).unwrap_err();
         assert_eq!(error.to_string(), "unknown configuration key `managment`");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn egress_networks_come_comma_separated_and_a_bad_one_is_named() {
+        let config = GatewayConfig::load(None, env(&[("GATEWAY_EGRESS_ALLOW_NETWORKS", "127.0.0.0/8, ::1")])).unwrap();
+        assert_eq!(config.egress.allow_networks, ["127.0.0.0/8", "::1"]);
+        assert!(GatewayConfig::load(None, env(&[])).unwrap().egress.allow_networks.is_empty(), "nothing by default");
+        let error = GatewayConfig::load(None, env(&[("GATEWAY_EGRESS_ALLOW_NETWORKS", "10.0.0.0/33")])).unwrap_err();
+        assert!(
+            error.to_string().contains("GATEWAY_EGRESS_ALLOW_NETWORKS") && error.to_string().contains("10.0.0.0/33")
+        );
+        let error =
+            GatewayConfig::load(None, env(&[("GATEWAY_EGRESS_SUBSCRIPTION_FILES_DIR", "/nonexistent")])).unwrap_err();
+        assert!(error.to_string().contains("egress.subscription_files_dir"), "{error}");
     }
 }

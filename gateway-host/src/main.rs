@@ -92,7 +92,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let token = MANAGEMENT_TOKEN.resolve(&config.management.token, &config.store.path)?;
     let matrix = CompatibilityMatrix::shipped();
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
-    let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix));
+    let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix, &config.egress.settings()?));
     let catalog = Arc::new(ApiCatalog::default());
     let logs_config = &config.webhook_logs;
     let retention = logs::Retention {

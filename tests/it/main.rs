@@ -9,6 +9,7 @@ mod advanced;
 mod definitions;
 mod delivery;
 mod demo;
+mod egress;
 mod faults;
 mod hostile;
 mod jwt;

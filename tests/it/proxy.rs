@@ -113,6 +113,14 @@ async fn a_socks5_proxy_with_username_and_password_relays_the_callback() {
     assert!(receiver.wait_for(2, WAIT).await, "{}", dante.log());
     assert!(relayed(&dante, &receiver), "dante relayed the calls:\n{}", dante.log());
 
+    // The definition read back shows the proxy password masked; sent back as it is, it keeps the password.
+    let shown = gateway.api().get("/management/v2/apis/socks5").await.body["definition"].clone();
+    assert_eq!(shown["listeners"][0]["entrypoints"][0]["configuration"]["proxy"]["password"], "********");
+    assert_eq!(gateway.api().put("/management/v2/apis/socks5", &shown).await.status, 200);
+    let again = Receiver::answering(200).await;
+    gateway.api().subscribe("socks5", &subscription(&again.url("/hook"))).await;
+    assert!(again.wait_for(2, WAIT).await, "the kept password still opens the proxy:\n{}", dante.log());
+
     let refused = Receiver::answering(200).await;
     let id = through(&gateway, "socks5-bad", proxy("SOCKS5", dante.port, Some((SOCKS_USER, "wrong"))), &refused).await;
     let failed = gateway.api().wait_consumer_status("socks5-bad", &id, "FAILURE").await;

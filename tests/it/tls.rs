@@ -131,7 +131,7 @@ async fn bad_stores_are_refused_when_subscribing() {
     assert!(reply.body["message"].as_str().unwrap().contains("wrong password"), "{}", reply.body);
     assert!(!reply.body.to_string().contains(STORE_PASSWORD));
 
-    let reply = refuse(json!({ "trustStore": { "type": "JKS", "path": "/etc/store.jks" } })).await;
+    let reply = refuse(json!({ "trustStore": { "type": "JKS", "content": "/u3+7QAAAAI=" } })).await;
     assert_eq!(reply.body["parameters"]["path"], "consumerConfiguration.entrypointConfiguration.ssl.trustStore.type");
     assert!(reply.body["message"].as_str().unwrap().contains("keytool -importkeystore"), "{}", reply.body);
 

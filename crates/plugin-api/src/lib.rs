@@ -27,4 +27,4 @@ pub use connector::{
 pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
 pub use manifest::{Manifest, Mode, PluginKind, Qos};
 pub use message::{Header, Message};
-pub use module::{HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};
+pub use module::{EgressSettings, HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};

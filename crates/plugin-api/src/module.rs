@@ -5,7 +5,7 @@ use abi_stable::{
     library::RootModule,
     package_version_strings,
     sabi_types::VersionStrings,
-    std_types::{ROption, RResult, RString},
+    std_types::{ROption, RResult, RString, RVec},
     StableAbi,
 };
 
@@ -23,6 +23,18 @@ pub struct HostServices {
     pub log_sink: LogSinkBox,
     /// The most detailed level the host will print; the plugin may drop anything finer.
     pub max_log_level: LogLevel,
+    /// What the operator lets plugins that call out for consumers reach.
+    pub egress: EgressSettings,
+}
+
+/// The operator's `[egress]` settings, for plugins that call addresses consumers chose.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, Default)]
+pub struct EgressSettings {
+    /// Networks (CIDR, or single addresses) callbacks may reach besides public addresses.
+    pub allow_networks: RVec<RString>,
+    /// The folder under which subscriptions may name files; none: they may name none.
+    pub subscription_files_dir: ROption<RString>,
 }
 
 /// A plugin's connector: exactly one of the two is set, as the manifest's kind says.

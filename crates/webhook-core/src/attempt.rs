@@ -11,6 +11,7 @@ use http_body_util::Full;
 
 use crate::bounded_body::read_prefix;
 use crate::client::{CallbackClient, ProxyError};
+use crate::resolver::address_denied;
 
 /// What one call to the callback gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub enum CallbackErrorKind {
     TlsFailed,
     /// The proxy could not be reached, refused the credentials, or could not reach the callback.
     ProxyFailed,
+    /// The callback's address is one the egress policy denies (loopback, private, link-local...).
+    AddressDenied,
     /// Anything else.
     RequestFailed,
 }
@@ -65,6 +68,7 @@ impl CallbackErrorKind {
             Self::AuthenticationFailed => "AUTHENTICATION_FAILED",
             Self::TlsFailed => "TLS_FAILED",
             Self::ProxyFailed => "PROXY_FAILED",
+            Self::AddressDenied => "CALLBACK_ADDRESS_DENIED",
             Self::RequestFailed => "REQUEST_FAILED",
         }
     }
@@ -134,6 +138,9 @@ fn wrapped_tls_error(mut io: &std::io::Error) -> Option<&rustls::Error> {
 
 /// Finds the most telling cause in an error chain.
 fn classify(error: &(dyn StdError + 'static)) -> CallbackError {
+    if let Some(denied) = address_denied(error) {
+        return CallbackError { kind: CallbackErrorKind::AddressDenied, detail: denied.to_string() };
+    }
     let mut kind = CallbackErrorKind::RequestFailed;
     let mut detail = error.to_string();
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);

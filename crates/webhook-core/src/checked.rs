@@ -1,10 +1,12 @@
-//! A consumer configuration checked against the schema both webhook plugins share: parsed, its callback target
-//! and headers valid, its TLS configuration built (so that a bad certificate is an error at subscription time).
+//! A consumer configuration checked against the schema both webhook plugins share: within the egress policy, parsed,
+//! its callback target and headers valid, its TLS configuration built (so that a bad certificate is an error at
+//! subscription time).
 
+use egress::EgressPolicy;
 use plugin_api::ConfigError;
 
 use crate::config::{CallbackTarget, SubscriptionConfig};
-use crate::tls;
+use crate::{egress_rules, tls};
 
 /// A consumer configuration that passed every check.
 pub struct CheckedSubscription {
@@ -17,13 +19,23 @@ pub struct CheckedSubscription {
 }
 
 impl CheckedSubscription {
-    /// Parses and checks `json` (a consumer's `entrypointConfiguration`); every error names its path.
-    pub fn parse(json: &str) -> Result<Self, Vec<ConfigError>> {
-        Self::check(SubscriptionConfig::parse(json)?, Vec::new())
+    /// Parses and checks `json` (a consumer's `entrypointConfiguration`) under `policy`; every error names its path.
+    pub fn parse(json: &str, policy: &EgressPolicy) -> Result<Self, Vec<ConfigError>> {
+        Self::check(SubscriptionConfig::parse(json)?, policy, |_| Vec::new())
     }
 
-    /// Checks a parsed configuration; `errors` found already (an edition's refusals) are reported with the rest.
-    pub(crate) fn check(config: SubscriptionConfig, mut errors: Vec<ConfigError>) -> Result<Self, Vec<ConfigError>> {
+    /// Checks a parsed configuration: first the egress policy (a file outside the operator's folder is never read),
+    /// then `edition`'s refusals with the shared schema's.
+    pub(crate) fn check(
+        mut config: SubscriptionConfig,
+        policy: &EgressPolicy,
+        edition: impl FnOnce(&SubscriptionConfig) -> Vec<ConfigError>,
+    ) -> Result<Self, Vec<ConfigError>> {
+        let mut errors = egress_rules::apply(policy, &mut config);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        errors.extend(edition(&config));
         let target = config.target().map_err(|target_errors| errors.extend(target_errors)).ok();
         let tls = tls::client_config(&config.ssl).map_err(|tls_errors| errors.extend(tls_errors)).ok();
         match (target, tls) {

@@ -2,7 +2,8 @@
 //! subscription's proxy (HTTP, SOCKS4, SOCKS5, or the gateway's own proxy settings), TLS on top for https
 //! callbacks. Through an HTTP proxy, an `http://` callback is a forward request (absolute-form URI,
 //! `Proxy-Authorization`), an `https://` one goes through a CONNECT tunnel. Redirects are never followed (hyper's
-//! client does not follow them).
+//! client does not follow them). Direct connections obey the egress policy (see [`crate::resolver`]); connections
+//! to proxies, the operator's choice, do not.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +25,8 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use crate::config::{HttpOptions, ProxyOptions, ProxyType};
+use crate::resolver::{check_literal, GuardedResolver};
+use egress::EgressPolicy;
 
 /// The client every callback call (and token request) goes through.
 #[derive(Clone)]
@@ -44,23 +47,24 @@ impl CallbackClient {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A client with the subscription's timeouts, pool size, proxy and TLS configuration.
+/// A client with the subscription's timeouts, pool size, proxy and TLS configuration, reaching directly only what
+/// `egress` permits.
 pub fn build_client(
     options: &HttpOptions,
     proxy: &ProxyOptions,
     tls: rustls::ClientConfig,
     concurrency: usize,
+    egress: Arc<EgressPolicy>,
 ) -> CallbackClient {
-    let mut tcp = HttpConnector::new();
-    tcp.set_connect_timeout(Some(options.connect_timeout()));
-    tcp.set_nodelay(true);
-    tcp.enforce_http(false);
     let route = Arc::new(Route::from(proxy));
-    let connector = HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(RouteConnector { route: Arc::clone(&route), tcp });
+    let connector = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(
+        RouteConnector {
+            route: Arc::clone(&route),
+            tcp: tcp_connector(HttpConnector::new(), options),
+            direct: tcp_connector(HttpConnector::new_with_resolver(GuardedResolver::new(Arc::clone(&egress))), options),
+            egress,
+        },
+    );
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(options.idle_timeout())
@@ -69,11 +73,23 @@ pub fn build_client(
     CallbackClient { client, route }
 }
 
+/// `connector` with the subscription's connect timeout, no Nagle delay, and any scheme (TLS goes on top).
+fn tcp_connector<R>(mut connector: HttpConnector<R>, options: &HttpOptions) -> HttpConnector<R> {
+    connector.set_connect_timeout(Some(options.connect_timeout()));
+    connector.set_nodelay(true);
+    connector.enforce_http(false);
+    connector
+}
+
 /// Opens the TCP stream to a callback: directly or through a proxy.
 #[derive(Clone)]
 pub(crate) struct RouteConnector {
     route: Arc<Route>,
+    /// To proxies: any address.
     tcp: HttpConnector,
+    /// To callbacks: resolved under the egress policy.
+    direct: HttpConnector<GuardedResolver>,
+    egress: Arc<EgressPolicy>,
 }
 
 enum Route {
@@ -204,8 +220,9 @@ impl Service<Uri> for RouteConnector {
         if let Some(Forward { proxy, .. }) = self.route.forward(&destination) {
             return to_forwarding_proxy(tcp, proxy);
         }
+        let direct = || connect_direct(self.direct.clone(), Arc::clone(&self.egress), destination.clone());
         match &*self.route {
-            Route::Direct => direct(tcp, destination),
+            Route::Direct => direct(),
             Route::Http { proxy, authorization } => tunnel(tcp, proxy.clone(), authorization.clone(), destination),
             Route::Socks4 { proxy } => {
                 let proxy = proxy.clone();
@@ -220,7 +237,7 @@ impl Service<Uri> for RouteConnector {
             }
             Route::Socks5 { proxy, credentials } => socks5(tcp, proxy.clone(), credentials.clone(), destination),
             Route::System(matcher) => match matcher.intercept(&destination) {
-                None => direct(tcp, destination),
+                None => direct(),
                 Some(intercept) => {
                     let proxy = intercept.uri().clone();
                     match proxy.scheme_str() {
@@ -266,8 +283,12 @@ impl std::fmt::Display for ProxyError {
 
 impl std::error::Error for ProxyError {}
 
-fn direct(mut tcp: HttpConnector, destination: Uri) -> Connecting {
-    Box::pin(async move { tcp.call(destination).await.map(tcp_stream).map_err(Into::into) })
+/// A connection straight to the callback, to an address the egress policy permits.
+fn connect_direct(mut tcp: HttpConnector<GuardedResolver>, egress: Arc<EgressPolicy>, destination: Uri) -> Connecting {
+    Box::pin(async move {
+        check_literal(&egress, &destination)?;
+        tcp.call(destination).await.map(tcp_stream).map_err(Into::into)
+    })
 }
 
 /// A connection to an HTTP proxy that forwards `http://` requests.

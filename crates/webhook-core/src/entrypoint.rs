@@ -1,11 +1,15 @@
 //! The entrypoint connector both webhook plugins export, parameterised by their [`Edition`].
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use egress::EgressPolicy;
 
 use plugin_api::abi_stable::sabi_trait::TD_Opaque;
 use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_api::{
-    ConfigError, ConfigErrors, EntrypointSpec, PluginInstance, RawEntrypoint, RawRunning_TO, RunningBox, StartRequest,
+    ConfigError, ConfigErrors, EgressSettings, EntrypointSpec, PluginInstance, RawEntrypoint, RawRunning_TO,
+    RunningBox, StartRequest,
 };
 use plugin_kit::{catch_panic, entrypoint_instance, PluginRuntime};
 use tokio::sync::watch;
@@ -30,13 +34,18 @@ const RUNTIME_WORKERS: usize = 2;
 pub struct WebhookEntrypoint<E> {
     edition: E,
     runtime: PluginRuntime,
+    /// What callbacks may reach, and which files subscriptions may name.
+    egress: Arc<EgressPolicy>,
 }
 
 impl<E: Edition> WebhookEntrypoint<E> {
-    /// The plugin's connector, ready to hand to the host.
-    pub fn instance(plugin_id: &str, edition: E) -> Result<PluginInstance, String> {
+    /// The plugin's connector under the operator's `egress` settings, ready to hand to the host.
+    pub fn instance(plugin_id: &str, edition: E, egress: &EgressSettings) -> Result<PluginInstance, String> {
+        let files_dir = egress.subscription_files_dir.as_ref().into_option().map(|dir| PathBuf::from(dir.as_str()));
+        let policy = EgressPolicy::new(&egress.allow_networks, files_dir)
+            .map_err(|error| format!("egress.allow_networks: {error}"))?;
         let runtime = PluginRuntime::new(plugin_id, RUNTIME_WORKERS)?;
-        Ok(entrypoint_instance(Self { edition, runtime }))
+        Ok(entrypoint_instance(Self { edition, runtime, egress: Arc::new(policy) }))
     }
 
     fn check_api(&self, spec: &EntrypointSpec) -> Result<Vec<String>, Vec<ConfigError>> {
@@ -55,9 +64,9 @@ impl<E: Edition> WebhookEntrypoint<E> {
 
     /// The shared schema's checks and this edition's.
     fn check_subscription(&self, json: &str) -> Result<CheckedSubscription, Vec<ConfigError>> {
-        let config = SubscriptionConfig::parse(json)?;
-        let refused = self.edition.check_subscription(&config);
-        CheckedSubscription::check(config, refused)
+        CheckedSubscription::check(SubscriptionConfig::parse(json)?, &self.egress, |config| {
+            self.edition.check_subscription(config)
+        })
     }
 
     fn start_loop(&self, request: StartRequest) -> Result<RunningBox, String> {
@@ -65,7 +74,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let CheckedSubscription { config, target, tls } =
             self.check_subscription(&request.subscription_configuration).map_err(describe)?;
         let concurrency = entrypoint.http.concurrency(request.qos);
-        let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency);
+        let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency, Arc::clone(&self.egress));
         let layers = self.edition.layers(LayerSetup {
             config: &config,
             subscription_id: &request.subscription_id,

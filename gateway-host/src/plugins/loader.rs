@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
-use plugin_api::{HostServices, PluginKind, PluginModRef};
+use plugin_api::{EgressSettings, HostServices, PluginKind, PluginModRef};
 
 use super::compatibility::CompatibilityMatrix;
 use super::connector::{take, EndpointPlugin, EntrypointPlugin};
@@ -26,6 +26,7 @@ pub(super) fn load(
     path: &Path,
     matrix: &CompatibilityMatrix,
     is_taken: impl Fn(&str) -> bool,
+    egress: &EgressSettings,
 ) -> Result<LoadedPlugin, Refusal> {
     let unknown = |reason: String| Refusal { id: None, version: None, reason };
     let header = lib_header_from_path(path)
@@ -38,7 +39,8 @@ pub(super) fn load(
     if is_taken(&manifest.id) {
         return Err(refuse(format!("another file already provides plugin `{}`", manifest.id)));
     }
-    let services = HostServices { log_sink: sink_for(&manifest.id), max_log_level: max_level() };
+    let services =
+        HostServices { log_sink: sink_for(&manifest.id), max_log_level: max_level(), egress: egress.clone() };
     let instance = (module.instantiate())(services)
         .into_result()
         .map_err(|error| refuse(format!("instantiation failed: {error}")))?;

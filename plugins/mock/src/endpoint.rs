@@ -28,7 +28,8 @@ pub(crate) struct MockEndpoint {
 }
 
 impl MockEndpoint {
-    pub(crate) fn instance() -> Result<PluginInstance, String> {
+    /// The plugin's connector (it calls only the operator's brokers: the egress settings do not apply).
+    pub(crate) fn instance(_egress: &plugin_kit::api::EgressSettings) -> Result<PluginInstance, String> {
         let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
         Ok(endpoint_instance(Self { runtime, cursors: Mutex::new(HashMap::new()), recorded: Recorded::default() }))
     }

@@ -5,7 +5,7 @@ mod auth;
 mod dlq;
 mod edition;
 
-use plugin_kit::api::{PluginInstance, Qos};
+use plugin_kit::api::{EgressSettings, PluginInstance, Qos};
 use webhook_core::WebhookEntrypoint;
 
 /// The identifier API definitions use.
@@ -21,6 +21,6 @@ plugin_kit::export_plugin! {
     instantiate: instantiate,
 }
 
-fn instantiate() -> Result<PluginInstance, String> {
-    WebhookEntrypoint::instance(PLUGIN_ID, edition::Advanced)
+fn instantiate(egress: &EgressSettings) -> Result<PluginInstance, String> {
+    WebhookEntrypoint::instance(PLUGIN_ID, edition::Advanced, egress)
 }

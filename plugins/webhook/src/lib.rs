@@ -4,7 +4,7 @@
 
 mod edition;
 
-use plugin_kit::api::{PluginInstance, Qos};
+use plugin_kit::api::{EgressSettings, PluginInstance, Qos};
 use webhook_core::WebhookEntrypoint;
 
 /// The identifier API definitions use.
@@ -20,6 +20,6 @@ plugin_kit::export_plugin! {
     instantiate: instantiate,
 }
 
-fn instantiate() -> Result<PluginInstance, String> {
-    WebhookEntrypoint::instance(PLUGIN_ID, edition::OpenSource)
+fn instantiate(egress: &EgressSettings) -> Result<PluginInstance, String> {
+    WebhookEntrypoint::instance(PLUGIN_ID, edition::OpenSource, egress)
 }

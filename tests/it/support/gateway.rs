@@ -105,6 +105,8 @@ impl GatewayHome {
             .env("GATEWAY_MANAGEMENT_TOKEN", TOKEN)
             .env("GATEWAY_LOG_LEVEL", "info")
             .env("GATEWAY_SHUTDOWN_DRAIN_TIMEOUT_MS", "10000")
+            // Receivers, token servers and proxies of the tests listen on loopback, which the default denies.
+            .env("GATEWAY_EGRESS_ALLOW_NETWORKS", "127.0.0.0/8")
             .envs(env.iter().copied());
         command
     }

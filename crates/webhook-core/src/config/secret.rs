@@ -7,6 +7,11 @@ use serde::{Deserialize, Deserializer};
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret holding `value`.
+    pub(crate) fn new(value: String) -> Self {
+        Self(value)
+    }
+
     /// The value itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0

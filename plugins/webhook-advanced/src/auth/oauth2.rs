@@ -130,11 +130,7 @@ impl ClientCredentials {
             .body(Full::new(self.form.body().map_err(failure)?))
             .map_err(|error| failure(format!("cannot build the token request: {error}")))?;
         let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|error| failure(format!("token endpoint {} unreachable: {error}", self.endpoint)))?;
+            let response = self.client.request(request).await.map_err(|error| unreachable(&self.endpoint, &error))?;
             let status = response.status();
             let body = read_prefix(response.into_body(), self.body_limit)
                 .await
@@ -178,6 +174,17 @@ impl ClientCredentials {
 
 fn failure(detail: String) -> CallbackError {
     CallbackError { kind: CallbackErrorKind::AuthenticationFailed, detail }
+}
+
+/// A token endpoint not reached: denied by the egress policy, or unreachable.
+fn unreachable(endpoint: &Uri, error: &(dyn std::error::Error + 'static)) -> CallbackError {
+    match webhook_core::address_denied(error) {
+        Some(denied) => CallbackError {
+            kind: CallbackErrorKind::AddressDenied,
+            detail: format!("token endpoint {endpoint}: {denied}"),
+        },
+        None => failure(format!("token endpoint {endpoint} unreachable: {error}")),
+    }
 }
 
 impl Authorizer for ClientCredentials {
