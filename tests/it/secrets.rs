@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::support::certs::Pki;
+use crate::support::certs::{Identity, Pki};
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::receiver::{refused_url, Receiver};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_messages};
@@ -19,6 +19,9 @@ const TOKEN_VALUE: &str = "token-value-c81d2e";
 const CLIENT_SECRET: &str = "client-secret-5b09aa";
 const JWT_KEY: &str = "jwt-hmac-key-0d4e77-long-enough";
 const TRUST_PASSWORD: &str = "trust-pass-44e1c0";
+const KEY_STORE_PASSWORD: &str = "key-store-pass-2b7e";
+const JWT_STORE_PASSWORD: &str = "jwt-store-pass-81aa";
+const JWT_KEY_PASSWORD: &str = "jwt-key-pass-f00c";
 const PROXY_PASSWORD: &str = "proxy-pass-19be44";
 const JAAS_PASSWORD: &str = "jaas-pass-6c2f83";
 const SIGNING_SECRET: &str = "whsec_c2lnbmluZy1zZWNyZXQtOTkzMWNh";
@@ -28,11 +31,22 @@ fn leaks(key_pem: &str) -> Vec<String> {
     let key_line = key_pem.lines().nth(1).expect("a PEM body line").to_string();
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("user:{BASIC_PASSWORD}"));
     let signing = SIGNING_SECRET.trim_start_matches("whsec_").to_string();
-    [BASIC_PASSWORD, TOKEN_VALUE, CLIENT_SECRET, JWT_KEY, TRUST_PASSWORD, PROXY_PASSWORD, JAAS_PASSWORD]
-        .iter()
-        .map(|secret| secret.to_string())
-        .chain([key_line, basic, signing])
-        .collect()
+    [
+        BASIC_PASSWORD,
+        TOKEN_VALUE,
+        CLIENT_SECRET,
+        JWT_KEY,
+        TRUST_PASSWORD,
+        KEY_STORE_PASSWORD,
+        JWT_STORE_PASSWORD,
+        JWT_KEY_PASSWORD,
+        PROXY_PASSWORD,
+        JAAS_PASSWORD,
+    ]
+    .iter()
+    .map(|secret| secret.to_string())
+    .chain([key_line, basic, signing])
+    .collect()
 }
 
 fn assert_no_secret(what: &str, text: &str, leaks: &[String]) {
@@ -41,8 +55,9 @@ fn assert_no_secret(what: &str, text: &str, leaks: &[String]) {
     }
 }
 
-/// The subscriptions of the test: each auth type, TLS stores and a signing secret.
-fn subscriptions(callback: &str, pki: &Pki, key_pem: &str, cert_pem: &str) -> Vec<(&'static str, Value)> {
+/// The subscriptions of the test: each auth type, PEM and PKCS12 stores and a signing secret.
+fn subscriptions(callback: &str, pki: &Pki, identity: &Identity) -> Vec<(&'static str, Value)> {
+    let (key_pem, cert_pem) = (&identity.key_pem, &identity.cert_pem);
     let ssl = json!({
         "keyStore": { "type": "PEM", "certContent": cert_pem, "keyContent": key_pem },
         "trustStore": { "type": "PKCS12", "content": pki.ca_pkcs12(TRUST_PASSWORD), "password": TRUST_PASSWORD } });
@@ -52,7 +67,12 @@ fn subscriptions(callback: &str, pki: &Pki, key_pem: &str, cert_pem: &str) -> Ve
             json!({ "auth": { "type": "basic", "basic": { "username": "user", "password": BASIC_PASSWORD } },
                     "ssl": ssl, "signature": { "secrets": [SIGNING_SECRET] } }),
         ),
-        ("token", json!({ "auth": { "type": "token", "token": { "value": TOKEN_VALUE } } })),
+        (
+            "token",
+            json!({ "auth": { "type": "token", "token": { "value": TOKEN_VALUE } },
+                    "ssl": { "keyStore": { "type": "PKCS12", "content": identity.pkcs12(KEY_STORE_PASSWORD),
+                                           "password": KEY_STORE_PASSWORD } } }),
+        ),
         (
             "oauth2",
             json!({ "auth": { "type": "oauth2", "oauth2": {
@@ -62,7 +82,8 @@ fn subscriptions(callback: &str, pki: &Pki, key_pem: &str, cert_pem: &str) -> Ve
             "jwt",
             json!({ "auth": { "type": "jwtProfileOauth2", "jwtProfileOauth2": {
                 "issuer": "gateway", "subject": "svc", "audience": refused_url(),
-                "signatureAlgorithm": "HMAC_HS256", "keyContent": JWT_KEY } } }),
+                "signatureAlgorithm": "HMAC_HS256", "keyContent": JWT_KEY,
+                "keystoreOptions": { "storePassword": JWT_STORE_PASSWORD, "keyPassword": JWT_KEY_PASSWORD } } } }),
         ),
     ]
     .into_iter()
@@ -127,7 +148,7 @@ async fn secrets_are_masked_in_every_answer_kept_by_the_mask_and_sealed_in_the_s
     let created_kafka = api.deploy(&kafka_api_with_credentials()).await;
 
     let mut answers = vec![("API creation", created_api), ("kafka API creation", created_kafka)];
-    for (name, body) in subscriptions(&receiver.url("/hook"), &pki, &identity.key_pem, &identity.cert_pem) {
+    for (name, body) in subscriptions(&receiver.url("/hook"), &pki, &identity) {
         let reply = api.post("/management/v2/apis/vault/subscriptions", &body).await;
         assert_eq!(reply.status, 201, "{name}: {}", reply.body);
         answers.push(("subscription creation", reply.body));
@@ -162,8 +183,13 @@ async fn secrets_are_masked_in_every_answer_kept_by_the_mask_and_sealed_in_the_s
     assert_eq!(configuration["ssl"]["keyStore"]["certContent"], identity.cert_pem.as_str(), "not a secret");
     assert_eq!(configuration["ssl"]["trustStore"]["password"], MASK);
     assert_eq!(configuration["signature"]["secrets"], json!([MASK]));
-    let token = api.subscription("vault", "token").await;
-    assert_eq!(token["consumerConfiguration"]["entrypointConfiguration"]["auth"]["token"]["value"], MASK);
+    let token = &api.subscription("vault", "token").await["consumerConfiguration"]["entrypointConfiguration"];
+    assert_eq!(token["auth"]["token"]["value"], MASK);
+    assert_eq!(token["ssl"]["keyStore"]["content"], MASK);
+    assert_eq!(token["ssl"]["keyStore"]["password"], MASK);
+    let jwt = &api.subscription("vault", "jwt").await["consumerConfiguration"]["entrypointConfiguration"];
+    let options = &jwt["auth"]["jwtProfileOauth2"]["keystoreOptions"];
+    assert_eq!(options, &json!({ "storePassword": MASK, "keyPassword": MASK }));
     let sasl = api.get("/management/v2/apis/sasl").await.body;
     let shared = &sasl["definition"]["endpointGroups"][0]["sharedConfiguration"];
     assert_eq!(shared["security"]["sasl"]["saslJaasConfig"], MASK);
