@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser api-tools test soak fuzz bench lint clean
+.PHONY: deps build run run-kafka broker proxies browser api-tools promtool test soak fuzz bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -35,8 +35,13 @@ browser:
 api-tools:
 	./scripts/install-test-python.sh
 
-## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies, a real browser, schemathesis).
-test: build broker proxies browser api-tools
+## promtool (Debian's prometheus package), which checks the metrics exposition in the tests.
+promtool:
+	./scripts/install-test-promtool.sh
+
+## Builds, then runs every test (unit and end-to-end, on a real broker, real proxies, a real browser, schemathesis,
+## promtool).
+test: build broker proxies browser api-tools promtool
 	$(CARGO) test --workspace
 
 ## The fault soak (a few minutes): two gateways, a SIGKILL, a broker restart, the callback down 30 s, pause/resume

@@ -8,6 +8,7 @@ use crate::management::reference::ReferenceIds;
 use crate::plugins::PluginRegistry;
 use crate::replay::Replays;
 use crate::store::Store;
+use crate::telemetry::Telemetry;
 
 /// Everything the management API works with.
 pub struct App {
@@ -25,6 +26,8 @@ pub struct App {
     pub replays: Arc<Replays>,
     /// The store, for webhook log queries.
     pub store: Arc<Store>,
+    /// Webhook logs and metrics.
+    pub telemetry: Arc<Telemetry>,
     /// The management API's bearer token.
     pub token: String,
     /// The environment and organization ids the reference product's paths accept.

@@ -28,6 +28,8 @@ pub struct GatewayConfig {
     pub management: ManagementSection,
     /// What consumers' callbacks may reach.
     pub egress: EgressSection,
+    /// Prometheus metrics.
+    pub metrics: MetricsSection,
     /// Logging.
     pub log: LogSection,
     /// Graceful shutdown.
@@ -116,12 +118,22 @@ impl EgressSection {
     }
 }
 
+/// Prometheus metrics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Series per subscription; else summed per API.
+    pub subscription_labels: bool,
+}
+
 /// Logging.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSection {
     /// A tracing filter.
     pub level: String,
+    /// `text` or `json`.
+    pub format: String,
 }
 
 /// Graceful shutdown.

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod check;
+mod cli;
 mod config;
 mod deploy;
 mod dispatch;
@@ -13,18 +15,20 @@ mod error;
 mod kept_secret;
 mod logs;
 mod management;
+mod metrics;
 mod plugins;
 mod replay;
 mod store;
+mod telemetry;
 mod time;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use config::GatewayConfig;
+use cli::{Cli, Command};
+use config::{GatewayConfig, LogSection};
 use tracing_subscriber::EnvFilter;
 
 use base64::Engine;
@@ -35,32 +39,28 @@ use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
+use crate::metrics::Metrics;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::replay::Replays;
 use crate::store::Store;
-
-const USAGE: &str =
-    "usage: gateway-host [--config FILE]   (or GATEWAY_CONFIG=FILE; every key also as GATEWAY_<SECTION>_<KEY>)";
+use crate::telemetry::Telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config_file = match config_file_argument() {
-        Ok(file) => file,
-        Err(message) => {
-            eprintln!("gateway-host: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let config = match GatewayConfig::load(config_file.as_deref(), |key| std::env::var(key).ok()) {
+    let cli = Cli::from_args(&CompatibilityMatrix::shipped().platform().to_string());
+    let config = match GatewayConfig::load(cli.config.as_deref(), |key| std::env::var(key).ok()) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("gateway-host: {error}");
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = init_logging(&config.log.level) {
-        eprintln!("gateway-host: log.level: {error}");
+    if let Err(error) = init_logging(&config.log) {
+        eprintln!("gateway-host: {error}");
         return ExitCode::from(2);
+    }
+    if let Some(Command::Check { definitions }) = &cli.command {
+        return check::run(&config, definitions.as_deref().unwrap_or(&config.definitions.dir));
     }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,19 +71,15 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `--config FILE`, else `GATEWAY_CONFIG`, else none (the embedded default).
-fn config_file_argument() -> Result<Option<PathBuf>, String> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next(), args.next()) {
-        (None, _, _) => Ok(std::env::var_os("GATEWAY_CONFIG").map(PathBuf::from)),
-        (Some("--config"), Some(file), None) => Ok(Some(PathBuf::from(file))),
-        (Some(other), _, _) => Err(format!("unexpected argument `{other}`")),
+/// Text lines for people (the default), or one JSON object per line for log shippers.
+fn init_logging(log: &LogSection) -> Result<(), String> {
+    let filter = EnvFilter::try_new(&log.level).map_err(|error| format!("log.level: {error}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match log.format.as_str() {
+        "text" => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        "json" => builder.json().with_current_span(false).init(),
+        other => return Err(format!("log.format (GATEWAY_LOG_FORMAT): `{other}`; expected text or json")),
     }
-}
-
-fn init_logging(level: &str) -> Result<(), String> {
-    let filter = EnvFilter::try_new(level).map_err(|error| error.to_string())?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal()).init();
     Ok(())
 }
 
@@ -101,12 +97,16 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         every: Duration::from_millis(logs_config.trim_interval_ms.max(1)),
     };
     let webhook_logs = WebhookLogs::start(Arc::clone(&store), retention, logs_config.queue_capacity as usize);
-    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&webhook_logs));
+    let telemetry = Arc::new(Telemetry {
+        webhook_logs: Arc::clone(&webhook_logs),
+        metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),
+    });
+    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&telemetry));
     let apis =
         ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
     apis.load_at_start(&config.definitions.dir)?;
     let subscriptions = SubscriptionService::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&dispatcher));
-    let replays = Replays::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&webhook_logs));
+    let replays = Replays::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&telemetry));
     let app = Arc::new(App {
         registry,
         catalog,
@@ -115,6 +115,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         subscriptions,
         replays,
         store: Arc::clone(&store),
+        telemetry,
         token,
         reference_ids: ReferenceIds {
             environment: config.management.environment_id.clone(),

@@ -1,4 +1,5 @@
-//! The demo `make run` starts: it creates its subscriptions with the token in force, whichever its source.
+//! The demo `make run` starts: it creates its subscriptions with the token in force, whichever its source, and its
+//! deliveries show in the webhook logs.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -41,6 +42,21 @@ fn the_demo_uses_a_token_given_in_the_environment() {
             break;
         }
     }
+    // The demo API logs its deliveries: the page the README points at shows them.
+    let logs_url = format!("http://{listen}/management/v2/apis/demo/webhook-logs");
+    let mut logged = 0;
+    for _ in 0..150 {
+        let answer = Command::new("curl")
+            .args(["-s", "-H", "Authorization: Bearer demo-token-from-the-environment", &logs_url])
+            .output()
+            .expect("curl");
+        let logs: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap_or_default();
+        logged = logs["data"].as_array().map_or(0, Vec::len);
+        if logged > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The whole process group: the script, its receiver and its gateway.
     let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", demo.id())]).status();
     let _ = demo.wait();
@@ -48,4 +64,5 @@ fn the_demo_uses_a_token_given_in_the_environment() {
     assert!(output.contains("demo subscription created"), "{output}");
     assert!(output.contains("token from GATEWAY_MANAGEMENT_TOKEN"), "{output}");
     assert!(!run.path().join("data/management.token").exists(), "no token file when the token is configured");
+    assert!(logged > 0, "the demo's deliveries are in its webhook logs");
 }

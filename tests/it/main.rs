@@ -6,6 +6,8 @@
 mod support;
 
 mod advanced;
+mod command_line;
+mod console;
 mod definitions;
 mod delivery;
 mod demo;
@@ -16,6 +18,7 @@ mod jwt;
 mod kafka;
 mod lifecycle;
 mod logs_page;
+mod metrics;
 mod openapi;
 mod plugins;
 mod proxy;

@@ -80,31 +80,20 @@ impl Sampling {
 /// The longest sampling period or window: a year.
 const MAX_PERIOD: Duration = Duration::from_secs(365 * 86_400);
 
-/// An ISO 8601 duration of days, hours, minutes and seconds (`P1D`, `PT1H30M`, `PT0.5S`), more than nothing and at
-/// most [`MAX_PERIOD`].
+/// An ISO 8601 duration of fixed length (weeks, days, hours, minutes, seconds: `P1D`, `PT1H30M`, `PT0.5S`; years
+/// and months have none), read by the `iso8601` crate case-insensitively as Java's `Duration.parse` does, more than
+/// nothing and at most [`MAX_PERIOD`].
 pub(crate) fn iso_duration(text: &str) -> Option<Duration> {
-    let rest = text.strip_prefix('P').or_else(|| text.strip_prefix('p'))?;
-    let (days, time) = match rest.split_once(['T', 't']) {
-        Some((days, time)) => (days, time),
-        None => (rest, ""),
-    };
-    let mut seconds = 0f64;
-    let mut add = |part: &str, units: &[(char, f64)]| -> Option<()> {
-        let mut number = String::new();
-        for character in part.chars() {
-            if character.is_ascii_digit() || character == '.' {
-                number.push(character);
-            } else {
-                let (_, factor) = units.iter().find(|(unit, _)| unit.eq_ignore_ascii_case(&character))?;
-                seconds += number.parse::<f64>().ok()? * factor;
-                number.clear();
-            }
+    let period = match iso8601::duration(&text.to_ascii_uppercase()).ok()? {
+        iso8601::Duration::Weeks(weeks) => Duration::from_secs(u64::from(weeks) * 7 * 86_400),
+        iso8601::Duration::YMDHMS { year: 0, month: 0, day, hour, minute, second, millisecond } => {
+            let seconds =
+                u64::from(day) * 86_400 + u64::from(hour) * 3_600 + u64::from(minute) * 60 + u64::from(second);
+            Duration::from_secs(seconds) + Duration::from_millis(u64::from(millisecond))
         }
-        number.is_empty().then_some(())
+        iso8601::Duration::YMDHMS { .. } => return None,
     };
-    add(days, &[('D', 86_400.0)])?;
-    add(time, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])?;
-    Duration::try_from_secs_f64(seconds).ok().filter(|period| !period.is_zero() && *period <= MAX_PERIOD)
+    Some(period).filter(|period| !period.is_zero() && *period <= MAX_PERIOD)
 }
 
 #[cfg(test)]
@@ -137,5 +126,9 @@ mod tests {
         let wrong = json!({ "sampling": { "type": "COUNT", "value": "0" } });
         assert_eq!(Sampling::from_analytics(Some(&wrong)).unwrap_err().path, "analytics.sampling.value");
         assert_eq!(iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+        assert_eq!(iso_duration("pt0.5s"), Some(Duration::from_millis(500)), "case-insensitive, fractions");
+        assert_eq!(iso_duration("PT90S"), Some(Duration::from_secs(90)));
+        assert_eq!(iso_duration("P2W"), Some(Duration::from_secs(14 * 86_400)));
+        assert_eq!(iso_duration("P1M"), None, "a month has no fixed length");
     }
 }

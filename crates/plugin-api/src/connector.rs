@@ -5,12 +5,12 @@
 
 use abi_stable::{
     sabi_trait,
-    std_types::{RBox, ROption, RResult, RString, RVec},
+    std_types::{RArc, RBox, ROption, RResult, RString, RVec},
     StableAbi,
 };
 use async_ffi::FfiFuture;
 
-use crate::{ConfigErrors, Message, Mode, Qos};
+use crate::{ConfigErrors, DeliveryMetrics, Message, Mode, Qos};
 
 /// What an entrypoint plugin is asked to check when an API is deployed.
 #[repr(C)]
@@ -182,6 +182,8 @@ pub struct StartRequest {
     pub dead_letter: ROption<PublisherBox>,
     /// Where delivery log entries go (webhook logs); the host samples.
     pub delivery_log: DeliveryLogBox,
+    /// The subscription's delivery metrics, counted in place for every delivery.
+    pub metrics: RArc<DeliveryMetrics>,
 }
 
 /// The host's end of the webhook logs of one subscription.

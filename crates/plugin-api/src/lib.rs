@@ -12,6 +12,7 @@ mod connector;
 mod log;
 mod manifest;
 mod message;
+mod metrics;
 mod module;
 
 pub use abi_stable;
@@ -27,4 +28,8 @@ pub use connector::{
 pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
 pub use manifest::{Manifest, Mode, PluginKind, Qos};
 pub use message::{Header, Message};
+pub use metrics::{
+    attempt_result_label, DeliveryMetrics, DeliveryOutcome, DurationHistogram, Results, CALLBACK_ERROR_KEYS,
+    DURATION_BUCKETS,
+};
 pub use module::{EgressSettings, HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};

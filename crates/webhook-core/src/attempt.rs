@@ -31,7 +31,8 @@ pub struct CallbackError {
     pub detail: String,
 }
 
-/// Kinds of call failure, each with a stable key for logs and causes.
+/// Kinds of call failure, each with a stable key for logs, causes and metrics (in the order of
+/// [`plugin_api::CALLBACK_ERROR_KEYS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallbackErrorKind {
     /// Nothing listens at the callback's address.
@@ -57,20 +58,9 @@ pub enum CallbackErrorKind {
 }
 
 impl CallbackErrorKind {
-    /// The stable key (`CONNECTION_REFUSED`).
+    /// The stable key (`CONNECTION_REFUSED`): the variants are in the order of the keys' list.
     pub fn key(self) -> &'static str {
-        match self {
-            Self::ConnectionRefused => "CONNECTION_REFUSED",
-            Self::ConnectTimeout => "CONNECT_TIMEOUT",
-            Self::ReadTimeout => "READ_TIMEOUT",
-            Self::DnsFailure => "DNS_FAILURE",
-            Self::ConnectionReset => "CONNECTION_RESET",
-            Self::AuthenticationFailed => "AUTHENTICATION_FAILED",
-            Self::TlsFailed => "TLS_FAILED",
-            Self::ProxyFailed => "PROXY_FAILED",
-            Self::AddressDenied => "CALLBACK_ADDRESS_DENIED",
-            Self::RequestFailed => "REQUEST_FAILED",
-        }
+        plugin_api::CALLBACK_ERROR_KEYS[self as usize]
     }
 }
 

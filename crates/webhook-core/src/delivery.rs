@@ -1,12 +1,14 @@
 //! Delivering one message: call the callback (authenticated, retried), judge the answer, settle, skip,
 //! dead-letter or fail, and log the delivery when it is sampled.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use plugin_api::Message;
+use plugin_api::abi_stable::std_types::RArc;
+use plugin_api::{DeliveryMetrics, DeliveryOutcome, Message};
 use tokio::sync::watch;
 
 use crate::attempt::{send, Answer, AttemptResult};
@@ -34,6 +36,40 @@ pub(crate) enum Verdict {
     Abandoned,
 }
 
+impl Verdict {
+    /// How the delivery counts in the metrics; an abandoned one does not (it is delivered again, or never).
+    fn outcome(&self) -> Option<DeliveryOutcome> {
+        match self {
+            Verdict::Settled => Some(DeliveryOutcome::Delivered),
+            Verdict::Skipped(_) => Some(DeliveryOutcome::Skipped),
+            Verdict::DeadLettered => Some(DeliveryOutcome::DeadLettered),
+            Verdict::Fail(_) => Some(DeliveryOutcome::Failed),
+            Verdict::Abandoned => None,
+        }
+    }
+}
+
+/// A delivery counted in flight until it ends, or is dropped by a stop.
+struct InFlight<'a>(&'a DeliveryMetrics);
+
+impl<'a> InFlight<'a> {
+    fn enter(metrics: &'a DeliveryMetrics) -> Self {
+        metrics.in_flight.fetch_add(1, Relaxed);
+        Self(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_millis() as i64)
+}
+
 /// Everything needed to call one subscription's callback.
 pub(crate) struct Deliverer {
     pub(crate) client: CallbackClient,
@@ -46,6 +82,8 @@ pub(crate) struct Deliverer {
     pub(crate) layers: Layers,
     pub(crate) subscription_id: String,
     pub(crate) log: DeliveryLogger,
+    /// The subscription's delivery metrics, counted for every delivery.
+    pub(crate) metrics: RArc<DeliveryMetrics>,
     /// Set when the subscription is asked to stop: no further attempt is made.
     pub(crate) stop: watch::Receiver<Option<Duration>>,
 }
@@ -69,13 +107,21 @@ impl Calls {
 impl Deliverer {
     /// POSTs `message` (retrying as configured), says what became of it, and logs it when sampled.
     pub(crate) async fn deliver(self: Arc<Self>, mut message: Message) -> Verdict {
+        let _in_flight = InFlight::enter(&self.metrics);
         let body = Bytes::from(std::mem::take(&mut message.content).into_vec());
         let request_id = uuid::Uuid::new_v4().to_string();
         let logged = self.log.sample();
         let calls = self.call_with_retries(&message, &body, &request_id, logged).await;
+        if matches!(calls.last(), AttemptResult::Answered(_)) {
+            let age_ms = now_ms().saturating_sub(message.timestamp_ms).max(0);
+            self.metrics.message_age.observe(age_ms as f64 / 1000.0);
+        }
         tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");
         let message_id = message.id.to_string();
         let verdict = if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls).await };
+        if let Some(outcome) = verdict.outcome() {
+            self.metrics.delivery(outcome);
+        }
         if logged {
             self.log.record(&DeliveryRecord {
                 request_id: &request_id,
@@ -118,7 +164,9 @@ impl Deliverer {
             last_attempt_at: last.started_at,
         };
         message.content = body.to_vec().into();
-        match dead_letter.publish(message, context).await {
+        let published = dead_letter.publish(message, context).await;
+        self.metrics.dlq_publishes.record(published.is_ok());
+        match published {
             Ok(()) => Verdict::DeadLettered,
             Err(error) => Verdict::Fail(format!("dead letter queue publish failed: {error}")),
         }
@@ -132,15 +180,19 @@ impl Deliverer {
         loop {
             let started_at = SystemTime::now();
             let clock = Instant::now();
+            if !calls.attempts.is_empty() {
+                self.metrics.retries.fetch_add(1, Relaxed);
+            }
             let (result, answer, request_headers) = self.call(message, body, request_id, &mut refreshed, logged).await;
+            let duration = clock.elapsed();
+            match &result {
+                AttemptResult::Answered(status) => self.metrics.answered(status.as_u16()),
+                AttemptResult::Failed(error) => self.metrics.unanswered(error.kind.key()),
+            }
+            self.metrics.callback_duration.observe(duration.as_secs_f64());
             let asked =
                 answer.as_ref().and_then(|answer| asked_wait(answer.status, &answer.headers, SystemTime::now()));
-            calls.attempts.push(AttemptRecord {
-                started_at,
-                duration: clock.elapsed(),
-                result: result.clone(),
-                wait: None,
-            });
+            calls.attempts.push(AttemptRecord { started_at, duration, result: result.clone(), wait: None });
             calls.answer = answer;
             calls.request_headers = request_headers;
             // 5xx and 429 (slow down) are worth another attempt; so is no answer.

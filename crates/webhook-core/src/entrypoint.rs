@@ -83,6 +83,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             read_timeout: entrypoint.http.read_timeout(),
             body_limit: entrypoint.http.max_response_body_bytes,
             runtime: self.runtime.handle(),
+            metrics: &request.metrics,
         })?;
         let (stop, stop_requested) = watch::channel(None);
         let signer = config
@@ -102,6 +103,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             retry: config.retry,
             layers,
             subscription_id: request.subscription_id.to_string(),
+            metrics: request.metrics.clone(),
             log: DeliveryLogger {
                 sink: request.delivery_log,
                 options: entrypoint.logging,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::HeaderValue;
-use plugin_api::{Message, PublisherBox};
+use plugin_api::abi_stable::std_types::RArc;
+use plugin_api::{DeliveryMetrics, Message, PublisherBox};
 use tokio::runtime::Handle;
 
 use crate::attempt::CallbackError;
@@ -76,4 +77,6 @@ pub struct LayerSetup<'a> {
     pub body_limit: usize,
     /// The plugin's runtime.
     pub runtime: &'a Handle,
+    /// The subscription's delivery metrics (token requests are counted there).
+    pub metrics: &'a RArc<DeliveryMetrics>,
 }

@@ -8,4 +8,4 @@ mod unserved;
 
 pub use catalog::{ApiCatalog, ApiState, ApiView};
 pub use plan::{plan, DeployError, DeployedApi, ServedEntrypoint};
-pub use service::ApiService;
+pub use service::{definition_files, ApiService};

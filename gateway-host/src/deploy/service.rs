@@ -42,7 +42,14 @@ impl ApiService {
                 tracing::error!(api = %id, error = %error, "stored API not deployed");
             }
         }
-        for (file, document) in definition_files(folder) {
+        for (file, read) in definition_files(folder) {
+            let document = match read {
+                Ok(document) => document,
+                Err(error) => {
+                    tracing::error!(file = %file, error = %error, "API definition file unreadable");
+                    continue;
+                }
+            };
             match self.deploy(document.clone()) {
                 Ok(api) => self.store.put_api(api.id(), &document)?,
                 Err(error) => tracing::error!(file = %file, error = %error, "API definition not deployed"),
@@ -186,8 +193,8 @@ fn into_service_error(error: DeployError) -> ServiceError {
     }
 }
 
-/// The JSON documents of `folder`, by file name; unreadable files are logged and skipped.
-fn definition_files(folder: &Path) -> Vec<(String, Value)> {
+/// The `*.json` files of `folder`, in name order, each read as JSON or with why not.
+pub fn definition_files(folder: &Path) -> Vec<(String, Result<Value, String>)> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         tracing::info!(dir = %folder.display(), "no definitions folder; no API deployed from files");
         return Vec::new();
@@ -200,18 +207,11 @@ fn definition_files(folder: &Path) -> Vec<(String, Value)> {
     paths.sort();
     paths
         .into_iter()
-        .filter_map(|path| {
-            let file = path.display().to_string();
-            let parsed = std::fs::read_to_string(&path)
+        .map(|path| {
+            let read = std::fs::read_to_string(&path)
                 .map_err(|error| error.to_string())
                 .and_then(|text| serde_json::from_str(&text).map_err(|error| error.to_string()));
-            match parsed {
-                Ok(document) => Some((file, document)),
-                Err(error) => {
-                    tracing::error!(file = %file, error = %error, "API definition file unreadable");
-                    None
-                }
-            }
+            (path.display().to_string(), read)
         })
         .collect()
 }

@@ -20,9 +20,9 @@ use tokio::sync::{watch, OwnedMutexGuard};
 use tokio::task::JoinHandle;
 
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
-use crate::logs::WebhookLogs;
 use crate::plugins::{Ended, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 use crate::store::Store;
+use crate::telemetry::Telemetry;
 use crate::time::now_rfc3339;
 use plugin_api::Qos;
 
@@ -41,7 +41,7 @@ const CLOSE_BOUND: Duration = Duration::from_secs(10);
 pub struct Dispatcher {
     store: Arc<Store>,
     catalog: Arc<ApiCatalog>,
-    webhook_logs: Arc<WebhookLogs>,
+    telemetry: Arc<Telemetry>,
     runs: Mutex<HashMap<String, Run>>,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     generations: AtomicU64,
@@ -100,11 +100,11 @@ impl Run {
 
 impl Dispatcher {
     /// A dispatcher with nothing running.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, webhook_logs: Arc<WebhookLogs>) -> Arc<Self> {
+    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
         Arc::new(Self {
             store,
             catalog,
-            webhook_logs,
+            telemetry,
             runs: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
@@ -217,7 +217,7 @@ impl Dispatcher {
         let entrypoint = api.entrypoint(entrypoint_id).ok_or_else(|| {
             LaunchError::Fatal(format!("API {} no longer serves entrypoint `{entrypoint_id}`", api.id()))
         })?;
-        launch(&api, entrypoint, subscription, &self.webhook_logs)
+        launch(&api, entrypoint, subscription, &self.telemetry)
     }
 
     fn is_current(&self, id: &str, generation: u64) -> bool {
@@ -307,6 +307,11 @@ impl Dispatcher {
         }
     }
 
+    /// Forgets the delivery metrics of a deleted subscription.
+    pub fn forget_metrics(&self, id: &str) {
+        self.telemetry.metrics.remove(id);
+    }
+
     /// Stops `id` if it runs and waits until the run has ended.
     pub async fn stop(&self, id: &str) {
         let run = self.runs.lock().expect("runs lock").remove(id);
@@ -344,7 +349,7 @@ fn launch(
     api: &DeployedApi,
     entrypoint: &ServedEntrypoint,
     subscription: &Subscription,
-    webhook_logs: &WebhookLogs,
+    telemetry: &Telemetry,
 ) -> Result<RunningSubscription, LaunchError> {
     let source_endpoint = &api.source;
     let source = source_endpoint.plugin.endpoint().expect("the source is an endpoint connector").subscribe(
@@ -356,7 +361,7 @@ fn launch(
     )?;
     let dead_letter = open_dead_letter(api, entrypoint)?;
     let run = RunParts { source, dead_letter, qos: entrypoint.qos };
-    start_entrypoint(api, entrypoint, subscription, run, webhook_logs).map_err(LaunchError::Fatal)
+    start_entrypoint(api, entrypoint, subscription, run, telemetry).map_err(LaunchError::Fatal)
 }
 
 /// The publisher of the entrypoint's dead letter queue, when it has one.
@@ -393,9 +398,10 @@ pub(crate) fn start_entrypoint(
     entrypoint: &ServedEntrypoint,
     subscription: &Subscription,
     run: RunParts,
-    webhook_logs: &WebhookLogs,
+    telemetry: &Telemetry,
 ) -> Result<RunningSubscription, String> {
     let connector = entrypoint.plugin.entrypoint().expect("the entrypoint is an entrypoint connector");
+    let (delivery_log, metrics) = telemetry.for_run(api, &subscription.id);
     connector.start(StartSpec {
         api_id: api.id().to_string(),
         subscription_id: subscription.id.clone(),
@@ -406,6 +412,7 @@ pub(crate) fn start_entrypoint(
         subscription_configuration: subscription.consumer_configuration.entrypoint_configuration.clone(),
         source: run.source,
         dead_letter: run.dead_letter,
-        delivery_log: webhook_logs.delivery_log(api.sampling),
+        delivery_log,
+        metrics,
     })
 }

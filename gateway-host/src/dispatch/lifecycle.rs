@@ -193,6 +193,7 @@ impl SubscriptionService {
         let key = id.to_string();
         self.store.call(move |store| store.delete_subscription(&key)).await?;
         self.dispatcher.forget(&subscription);
+        self.dispatcher.forget_metrics(id);
         tracing::info!(subscription = %id, "subscription deleted");
         Ok(())
     }

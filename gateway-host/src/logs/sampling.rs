@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub use definition::Sampling;
 
@@ -25,7 +25,7 @@ impl Sampler {
         let seen = self.seen.fetch_add(1, Ordering::Relaxed);
         match self.sampling {
             Sampling::Count(count) => seen.is_multiple_of(count),
-            Sampling::Probability(probability) => random_fraction(seen) < probability,
+            Sampling::Probability(probability) => fastrand::f64() < probability,
             Sampling::Temporal(period) => self.take_in_window(period, 1),
             Sampling::WindowedCount(count, window) => self.take_in_window(window, count),
         }
@@ -50,16 +50,6 @@ impl Sampler {
             }
         }
     }
-}
-
-/// A fraction in [0, 1), from a small hash of the clock and a counter (sampling needs no cryptographic quality).
-fn random_fraction(counter: u64) -> f64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.subsec_nanos() as u64);
-    let mut x = nanos ^ counter.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The writer: entries queued by the delivery-log handles are parsed and inserted in batches on a blocking thread;
 //! the retention limit is applied periodically.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -35,14 +35,21 @@ pub(super) enum Command {
 pub struct WebhookLogs {
     queue: mpsc::Sender<Command>,
     dropped: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
 }
 
 impl WebhookLogs {
     /// Starts the writer on the current runtime; at most `capacity` entries wait to be written.
     pub fn start(store: Arc<Store>, retention: Retention, capacity: usize) -> Arc<Self> {
         let (queue, commands) = mpsc::channel(capacity.max(1));
-        tokio::spawn(write(store, retention, commands));
-        Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)) })
+        let written = Arc::new(AtomicU64::new(0));
+        tokio::spawn(write(store, retention, commands, Arc::clone(&written)));
+        Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)), written })
+    }
+
+    /// Entries written to the store, and entries dropped because the queue was full, so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.written.load(Ordering::Relaxed), self.dropped.load(Ordering::Relaxed))
     }
 
     /// The handle a running subscription of an API sampled per `sampling` logs through.
@@ -59,7 +66,12 @@ impl WebhookLogs {
     }
 }
 
-async fn write(store: Arc<Store>, retention: Retention, mut commands: mpsc::Receiver<Command>) {
+async fn write(
+    store: Arc<Store>,
+    retention: Retention,
+    mut commands: mpsc::Receiver<Command>,
+    written: Arc<AtomicU64>,
+) {
     let mut trim = tokio::time::interval(retention.every);
     loop {
         let first = tokio::select! {
@@ -89,10 +101,13 @@ async fn write(store: Arc<Store>, retention: Retention, mut commands: mpsc::Rece
             }
         }
         if !batch.is_empty() {
-            let store = Arc::clone(&store);
-            let written = tokio::task::spawn_blocking(move || store.insert_webhook_logs(&batch)).await;
-            if let Ok(Err(error)) = written {
-                tracing::error!(error = %error, "webhook log entries could not be written");
+            let (store, count) = (Arc::clone(&store), batch.len() as u64);
+            match tokio::task::spawn_blocking(move || store.insert_webhook_logs(&batch)).await {
+                Ok(Ok(())) => {
+                    written.fetch_add(count, Ordering::Relaxed);
+                }
+                Ok(Err(error)) => tracing::error!(error = %error, "webhook log entries could not be written"),
+                Err(_) => {}
             }
         }
         for done in flushed {

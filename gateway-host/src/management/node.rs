@@ -1,14 +1,17 @@
 //! `/_node/health`, `/_node/plugins`, `/metrics`.
 
-use std::fmt::Write;
-
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Json;
+use definition::{ConsumerStatus, Subscription, SubscriptionStatus};
 use serde_json::{json, Value};
 
+use super::error::ApiError;
 use super::AppState;
+use crate::error::ServiceError;
+use crate::metrics::{render, Scrape, SubscriptionState};
 use crate::plugins::PluginStatus;
 
 /// Whether the gateway is up.
@@ -21,17 +24,43 @@ pub(super) async fn plugins(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "data": state.registry.records() }))
 }
 
-/// Prometheus text.
-pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics: OpenMetrics text when asked for, else the Prometheus text format.
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     let records = state.registry.records();
     let loaded = records.iter().filter(|record| record.status == PluginStatus::Loaded).count();
-    let mut text = String::new();
-    let mut gauge = |name: &str, help: &str, labels: &str, value: usize| {
-        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {value}");
+    let subscriptions = state.store.call(|store| store.subscriptions(None)).await.map_err(ServiceError::from)?;
+    let metrics = &state.telemetry.metrics;
+    let scrape = Scrape {
+        plugins_loaded: loaded,
+        plugins_refused: records.len() - loaded,
+        apis_deployed: state.catalog.deployed_count(),
+        subscriptions_running: state.dispatcher.running_count(),
+        counts: metrics.counts(),
+        subscriptions: subscriptions.iter().map(state_of).collect(),
+        per_subscription: metrics.per_subscription(),
+        webhook_log_entries: state.telemetry.webhook_logs.counts(),
     };
-    gauge("gateway_plugins", "Plugin files by status.", "{status=\"loaded\"}", loaded);
-    gauge("gateway_plugins_refused", "Plugin files refused.", "", records.len() - loaded);
-    gauge("gateway_apis_deployed", "APIs deployed.", "", state.catalog.deployed_count());
-    gauge("gateway_subscriptions_running", "Subscriptions delivering.", "", state.dispatcher.running_count());
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    // Prometheus asks for OpenMetrics; promtool, curl and older scrapers get the Prometheus text format.
+    let openmetrics = headers
+        .get(ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/openmetrics-text"));
+    let content_type = if openmetrics {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; version=0.0.4; charset=utf-8"
+    };
+    Ok(([(CONTENT_TYPE, content_type)], render(scrape, openmetrics)))
+}
+
+/// A subscription's status as `gateway_subscription_status` shows it.
+fn state_of(subscription: &Subscription) -> SubscriptionState {
+    let status = match (subscription.status, subscription.consumer_status) {
+        (SubscriptionStatus::Closed, _) => "CLOSED",
+        (SubscriptionStatus::Paused, _) => "PAUSED",
+        (SubscriptionStatus::Accepted, ConsumerStatus::Failure) => "FAILURE",
+        (SubscriptionStatus::Accepted, ConsumerStatus::Stopped) => "STOPPED",
+        (SubscriptionStatus::Accepted, ConsumerStatus::Started) => "STARTED",
+    };
+    SubscriptionState { api_id: subscription.api_id.clone(), id: subscription.id.clone(), status }
 }

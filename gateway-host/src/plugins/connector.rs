@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use abi_stable::std_types::{RBox, ROption, RResult, RString};
+use abi_stable::std_types::{RArc, RBox, ROption, RResult, RString};
 use definition::FieldError;
 use plugin_api::{
-    ConfigErrors, DeliveryLogBox, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox, Qos,
-    RawEndpoint_TO, RawEntrypoint_TO, ReplayRequest, RunningBox, SourceBox, StartRequest, SubscribeRequest,
+    ConfigErrors, DeliveryLogBox, DeliveryMetrics, EndpointSpec, EntrypointSpec, Mode, PublishRequest, PublisherBox,
+    Qos, RawEndpoint_TO, RawEntrypoint_TO, ReplayRequest, RunningBox, SourceBox, StartRequest, SubscribeRequest,
     Termination,
 };
 use serde_json::Value;
@@ -50,6 +50,8 @@ pub struct StartSpec {
     pub dead_letter: Option<Publisher>,
     /// Where delivery log entries go.
     pub delivery_log: DeliveryLogBox,
+    /// The subscription's delivery counters.
+    pub metrics: RArc<DeliveryMetrics>,
 }
 
 /// Why a source or publisher did not open.
@@ -125,6 +127,7 @@ impl EntrypointPlugin {
             source: spec.source.0,
             dead_letter: spec.dead_letter.map(|publisher| publisher.0).into(),
             delivery_log: spec.delivery_log,
+            metrics: spec.metrics,
         };
         match self.raw.start(request) {
             RResult::ROk(running) => Ok(RunningSubscription { raw: Arc::new(running) }),

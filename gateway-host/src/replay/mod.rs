@@ -18,9 +18,9 @@ use serde_json::Value;
 use crate::deploy::ApiCatalog;
 use crate::dispatch::{open_dead_letter, start_entrypoint, RunParts};
 use crate::error::ServiceError;
-use crate::logs::WebhookLogs;
 use crate::plugins::Ended;
 use crate::store::Store;
+use crate::telemetry::Telemetry;
 use crate::time::now_rfc3339;
 use counting::{counted_publisher, counted_source, Progress};
 
@@ -31,7 +31,7 @@ const KEPT: usize = 1_000;
 pub struct Replays {
     store: Arc<Store>,
     catalog: Arc<ApiCatalog>,
-    webhook_logs: Arc<WebhookLogs>,
+    telemetry: Arc<Telemetry>,
     replays: Mutex<VecDeque<Arc<Replay>>>,
 }
 
@@ -87,8 +87,8 @@ struct ReplayBody {
 
 impl Replays {
     /// No replay yet.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, webhook_logs: Arc<WebhookLogs>) -> Arc<Self> {
-        Arc::new(Self { store, catalog, webhook_logs, replays: Mutex::new(VecDeque::new()) })
+    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
+        Arc::new(Self { store, catalog, telemetry, replays: Mutex::new(VecDeque::new()) })
     }
 
     /// Starts replaying the dead letters of subscription `id` of `api_id` that `body` asks for.
@@ -195,7 +195,7 @@ impl Replays {
             // One at a time, in the order they were written.
             qos: Qos::AtLeastOnce,
         };
-        let running = start_entrypoint(&api, served, &subscription, run, &self.webhook_logs)?;
+        let running = start_entrypoint(&api, served, &subscription, run, &self.telemetry)?;
         Ok(running.wait().await)
     }
 

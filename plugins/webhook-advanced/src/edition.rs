@@ -23,7 +23,7 @@ impl Edition for Advanced {
 
     fn layers(&self, setup: LayerSetup<'_>) -> Result<Layers, String> {
         Ok(Layers {
-            authorizer: authorizer(&setup.config.auth, setup.client, setup.read_timeout, setup.body_limit)?,
+            authorizer: authorizer(&setup)?,
             dead_letter: setup
                 .dead_letter
                 .map(|publisher| Arc::new(QueueDeadLetter::new(publisher)) as Arc<dyn webhook_core::DeadLetter>),

@@ -18,7 +18,7 @@ pub struct Api {
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
-/// An answer: status and JSON body (`null` when empty).
+/// An answer: status and JSON body (`null` when empty, a string when not JSON).
 #[derive(Debug)]
 pub struct Reply {
     /// HTTP status.
@@ -51,7 +51,12 @@ impl Api {
             .expect("management API reachable");
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        // JSON, or the text itself (`/metrics`, pages).
+        let body = match serde_json::from_slice(&bytes) {
+            _ if bytes.is_empty() => Value::Null,
+            Ok(json) => json,
+            Err(_) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        };
         Reply { status, body }
     }
 

@@ -68,7 +68,8 @@ impl GatewayHome {
             .expect("write definition");
     }
 
-    fn plugins_dir(&self) -> PathBuf {
+    /// The plugins folder.
+    pub fn plugins_dir(&self) -> PathBuf {
         self.dir.path().join("plugins")
     }
 
@@ -212,12 +213,23 @@ fn collect_lines(
 ) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if let (Some(sender), Some(rest)) = (&address, line.split("management API listening address=").nth(1)) {
-                let _ = sender.send(rest.trim().to_string());
+            if let (Some(sender), Some(listening)) = (&address, listening_address(&line)) {
+                let _ = sender.send(listening);
             }
             logs.lock().expect("logs").push(line);
         }
     });
+}
+
+/// The management API's address, from the line that announces it (text or JSON log format).
+fn listening_address(line: &str) -> Option<String> {
+    if let Some(rest) = line.split("management API listening address=").nth(1) {
+        return Some(rest.trim().to_string());
+    }
+    let event: Value = serde_json::from_str(line).ok()?;
+    (event["fields"]["message"] == "management API listening")
+        .then(|| event["fields"]["address"].as_str())?
+        .map(String::from)
 }
 
 /// The gateway binary of the build.

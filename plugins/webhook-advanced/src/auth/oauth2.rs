@@ -9,11 +9,13 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
+use plugin_kit::api::abi_stable::std_types::RArc;
+use plugin_kit::api::DeliveryMetrics;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use webhook_core::config::OAuth2Auth;
-use webhook_core::{read_prefix, Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind};
+use webhook_core::{read_prefix, Authorizer, BoxFuture, CallbackClient, CallbackError, CallbackErrorKind, LayerSetup};
 
 /// One subscription's client-credentials client.
 pub(crate) struct ClientCredentials {
@@ -26,6 +28,8 @@ pub(crate) struct ClientCredentials {
     body_limit: usize,
     /// The cached token; its lock makes token requests one at a time.
     token: Mutex<Option<Token>>,
+    /// Where token requests are counted.
+    metrics: RArc<DeliveryMetrics>,
 }
 
 #[derive(Clone)]
@@ -110,15 +114,19 @@ pub(crate) struct TokenEndpoint {
 }
 
 impl ClientCredentials {
-    pub(crate) fn new(
-        token_endpoint: TokenEndpoint,
-        client: CallbackClient,
-        timeout: Duration,
-        body_limit: usize,
-    ) -> Result<Self, String> {
+    /// Asks `token_endpoint` for tokens with the subscription's client, timeout and body limit (`setup`).
+    pub(crate) fn new(token_endpoint: TokenEndpoint, setup: &LayerSetup) -> Result<Self, String> {
         let endpoint: Uri =
             token_endpoint.url.parse().map_err(|error| format!("token endpoint {}: {error}", token_endpoint.url))?;
-        Ok(Self { client, endpoint, form: token_endpoint.form, timeout, body_limit, token: Mutex::new(None) })
+        Ok(Self {
+            client: setup.client.clone(),
+            endpoint,
+            form: token_endpoint.form,
+            timeout: setup.read_timeout,
+            body_limit: setup.body_limit,
+            token: Mutex::new(None),
+            metrics: setup.metrics.clone(),
+        })
     }
 
     async fn fetch(&self) -> Result<Token, CallbackError> {
@@ -165,7 +173,9 @@ impl ClientCredentials {
         {
             return Ok(token.authorization.clone());
         }
-        let token = self.fetch().await?;
+        let fetched = self.fetch().await;
+        self.metrics.token_fetches.record(fetched.is_ok());
+        let token = fetched?;
         let authorization = token.authorization.clone();
         *cached = Some(token);
         Ok(authorization)

@@ -1,0 +1,259 @@
+//! One scrape: what `/metrics` shows, encoded in the OpenMetrics text format by `prometheus-client`.
+
+use std::collections::BTreeMap;
+use std::fmt::Error;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+use super::counts::Histogram;
+use super::Counts;
+use plugin_api::{attempt_result_label, DeliveryOutcome};
+
+/// A subscription's state at the scrape.
+#[derive(Debug, Clone)]
+pub struct SubscriptionState {
+    /// The API.
+    pub api_id: String,
+    /// The subscription.
+    pub id: String,
+    /// One of [`STATUSES`]: the status, or the consumer's when it is `FAILURE` or `STOPPED`.
+    pub status: &'static str,
+}
+
+/// The values of `gateway_subscription_status`'s `status` label.
+pub const STATUSES: [&str; 5] = ["STARTED", "STOPPED", "FAILURE", "PAUSED", "CLOSED"];
+
+/// Everything one scrape shows.
+#[derive(Debug, Default)]
+pub struct Scrape {
+    /// Plugin files loaded.
+    pub plugins_loaded: usize,
+    /// Plugin files refused.
+    pub plugins_refused: usize,
+    /// APIs deployed.
+    pub apis_deployed: usize,
+    /// Subscriptions delivering.
+    pub subscriptions_running: usize,
+    /// Delivery counters by API and (per-subscription series) subscription.
+    pub(crate) counts: Vec<((String, Option<String>), Counts)>,
+    /// Every subscription's state.
+    pub subscriptions: Vec<SubscriptionState>,
+    /// Whether series carry the `subscription` label.
+    pub per_subscription: bool,
+    /// Webhook log entries written and dropped.
+    pub webhook_log_entries: (u64, u64),
+}
+
+/// The scrape as OpenMetrics text (`openmetrics`), or in the Prometheus text format 0.0.4 for clients that do not
+/// ask for OpenMetrics (promtool, curl, older scrapers).
+pub fn render(scrape: Scrape, openmetrics: bool) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(scrape));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("writing to a String does not fail");
+    if openmetrics {
+        text
+    } else {
+        prometheus_text(&text)
+    }
+}
+
+/// OpenMetrics text in the Prometheus text format 0.0.4: the two differ, for what is written here, only in that a
+/// counter's `HELP` and `TYPE` name its samples (`x_total`), not its family (`x`), and in the closing `# EOF`.
+fn prometheus_text(openmetrics: &str) -> String {
+    let counters: Vec<&str> =
+        openmetrics.lines().filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut text = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines().filter(|line| *line != "# EOF") {
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(&name).then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        text.push_str(renamed.as_deref().unwrap_or(line));
+        text.push('\n');
+    }
+    text
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// The `api` and, for per-subscription series, `subscription` labels, then `extra`.
+fn labels(key: &(String, Option<String>), extra: Option<(&'static str, &str)>) -> Labels {
+    let mut labels = vec![("api", key.0.clone())];
+    if let Some(subscription) = &key.1 {
+        labels.push(("subscription", subscription.clone()));
+    }
+    labels.extend(extra.map(|(name, value)| (name, value.to_string())));
+    labels
+}
+
+fn counter(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<(), Error> {
+    metric.encode_family(labels)?.encode_counter::<NoLabelSet, u64, f64>(&value, None)
+}
+
+fn gauge(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<(), Error> {
+    metric.encode_family(labels)?.encode_gauge(&(value as i64))
+}
+
+fn histogram(metric: &mut MetricEncoder, labels: &Labels, histogram: &Histogram) -> Result<(), Error> {
+    metric.encode_family(labels)?.encode_histogram::<NoLabelSet>(
+        histogram.sum_seconds,
+        histogram.count,
+        &histogram.buckets(),
+        None,
+    )
+}
+
+impl Scrape {
+    fn encode_gateway(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
+        let loaded = vec![("status", "loaded".to_string())];
+        gauge(
+            &mut encoder.encode_descriptor("gateway_plugins", "Plugin files loaded.", None, MetricType::Gauge)?,
+            &loaded,
+            self.plugins_loaded as u64,
+        )?;
+        for (name, help, value) in [
+            ("gateway_plugins_refused", "Plugin files refused.", self.plugins_refused),
+            ("gateway_apis_deployed", "APIs deployed.", self.apis_deployed),
+            ("gateway_subscriptions_running", "Subscriptions delivering.", self.subscriptions_running),
+        ] {
+            gauge(&mut encoder.encode_descriptor(name, help, None, MetricType::Gauge)?, &Vec::new(), value as u64)?;
+        }
+        let mut entries = encoder.encode_descriptor(
+            "gateway_webhook_log_entries",
+            "Webhook log entries written to the store, or dropped because the queue was full.",
+            None,
+            MetricType::Counter,
+        )?;
+        counter(&mut entries, &vec![("result", "written".into())], self.webhook_log_entries.0)?;
+        counter(&mut entries, &vec![("result", "dropped".into())], self.webhook_log_entries.1)
+    }
+
+    fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
+        let mut family = encoder.encode_descriptor(
+            "gateway_deliveries",
+            "Deliveries by outcome: delivered, skipped, dead_lettered, failed.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (key, counts) in &self.counts {
+            for outcome in DeliveryOutcome::ALL {
+                counter(
+                    &mut family,
+                    &labels(key, Some(("outcome", outcome.label()))),
+                    counts.deliveries[outcome as usize],
+                )?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "gateway_delivery_attempts",
+            "Calls to callbacks by result: the answer's status class, or the error key of a call without answer.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (key, counts) in &self.counts {
+            for (index, value) in counts.attempts.iter().enumerate() {
+                counter(&mut family, &labels(key, Some(("result", attempt_result_label(index)))), *value)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "gateway_retries",
+            "Calls made again after a failed one.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (key, counts) in &self.counts {
+            counter(&mut family, &labels(key, None), counts.retries)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "gateway_deliveries_in_flight",
+            "Deliveries started and not yet ended.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (key, counts) in &self.counts {
+            gauge(&mut family, &labels(key, None), counts.in_flight)?;
+        }
+        for (name, help, read) in [
+            (
+                "gateway_callback_duration_seconds",
+                "One call's round trip to the callback.",
+                (|c: &Counts| &c.callback_duration) as fn(&Counts) -> &Histogram,
+            ),
+            (
+                "gateway_message_age_seconds",
+                "From the message's timestamp (record timestamp, or the mock's emission) to the callback's answer.",
+                |c: &Counts| &c.message_age,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
+            for (key, counts) in &self.counts {
+                histogram(&mut family, &labels(key, None), read(counts))?;
+            }
+        }
+        for (name, help, read) in [
+            (
+                "gateway_dlq_publishes",
+                "Dead letter queue publishes by result: ok, failed.",
+                (|c: &Counts| c.dlq_publishes) as fn(&Counts) -> [u64; 2],
+            ),
+            ("gateway_token_fetches", "OAuth2 token requests by result: ok, failed.", |c: &Counts| c.token_fetches),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (key, counts) in &self.counts {
+                let [ok, failed] = read(counts);
+                counter(&mut family, &labels(key, Some(("result", "ok"))), ok)?;
+                counter(&mut family, &labels(key, Some(("result", "failed"))), failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_statuses(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
+        let help = if self.per_subscription {
+            "1 for the subscription's current status (STARTED, STOPPED, FAILURE, PAUSED, CLOSED), 0 for the others."
+        } else {
+            "Subscriptions of the API in each status (STARTED, STOPPED, FAILURE, PAUSED, CLOSED)."
+        };
+        let mut family = encoder.encode_descriptor("gateway_subscription_status", help, None, MetricType::Gauge)?;
+        let mut by_key: BTreeMap<(String, Option<String>), [u64; STATUSES.len()]> = BTreeMap::new();
+        for state in &self.subscriptions {
+            let key = (state.api_id.clone(), self.per_subscription.then(|| state.id.clone()));
+            let index = STATUSES.iter().position(|status| *status == state.status).unwrap_or_default();
+            by_key.entry(key).or_default()[index] += 1;
+        }
+        for (key, counts) in &by_key {
+            for (status, value) in STATUSES.iter().zip(counts) {
+                gauge(&mut family, &labels(key, Some(("status", status))), *value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), Error> {
+        self.encode_gateway(&mut encoder)?;
+        self.encode_deliveries(&mut encoder)?;
+        self.encode_statuses(&mut encoder)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_named_by_their_samples_in_the_prometheus_format() {
+        let openmetrics =
+            "# HELP a_b Help.\n# TYPE a_b counter\na_b_total 1\n# HELP c Help.\n# TYPE c gauge\nc 2\n# EOF\n";
+        assert_eq!(
+            prometheus_text(openmetrics),
+            "# HELP a_b_total Help.\n# TYPE a_b_total counter\na_b_total 1\n# HELP c Help.\n# TYPE c gauge\nc 2\n"
+        );
+    }
+}
