@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::broker::Broker;
 use crate::support::eventually;
+use crate::support::kafka::{committed, create_topic, produce, Record};
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_messages};
+use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages, subscription};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -108,4 +110,36 @@ async fn every_delivery_counts_and_promtool_accepts_the_exposition() {
     let checked = promtool.wait_with_output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
     assert!(checked.status.success() && said.trim().is_empty(), "promtool: {said}\n{text}");
+}
+
+/// Waits until the lag of `lagging-sub` on partition 0 of `lagging` is `expected`.
+async fn lag_becomes(gateway: &Gateway, expected: f64) -> bool {
+    let series = r#"gateway_consumer_lag{api="lagging",subscription="lagging-sub",topic="lagging",partition="0"}"#;
+    eventually(WAIT, || async { scrape(gateway).await.1.get(series) == Some(&expected) }).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_lag_is_the_high_watermark_minus_the_committed_offset() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "lagging", 1).await;
+    let records = |from: usize, count: usize| -> Vec<Record> {
+        (from..from + count).map(|index| Record::new(&format!("key-{index}"), &format!("record-{index}"))).collect()
+    };
+    produce(&broker.bootstrap(), "lagging", &records(0, 5)).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let mut api = kafka_api("lagging", "at-least-once", &broker.bootstrap(), "lagging");
+    api["listeners"][0]["entrypoints"][0]["configuration"] = json!({ "http": { "readTimeout": 120000 } });
+    gateway.api().deploy(&api).await;
+    // Five records taken, then the callback hangs on the next one: nothing after the fifth is committed.
+    let receiver = Receiver::scripted(vec![Reply::Status(200); 5], Reply::Hang).await;
+    let mut body = subscription(&receiver.url("/hook"));
+    body["id"] = json!("lagging-sub");
+    gateway.api().subscribe("lagging", &body).await;
+    assert!(receiver.wait_for(5, WAIT).await);
+    assert!(lag_becomes(&gateway, 0.0).await, "all five committed: {}", scrape(&gateway).await.0);
+    produce(&broker.bootstrap(), "lagging", &records(5, 3)).await;
+    assert!(receiver.wait_for(6, WAIT).await, "the sixth record hangs at the callback");
+    assert!(lag_becomes(&gateway, 3.0).await, "three records behind: {}", scrape(&gateway).await.0);
+    assert_eq!(committed(&broker.bootstrap(), "lagging-sub", "lagging", 1), vec![5], "as the broker says");
 }

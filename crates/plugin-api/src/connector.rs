@@ -10,7 +10,7 @@ use abi_stable::{
 };
 use async_ffi::FfiFuture;
 
-use crate::{ConfigErrors, DeliveryMetrics, Message, Mode, Qos};
+use crate::{ConfigErrors, DeliveryMetrics, Message, Mode, PartitionLag, Qos};
 
 /// What an entrypoint plugin is asked to check when an API is deployed.
 #[repr(C)]
@@ -154,8 +154,12 @@ pub trait RawEndpoint: Send + Sync {
     fn replay(&self, request: ReplayRequest) -> RResult<SourceBox, OpenError>;
 
     /// The subscription is closed or deleted and will not run again: release what is kept for it (a position).
-    #[sabi(last_prefix_field)]
     fn forget(&self, subscription_id: RString);
+
+    /// How far subscription `subscription_id`'s reading is behind each partition of its source (Kafka: the high
+    /// watermark minus the committed offset); empty when the source has no such notion or nothing is known yet.
+    #[sabi(last_prefix_field)]
+    fn lag(&self, subscription_id: RString) -> RVec<PartitionLag>;
 }
 
 /// Everything an entrypoint needs to run one subscription.

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use abi_stable::std_types::RString;
 use abi_stable::StableAbi;
 
 /// Upper bounds, in seconds, of the duration histograms' buckets (one more bucket holds the rest).
@@ -98,6 +99,19 @@ impl Results {
     pub fn record(&self, ok: bool) {
         if ok { &self.ok } else { &self.failed }.fetch_add(1, Relaxed);
     }
+}
+
+/// How far a subscription's reading is behind one partition of its source: the high watermark minus its committed
+/// offset.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct PartitionLag {
+    /// The topic.
+    pub topic: RString,
+    /// The partition.
+    pub partition: i32,
+    /// Records not yet committed.
+    pub lag: i64,
 }
 
 /// The delivery metrics of one subscription: kept by the host across its runs, updated by the entrypoint.

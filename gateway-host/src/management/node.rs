@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::AppState;
 use crate::error::ServiceError;
-use crate::metrics::{render, Scrape, SubscriptionState};
+use crate::metrics::{render, LagRow, Scrape, SubscriptionState};
 use crate::plugins::PluginStatus;
 
 /// Whether the gateway is up.
@@ -39,6 +39,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         subscriptions: subscriptions.iter().map(state_of).collect(),
         per_subscription: metrics.per_subscription(),
         webhook_log_entries: state.telemetry.webhook_logs.counts(),
+        lags: subscriptions.iter().flat_map(|subscription| lags_of(&state, subscription)).collect(),
     };
     // Prometheus asks for OpenMetrics; promtool, curl and older scrapers get the Prometheus text format.
     let openmetrics = headers
@@ -51,6 +52,27 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         "text/plain; version=0.0.4; charset=utf-8"
     };
     Ok(([(CONTENT_TYPE, content_type)], render(scrape, openmetrics)))
+}
+
+/// What the source of a subscription's API says of its lag.
+fn lags_of(state: &AppState, subscription: &Subscription) -> Vec<LagRow> {
+    let Some(api) = state.catalog.get(&subscription.api_id) else {
+        return Vec::new();
+    };
+    let Some(endpoint) = api.source.plugin.endpoint() else {
+        return Vec::new();
+    };
+    endpoint
+        .lag(&subscription.id)
+        .into_iter()
+        .map(|(topic, partition, lag)| LagRow {
+            api_id: subscription.api_id.clone(),
+            subscription: subscription.id.clone(),
+            topic,
+            partition,
+            lag,
+        })
+        .collect()
 }
 
 /// A subscription's status as `gateway_subscription_status` shows it.

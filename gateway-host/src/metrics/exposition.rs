@@ -23,6 +23,21 @@ pub struct SubscriptionState {
     pub status: &'static str,
 }
 
+/// A subscription's lag on one partition of its source.
+#[derive(Debug, Clone)]
+pub struct LagRow {
+    /// The API.
+    pub api_id: String,
+    /// The subscription.
+    pub subscription: String,
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// Records behind.
+    pub lag: i64,
+}
+
 /// The values of `gateway_subscription_status`'s `status` label.
 pub const STATUSES: [&str; 5] = ["STARTED", "STOPPED", "FAILURE", "PAUSED", "CLOSED"];
 
@@ -45,6 +60,8 @@ pub struct Scrape {
     pub per_subscription: bool,
     /// Webhook log entries written and dropped.
     pub webhook_log_entries: (u64, u64),
+    /// Consumer lag of the subscriptions whose source knows it.
+    pub lags: Vec<LagRow>,
 }
 
 /// The scrape as OpenMetrics text (`openmetrics`), or in the Prometheus text format 0.0.4 for clients that do not
@@ -96,7 +113,7 @@ fn counter(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<()
 }
 
 fn gauge(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<(), Error> {
-    metric.encode_family(labels)?.encode_gauge(&(value as i64))
+    metric_gauge_i64(metric, labels, value as i64)
 }
 
 fn histogram(metric: &mut MetricEncoder, labels: &Labels, histogram: &Histogram) -> Result<(), Error> {
@@ -235,11 +252,38 @@ impl Scrape {
     }
 }
 
+impl Scrape {
+    fn encode_lags(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
+        let mut family = encoder.encode_descriptor(
+            "gateway_consumer_lag",
+            "Records of a partition not yet committed by the subscription: the high watermark minus its committed offset.",
+            None,
+            MetricType::Gauge,
+        )?;
+        let mut by_key: BTreeMap<((String, Option<String>), String, i32), i64> = BTreeMap::new();
+        for row in &self.lags {
+            let key = (row.api_id.clone(), self.per_subscription.then(|| row.subscription.clone()));
+            *by_key.entry((key, row.topic.clone(), row.partition)).or_default() += row.lag;
+        }
+        for ((key, topic, partition), lag) in &by_key {
+            let mut labels = labels(key, Some(("topic", topic)));
+            labels.push(("partition", partition.to_string()));
+            metric_gauge_i64(&mut family, &labels, *lag)?;
+        }
+        Ok(())
+    }
+}
+
+fn metric_gauge_i64(metric: &mut MetricEncoder, labels: &Labels, value: i64) -> Result<(), Error> {
+    metric.encode_family(labels)?.encode_gauge(&value)
+}
+
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), Error> {
         self.encode_gateway(&mut encoder)?;
         self.encode_deliveries(&mut encoder)?;
-        self.encode_statuses(&mut encoder)
+        self.encode_statuses(&mut encoder)?;
+        self.encode_lags(&mut encoder)
     }
 }
 

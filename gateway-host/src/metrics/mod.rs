@@ -5,7 +5,7 @@
 mod counts;
 mod exposition;
 
-pub use exposition::{render, Scrape, SubscriptionState};
+pub use exposition::{render, LagRow, Scrape, SubscriptionState};
 
 use std::collections::HashMap;
 use std::sync::RwLock;

@@ -192,6 +192,11 @@ impl EndpointPlugin {
         self.raw.forget(subscription_id.into());
     }
 
+    /// How far a subscription's reading is behind its source: `(topic, partition, lag)` per partition.
+    pub fn lag(&self, subscription_id: &str) -> Vec<(String, i32, i64)> {
+        self.raw.lag(subscription_id.into()).into_iter().map(|lag| (lag.topic.into(), lag.partition, lag.lag)).collect()
+    }
+
     /// Opens a publisher.
     pub fn publisher(&self, api_id: &str, shared: &Value, configuration: &Value) -> Result<Publisher, OpenFailure> {
         let request = PublishRequest { api_id: api_id.into(), endpoint: endpoint_spec(shared, configuration) };

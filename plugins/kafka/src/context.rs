@@ -1,5 +1,5 @@
 //! The librdkafka client context: its logs and errors go to the plugin's log (and so to the host), and a consumer
-//! commits what is settled on the partitions it loses in a rebalance. Rebalance callbacks run on the consumer's
+//! commits what is settled on the partitions it loses in a rebalance and keeps its lag from its statistics. Rebalance callbacks run on the consumer's
 //! poll thread, never on an async worker.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +10,9 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
+use rdkafka::statistics::Statistics;
 
+use crate::lag::Lags;
 use crate::offsets::{to_partition_list, Offsets};
 
 /// Context of one consumer or producer.
@@ -25,11 +27,13 @@ pub(crate) struct KafkaContext {
     last_error: Mutex<Option<String>>,
 }
 
-/// A consumer's settled offsets, the gate at-most-once commits and revocations take in turn, and its QoS.
+/// A consumer's settled offsets, the gate at-most-once commits and revocations take in turn, its QoS, and where its
+/// lag is kept.
 struct ConsumerState {
     offsets: Arc<Mutex<Offsets>>,
     ownership: Arc<Mutex<()>>,
     qos: Qos,
+    lags: Arc<Lags>,
 }
 
 impl KafkaContext {
@@ -39,10 +43,11 @@ impl KafkaContext {
         offsets: Arc<Mutex<Offsets>>,
         ownership: Arc<Mutex<()>>,
         qos: Qos,
+        lags: Arc<Lags>,
     ) -> Self {
         Self {
             label: subscription_id.to_string(),
-            consumer: Some(ConsumerState { offsets, ownership, qos }),
+            consumer: Some(ConsumerState { offsets, ownership, qos, lags }),
             rebalanced: AtomicBool::new(false),
             last_error: Mutex::new(None),
         }
@@ -84,6 +89,13 @@ impl ClientContext for KafkaContext {
         }
     }
 
+    /// A consumer's statistics (`statistics.interval.ms`): its lag is kept.
+    fn stats(&self, statistics: Statistics) {
+        if let Some(consumer) = &self.consumer {
+            consumer.lags.record(&self.label, &statistics);
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         let text = format!("{error}: {reason}");
         let mut last = self.last_error.lock().expect("error lock");
@@ -105,7 +117,8 @@ impl ConsumerContext for KafkaContext {
     }
 
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (Some(ConsumerState { offsets, ownership, qos }), Rebalance::Revoke(revoked)) = (&self.consumer, rebalance)
+        let (Some(ConsumerState { offsets, ownership, qos, .. }), Rebalance::Revoke(revoked)) =
+            (&self.consumer, rebalance)
         else {
             return;
         };

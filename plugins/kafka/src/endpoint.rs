@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{RResult, RString};
+use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_kit::api::{
-    ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PluginInstance, PublishRequest, PublisherBox,
-    RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
+    ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PartitionLag, PluginInstance, PublishRequest,
+    PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
 };
 use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 use rdkafka::config::ClientConfig;
@@ -16,6 +16,7 @@ use rdkafka::consumer::Consumer;
 
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
+use crate::lag::{Lags, STATISTICS_INTERVAL_MS};
 use crate::offsets::Offsets;
 use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::replay;
@@ -37,13 +38,15 @@ pub(crate) struct KafkaEndpoint {
     runtime: PluginRuntime,
     /// One producer per configuration, shared by every open publisher of it; released with the last of them.
     producers: Mutex<HashMap<String, Weak<KafkaProducer>>>,
+    /// Every open consumer's lag.
+    lags: Arc<Lags>,
 }
 
 impl KafkaEndpoint {
     /// The plugin's connector (it calls only the operator's brokers: the egress settings do not apply).
     pub(crate) fn instance(_egress: &plugin_kit::api::EgressSettings) -> Result<PluginInstance, String> {
         let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
-        Ok(endpoint_instance(Self { runtime, producers: Mutex::new(HashMap::new()) }))
+        Ok(endpoint_instance(Self { runtime, producers: Mutex::new(HashMap::new()), lags: Arc::default() }))
     }
 
     fn open_source(&self, request: &SubscribeRequest) -> Result<SourceBox, OpenError> {
@@ -62,12 +65,14 @@ impl KafkaEndpoint {
             .set("auto.offset.reset", settings.consumer.auto_offset_reset.as_librdkafka())
             .set("session.timeout.ms", SESSION_TIMEOUT_MS)
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
-            .set("enable.auto.commit", "false");
+            .set("enable.auto.commit", "false")
+            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         for (key, value) in &settings.consumer.properties {
             config.set(key, value);
         }
+        let lags = Arc::clone(&self.lags);
         let context =
-            KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos);
+            KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos, lags);
         let consumer: KafkaConsumer = config
             .create_with_context(context)
             .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
@@ -86,6 +91,7 @@ impl KafkaEndpoint {
             qos: request.qos,
             encode_message_id: settings.consumer.encode_message_id,
             subscription_id: subscription_id.to_string(),
+            lags: Arc::clone(&self.lags),
         })
         .map_err(|error| refused(&format!("cannot start the consumer's poll thread: {error}")))?;
         Ok(RawSource_TO::from_value(source, TD_Opaque))
@@ -167,4 +173,8 @@ impl RawEndpoint for KafkaEndpoint {
 
     /// Positions live in the broker (the subscription's consumer group): nothing is kept here.
     fn forget(&self, _subscription_id: RString) {}
+
+    fn lag(&self, subscription_id: RString) -> RVec<PartitionLag> {
+        self.lags.of(&subscription_id)
+    }
 }

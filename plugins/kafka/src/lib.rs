@@ -6,6 +6,7 @@ mod committer;
 mod config;
 mod context;
 mod endpoint;
+mod lag;
 mod message;
 mod offsets;
 mod poller;

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::committer::Committer;
 use crate::context::KafkaContext;
+use crate::lag::Lags;
 use crate::offsets::{to_partition_list, CommitPoint, Offsets};
 use crate::poller::{PollSetup, Polled, Poller};
 
@@ -43,6 +44,8 @@ pub(crate) struct KafkaSource {
     committer: Mutex<Option<Committer>>,
     qos: Qos,
     subscription_id: String,
+    /// Where the consumer's lag is kept; forgotten when it closes.
+    lags: Arc<Lags>,
 }
 
 /// What a source is made of.
@@ -54,12 +57,14 @@ pub(crate) struct SourceParts {
     pub(crate) qos: Qos,
     pub(crate) encode_message_id: bool,
     pub(crate) subscription_id: String,
+    pub(crate) lags: Arc<Lags>,
 }
 
 impl KafkaSource {
     /// Starts polling and, under `auto` and `at-least-once`, committing.
     pub(crate) fn start(parts: SourceParts) -> std::io::Result<Self> {
-        let SourceParts { runtime, consumer, offsets, ownership, qos, encode_message_id, subscription_id } = parts;
+        let SourceParts { runtime, consumer, offsets, ownership, qos, encode_message_id, subscription_id, lags } =
+            parts;
         let consumer = Arc::new(consumer);
         let (messages, polled) = mpsc::channel(POLLED_AHEAD);
         let poller = Poller::start(PollSetup {
@@ -87,6 +92,7 @@ impl KafkaSource {
             committer: Mutex::new(committer),
             qos,
             subscription_id,
+            lags,
         })
     }
 
@@ -155,6 +161,7 @@ impl RawSource for KafkaSource {
     }
 
     fn close(&self) -> FfiFuture<()> {
+        self.lags.forget(&self.subscription_id);
         drop(self.committer.lock().expect("committer lock").take());
         let poller = self.poller.lock().expect("poller lock").take();
         let Some(consumer) = self.consumer.lock().expect("consumer lock").take() else {

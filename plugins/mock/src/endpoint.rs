@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{RResult, RString};
+use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_kit::api::{
-    ConfigErrors, EndpointCapabilities, EndpointSpec, Message, Mode, OpenError, PluginInstance, PublishRequest,
-    PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
+    ConfigErrors, EndpointCapabilities, EndpointSpec, Message, Mode, OpenError, PartitionLag, PluginInstance,
+    PublishRequest, PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox,
+    SubscribeRequest,
 };
 use plugin_kit::dead_letters::{finite_source, replayed, ReplayFilter};
 use plugin_kit::{endpoint_instance, PluginRuntime, SettledPrefix};
@@ -85,5 +86,10 @@ impl RawEndpoint for MockEndpoint {
 
     fn forget(&self, subscription_id: RString) {
         self.cursors.lock().expect("cursors lock").remove(subscription_id.as_str());
+    }
+
+    /// A generated stream has no lag to speak of.
+    fn lag(&self, _subscription_id: RString) -> RVec<PartitionLag> {
+        RVec::new()
     }
 }
