@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::support::broker::Broker;
 use crate::support::eventually;
-use crate::support::kafka::{committed, create_topic, produce, Record};
 use crate::support::gateway::{Gateway, GatewayHome};
+use crate::support::kafka::{committed, create_topic, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages, subscription};
 

@@ -53,7 +53,7 @@ pub struct Scrape {
     /// Subscriptions delivering.
     pub subscriptions_running: usize,
     /// Delivery counters by API and (per-subscription series) subscription.
-    pub(crate) counts: Vec<((String, Option<String>), Counts)>,
+    pub(crate) counts: Vec<(SeriesKey, Counts)>,
     /// Every subscription's state.
     pub subscriptions: Vec<SubscriptionState>,
     /// Whether series carry the `subscription` label.
@@ -98,8 +98,11 @@ fn prometheus_text(openmetrics: &str) -> String {
 
 type Labels = Vec<(&'static str, String)>;
 
+/// The API and, for per-subscription series, the subscription a series stands for.
+pub(crate) type SeriesKey = (String, Option<String>);
+
 /// The `api` and, for per-subscription series, `subscription` labels, then `extra`.
-fn labels(key: &(String, Option<String>), extra: Option<(&'static str, &str)>) -> Labels {
+fn labels(key: &SeriesKey, extra: Option<(&'static str, &str)>) -> Labels {
     let mut labels = vec![("api", key.0.clone())];
     if let Some(subscription) = &key.1 {
         labels.push(("subscription", subscription.clone()));
@@ -237,7 +240,7 @@ impl Scrape {
             "Subscriptions of the API in each status (STARTED, STOPPED, FAILURE, PAUSED, CLOSED)."
         };
         let mut family = encoder.encode_descriptor("gateway_subscription_status", help, None, MetricType::Gauge)?;
-        let mut by_key: BTreeMap<(String, Option<String>), [u64; STATUSES.len()]> = BTreeMap::new();
+        let mut by_key: BTreeMap<SeriesKey, [u64; STATUSES.len()]> = BTreeMap::new();
         for state in &self.subscriptions {
             let key = (state.api_id.clone(), self.per_subscription.then(|| state.id.clone()));
             let index = STATUSES.iter().position(|status| *status == state.status).unwrap_or_default();
@@ -260,7 +263,7 @@ impl Scrape {
             None,
             MetricType::Gauge,
         )?;
-        let mut by_key: BTreeMap<((String, Option<String>), String, i32), i64> = BTreeMap::new();
+        let mut by_key: BTreeMap<(SeriesKey, String, i32), i64> = BTreeMap::new();
         for row in &self.lags {
             let key = (row.api_id.clone(), self.per_subscription.then(|| row.subscription.clone()));
             *by_key.entry((key, row.topic.clone(), row.partition)).or_default() += row.lag;

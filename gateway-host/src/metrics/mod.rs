@@ -14,6 +14,7 @@ use abi_stable::std_types::RArc;
 use plugin_api::DeliveryMetrics;
 
 pub(crate) use counts::Counts;
+use exposition::SeriesKey;
 
 /// The delivery counters of every subscription, by subscription id.
 pub struct Metrics {
@@ -56,8 +57,8 @@ impl Metrics {
     }
 
     /// The counts now, by API and (when series are per subscription) subscription.
-    pub(crate) fn counts(&self) -> Vec<((String, Option<String>), Counts)> {
-        let mut by_labels: HashMap<(String, Option<String>), Counts> = HashMap::new();
+    pub(crate) fn counts(&self) -> Vec<(SeriesKey, Counts)> {
+        let mut by_labels: HashMap<SeriesKey, Counts> = HashMap::new();
         for (id, series) in self.subscriptions.read().expect("metrics lock").iter() {
             let key = (series.api_id.clone(), self.per_subscription.then(|| id.clone()));
             by_labels.entry(key).or_default().add(&series.counters);
