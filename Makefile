@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser api-tools promtool test soak fuzz bench lint clean
+.PHONY: deps build run run-kafka broker proxies browser api-tools promtool test soak fuzz bench-tools bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -54,8 +54,13 @@ soak: build broker
 fuzz:
 	./scripts/fuzz.sh
 
-## Throughput, latency and footprint against the machine's own limits, on release builds; writes docs/benchmarks.md.
-bench: deps broker
+## wrk and nginx (Debian), the HTTP limit the bench measures against.
+bench-tools:
+	./scripts/install-bench-tools.sh
+
+## Throughput, latency and footprint against the machine's own limits (wrk → nginx, a bare consumer), on release
+## builds; writes docs/benchmarks.md.
+bench: deps broker bench-tools
 	$(CARGO) build --release --workspace
 	$(CARGO) bench -p e2e --bench gateway
 

@@ -26,6 +26,11 @@ impl Row {
         self
     }
 
+    /// A measure that could not be made, with why: reported as a failure, never as a number.
+    pub fn failed(measure: &str, why: &str) -> Self {
+        Self::new(measure, format!("FAILED: {why}"))
+    }
+
     pub fn target(mut self, target: &str, met: bool) -> Self {
         self.target = format!("{target}: {}", if met { "met" } else { "MISSED" });
         self

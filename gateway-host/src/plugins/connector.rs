@@ -1,4 +1,5 @@
-//! Host-side wrappers of the plugin contracts: the rest of the host sees plain Rust types, never `R*` ones.
+//! Host-side wrappers of the plugin contracts: the rest of the host sees plain Rust types, never `R*` ones, save
+//! the `RArc` of a subscription's delivery counters, which host and plugin share in place.
 
 use std::sync::Arc;
 use std::time::Duration;
