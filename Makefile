@@ -59,7 +59,7 @@ bench-tools:
 	./scripts/install-bench-tools.sh
 
 ## Throughput, latency and footprint against the machine's own limits (wrk → nginx, a bare consumer), on release
-## builds; writes docs/benchmarks.md.
+## builds; writes docs/benchmarks.md. BENCH_ONLY=limits,mock,kafka,footprint runs some sections (printed only).
 bench: deps broker bench-tools
 	$(CARGO) build --release --workspace
 	$(CARGO) bench -p e2e --bench gateway

@@ -13,6 +13,7 @@ mod receiver;
 mod report;
 mod wrk;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -30,6 +31,8 @@ use support::scenario::{kafka_api, mock_api, subscription};
 const BODY_BYTES: usize = 1024;
 /// How long each rate is measured.
 const MEASURE: Duration = Duration::from_secs(4);
+/// Warnings only, but the host's own information (its listening address is how the bench finds it).
+const QUIET_LOGS: &str = "warn,gateway_host=info";
 /// How long every load runs before it is measured (wrk and the gateway alike).
 const WARM_UP: Duration = Duration::from_secs(1);
 /// `/proc/<pid>/stat` counts CPU time in ticks of 1/100 s (USER_HZ on Linux).
@@ -46,9 +49,8 @@ async fn run() {
     let nginx = Nginx::start().expect("nginx");
     let mut rows = Vec::new();
 
-    eprintln!("limits: wrk against nginx");
-    let mut limit = std::collections::HashMap::new();
-    for concurrency in [1usize, 5, 20] {
+    let mut limit = HashMap::new();
+    for concurrency in [1usize, 5, 20].into_iter().filter(|_| section("limits")) {
         let measure = format!("limit: wrk → nginx, {concurrency} in flight");
         match wrk::rate(&nginx.url, concurrency, WARM_UP, MEASURE) {
             Ok(rate) => {
@@ -59,13 +61,36 @@ async fn run() {
         }
     }
 
-    eprintln!("gateway: mock source → nginx");
     let home = GatewayHome::new();
-    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", "warn")]);
+    if section("mock") {
+        mock_rows(&home, &nginx, &limit, &mut rows).await;
+    }
+    if section("kafka") {
+        kafka_rows(&home, &nginx, &limit, &mut rows).await;
+    }
+    if section("footprint") {
+        footprint_rows(&mut rows).await;
+    }
+    write_report(&rows);
+}
+
+/// Whether `name` is to be measured: every section, unless `BENCH_ONLY` lists some (`limits,kafka`).
+fn section(name: &str) -> bool {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let run = only.is_empty() || only.split(',').any(|listed| listed.trim() == name);
+    if run {
+        eprintln!("bench: {name}");
+    }
+    run
+}
+
+/// The mock source's rows: rates and CPU per message against nginx, metrics' cost, logging's cost.
+async fn mock_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f64>, rows: &mut Vec<Row>) {
+    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let mut unlogged = None;
     for (qos, concurrency) in [("auto", 5usize), ("auto", 20), ("at-least-once", 1)] {
         let measure = format!("gateway, mock source, {qos}, {concurrency} in flight → nginx");
-        let run = match mock_rate(&gateway, &nginx, qos, concurrency, false).await {
+        let run = match mock_rate(&gateway, nginx, qos, concurrency, false).await {
             Ok(run) => run,
             Err(why) => {
                 rows.push(Row::failed(&measure, &why));
@@ -107,7 +132,7 @@ async fn run() {
         );
     }
     let measure = "gateway, mock, auto, 20, webhook logging of every delivery → nginx";
-    match (mock_rate(&gateway, &nginx, "auto", 20, true).await, &unlogged) {
+    match (mock_rate(&gateway, nginx, "auto", 20, true).await, &unlogged) {
         (Ok(logged), Some(unlogged)) => {
             let ratio = logged.rate / unlogged.rate;
             let kept = logged.log_entries_dropped == 0;
@@ -120,9 +145,10 @@ async fn run() {
         (Err(why), _) => rows.push(Row::failed(measure, &why)),
         (Ok(_), None) => rows.push(Row::failed(measure, "no unlogged rate to compare with")),
     }
-    drop(gateway);
+}
 
-    eprintln!("gateway: kafka source → nginx");
+/// The Kafka source's rows: the bare consumer's rate, the gateway's, and the added latency.
+async fn kafka_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f64>, rows: &mut Vec<Row>) {
     let body = vec![b'x'; BODY_BYTES];
     let broker = Broker::start();
     create_topic(&broker.bootstrap(), "bench", 1).await;
@@ -132,11 +158,11 @@ async fn run() {
         Ok(rate) => rows.push(Row::new("limit: bare rdkafka consumer", format!("{rate:.0} rec/s"))),
         Err(why) => rows.push(Row::failed("limit: bare rdkafka consumer", why)),
     }
-    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", "warn")]);
+    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let mut kafka_auto_20 = None;
     for (qos, concurrency) in [("auto", 5usize), ("auto", 20), ("at-least-once", 1)] {
         let measure = format!("gateway, kafka source, {qos}, {concurrency} in flight → nginx");
-        let rate = match kafka_rate(&gateway, &nginx, &broker, qos, concurrency).await {
+        let rate = match kafka_rate(&gateway, nginx, &broker, qos, concurrency).await {
             Ok(rate) => rate,
             Err(why) => {
                 rows.push(Row::failed(&measure, &why));
@@ -157,7 +183,6 @@ async fn run() {
         rows.push(row);
     }
 
-    eprintln!("gateway: added latency");
     let receiver = CountingReceiver::start().await;
     let measure = "added latency, kafka, auto, 20, at half the maximum (production → callback)";
     match kafka_auto_20 {
@@ -175,10 +200,11 @@ async fn run() {
         },
         None => rows.push(Row::failed(measure, "no kafka rate to take half of")),
     }
-    drop(gateway);
-    drop(broker);
+}
 
-    eprintln!("gateway: footprint");
+/// Resident memory and idle CPU with many mock subscriptions.
+async fn footprint_rows(rows: &mut Vec<Row>) {
+    let receiver = CountingReceiver::start().await;
     match footprint(&receiver).await {
         Ok((rss_1k, rss_10k, idle_cpu)) => {
             rows.push(Row::new(
@@ -193,9 +219,16 @@ async fn run() {
         }
         Err(why) => rows.push(Row::failed("footprint, 1,000 and 10,000 mock subscriptions", &why)),
     }
+}
 
-    let table = report::table(&rows);
+/// Prints the table and, after a whole run (no `BENCH_ONLY`), writes it with the machine and the date to
+/// `docs/benchmarks.md`.
+fn write_report(rows: &[Row]) {
+    let table = report::table(rows);
     println!("{table}");
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| !only.is_empty()) {
+        return;
+    }
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
     let document = format!(
         "# Benchmarks\n\n`make bench`, {date}, on {}. Release builds; wrk, nginx, the broker (tansu, SQLite storage) and the gateway share the machine's cores.\n\n{table}\n{}",
@@ -372,7 +405,7 @@ fn stamped() -> Vec<u8> {
 /// pooled connection for `idleTimeout`, 60 s, as a user's would), and the CPU used while idle (% of a core).
 async fn footprint(receiver: &CountingReceiver) -> Result<(u64, u64, f64), String> {
     let home = GatewayHome::new();
-    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", "warn")]);
+    let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let idle = json!({ "messageInterval": 3_600_000, "messageContent": "idle" });
     gateway.api().deploy(&mock_api("idle", "auto", json!({}), idle)).await;
     subscribe_many(&gateway, receiver, 1_000).await;
