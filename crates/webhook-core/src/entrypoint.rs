@@ -27,8 +27,12 @@ use crate::request::RequestTemplate;
 use crate::running::Running;
 use crate::signing::Signer;
 
-/// Worker threads of a webhook plugin's runtime (the machine has two cores; delivery is I/O bound).
-const RUNTIME_WORKERS: usize = 2;
+/// Worker threads of a webhook plugin's runtime: half the machine's cores, at least one. Delivery is I/O bound,
+/// and each extra worker costs wake-ups across threads: on 2 cores, one worker instead of two cut the gateway's CPU
+/// per message by a fifth and raised the rate by as much (`docs/benchmarks.md`).
+fn runtime_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+}
 
 /// A webhook entrypoint: validates configurations and runs subscriptions on its own runtime.
 pub struct WebhookEntrypoint<E> {
@@ -44,7 +48,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let files_dir = egress.subscription_files_dir.as_ref().into_option().map(|dir| PathBuf::from(dir.as_str()));
         let policy = EgressPolicy::new(&egress.allow_networks, files_dir)
             .map_err(|error| format!("egress.allow_networks: {error}"))?;
-        let runtime = PluginRuntime::new(plugin_id, RUNTIME_WORKERS)?;
+        let runtime = PluginRuntime::new(plugin_id, runtime_workers())?;
         Ok(entrypoint_instance(Self { edition, runtime, egress: Arc::new(policy) }))
     }
 
