@@ -158,6 +158,12 @@ async fn kafka_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f6
         Ok(rate) => rows.push(Row::new("limit: bare rdkafka consumer", format!("{rate:.0} rec/s"))),
         Err(why) => rows.push(Row::failed("limit: bare rdkafka consumer", why)),
     }
+    let (bootstrap, measure) = (broker.bootstrap(), "bare BaseConsumer polled on a thread, the gateway's settings");
+    match tokio::task::spawn_blocking(move || limits::kafka_rate_polled(&bootstrap, "bench", KAFKA_RECORDS)).await {
+        Ok(Ok(rate)) => rows.push(Row::new(measure, format!("{rate:.0} rec/s"))),
+        Ok(Err(why)) => rows.push(Row::failed(measure, &why)),
+        Err(error) => rows.push(Row::failed(measure, &error.to_string())),
+    }
     let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let mut kafka_auto_20 = None;
     for (qos, concurrency) in [("auto", 5usize), ("auto", 20), ("at-least-once", 1)] {

@@ -1,13 +1,14 @@
 //! The poll thread of one consumer: polls librdkafka all the time, however slow delivery is, so that the consumer
 //! stays a live member of its group (`max.poll.interval.ms` is measured between polls). Records become messages
-//! handed to the source through a bounded channel; while the source is far behind (thousands of messages waiting),
-//! the assigned partitions are paused and polling goes on. Rebalance callbacks run on this thread, where blocking (a synchronous commit) is harmless.
+//! handed to the source through a bounded channel; while the source is behind (a thousand messages waiting) the
+//! thread polls only once per interval, and when it stays behind for seconds the assigned partitions are paused;
+//! polling goes on either way. Rebalance callbacks run on this thread, where blocking (a synchronous commit) is harmless.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use plugin_kit::api::Message;
 use rdkafka::consumer::Consumer;
@@ -23,13 +24,16 @@ use crate::source::KafkaConsumer;
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Pause after a consumer error, so that a broker that stays down does not spin the loop.
 const ERROR_PAUSE: Duration = Duration::from_millis(200);
-/// Messages polled ahead of the source at which fetching pauses. Pausing has a price: librdkafka drops what it
-/// prefetched for a paused partition and fetches it again on resume. Pausing as soon as the source lagged one
-/// message made a fast subscription pause and refetch every 256 messages (about 400 msg/s against the test broker);
-/// with room for this many, fetching pauses only when delivery is really behind.
-const PAUSE_AT: usize = 4096;
-/// Messages still waiting when fetching resumes: the refetch overlaps with delivering them.
-const RESUME_AT: usize = 1024;
+/// Messages waiting for the source above which the thread holds off: it polls once per [`POLL_INTERVAL`] (enough
+/// for the group to see it alive) and leaves the rest in librdkafka's prefetch queue.
+const HOLD_AT: usize = 1024;
+/// How long the thread holds off before it pauses the partitions: a subscription that far behind (a slow or hanging
+/// callback) lets librdkafka drop its prefetched records. Pausing is not free (librdkafka fetches them again on
+/// resume, about a second against the test broker), so a subscription that keeps up never pauses: pausing as soon as
+/// one record waited cut a fast subscription to about 400 msg/s, and pausing at 4,096 to about 2,400.
+const PAUSE_AFTER: Duration = Duration::from_secs(5);
+/// While holding off, how often the channel is looked at for room.
+const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
 
 /// What the poll thread hands to the source: a message, or why consuming cannot go on.
 pub(crate) type Polled = Result<Message, String>;
@@ -77,9 +81,10 @@ impl Drop for Poller {
 
 fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
     let PollSetup { consumer, offsets, encode_message_id, messages, subscription_id } = setup;
-    // Messages polled but not yet taken by the source: about PAUSE_AT, plus what librdkafka had fetched when pausing.
+    // Messages polled but not yet taken by the source: about HOLD_AT, and one more per poll interval while holding.
     let mut waiting: VecDeque<Message> = VecDeque::new();
     let mut paused = false;
+    let mut holding_since: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         if !hand_over(&mut waiting, &messages) {
             return; // the source is gone
@@ -87,10 +92,19 @@ fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
         // After a rebalance the assignment is set again either way: librdkafka keeps a partition's pause across a
         // revocation and a new assignment of it, so a partition paused before a rebalance must be resumed after.
         let rebalanced = consumer.context().take_rebalanced();
-        let full = if paused { waiting.len() > RESUME_AT } else { waiting.len() >= PAUSE_AT };
-        if rebalanced || full != paused {
-            set_paused(&consumer, full, &subscription_id);
-            paused = full;
+        let holding = waiting.len() >= HOLD_AT || (paused && !waiting.is_empty());
+        let since = match (holding, holding_since) {
+            (false, _) => None,
+            (true, since) => Some(since.unwrap_or_else(Instant::now)),
+        };
+        holding_since = since;
+        let pause = since.is_some_and(|since| since.elapsed() >= PAUSE_AFTER);
+        if rebalanced || pause != paused {
+            set_paused(&consumer, pause, &subscription_id);
+            paused = pause;
+        }
+        if holding && !paused && !hold_off(&mut waiting, &messages, stop) {
+            return; // the source is gone
         }
         match consumer.poll(POLL_INTERVAL) {
             None => {}
@@ -114,6 +128,19 @@ fn poll_until_stopped(setup: PollSetup, stop: &AtomicBool) {
             }
         }
     }
+}
+
+/// Hands messages over as the source takes them, for at most one poll interval or until fewer than [`HOLD_AT`]
+/// wait. Returns false once the source is gone.
+fn hold_off(waiting: &mut VecDeque<Message>, messages: &mpsc::Sender<Polled>, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + POLL_INTERVAL;
+    while waiting.len() >= HOLD_AT && Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(HAND_OVER_PAUSE);
+        if !hand_over(waiting, messages) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Moves waiting messages into the channel while it has room (the source drops those of partitions revoked
