@@ -5,6 +5,7 @@
 //! aborting the host, and exports its root module with [`export_plugin!`].
 #![warn(missing_docs)]
 
+mod clock;
 mod config;
 pub mod dead_letters;
 mod export;
@@ -17,6 +18,7 @@ mod settled;
 
 pub use plugin_api as api;
 
+pub use clock::now_ms;
 pub use config::{parse_config, prefix_errors};
 pub use guard::{catch_panic, panic_message};
 pub use instance::{endpoint_instance, entrypoint_instance};

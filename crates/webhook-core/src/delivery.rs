@@ -71,11 +71,6 @@ fn request_id() -> String {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid().to_string()
 }
 
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_millis() as i64)
-}
-
 /// Everything needed to call one subscription's callback.
 pub(crate) struct Deliverer {
     pub(crate) client: CallbackClient,
@@ -119,7 +114,7 @@ impl Deliverer {
         let logged = self.log.sample();
         let calls = self.call_with_retries(&message, &body, &request_id, logged).await;
         if matches!(calls.last(), AttemptResult::Answered(_)) {
-            let age_ms = now_ms().saturating_sub(message.timestamp_ms).max(0);
+            let age_ms = plugin_kit::now_ms().saturating_sub(message.timestamp_ms).max(0);
             self.metrics.message_age.observe(age_ms as f64 / 1000.0);
         }
         tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");

@@ -1,7 +1,6 @@
 //! A Kafka record as a message (SPEC §6).
 
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use plugin_kit::api::abi_stable::std_types::RVec;
@@ -50,10 +49,7 @@ pub(crate) fn message_of(record: &BorrowedMessage<'_>, token: u64, encode_id: bo
         metadata: metadata.into(),
         key: key.map(RVec::from).into(),
         ack_token: token,
-        timestamp_ms: record.timestamp().to_millis().unwrap_or_else(now_ms),
+        timestamp_ms: record.timestamp().to_millis().unwrap_or_else(plugin_kit::now_ms),
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64)
-}

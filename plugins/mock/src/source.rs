@@ -2,7 +2,6 @@
 //! subscription's settled prefix stands.
 
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_kit::api::async_ffi::FfiFuture;
@@ -97,14 +96,11 @@ impl Generator {
             metadata: self.metadata.clone().into(),
             key: Default::default(),
             ack_token: id,
-            timestamp_ms: now_ms(),
+            timestamp_ms: plugin_kit::now_ms(),
         }
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
 
 impl RawSource for MockSource {
     fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>> {
