@@ -68,6 +68,11 @@ impl EgressPolicy {
     }
 }
 
+/// The address a URL's host is, when it is a literal one (`10.1.2.3`, `[::1]`); `None` for a name.
+pub fn literal_address(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
 /// `10.0.0.0/8`, or a single address (`127.0.0.1`, `::1`).
 pub fn parse_network(text: &str) -> Result<IpNet, String> {
     let text = text.trim();

@@ -2,8 +2,6 @@
 //! gateway will call (callback, token endpoint, JWT audience) and the files it names (TLS stores, JWT keys), which
 //! are replaced by the resolved files under the operator's folder.
 
-use std::net::IpAddr;
-
 use egress::EgressPolicy;
 use http::Uri;
 use plugin_api::ConfigError;
@@ -42,8 +40,8 @@ fn check_address(policy: &EgressPolicy, url: &str, path: &str, errors: &mut Vec<
     let Ok(uri) = url.parse::<Uri>() else {
         return; // the URL's own check names what is wrong with it
     };
-    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    if let Ok(Err(denied)) = host.parse::<IpAddr>().map(|address| policy.check(address)) {
+    let address = egress::literal_address(uri.host().unwrap_or_default());
+    if let Some(Err(denied)) = address.map(|address| policy.check(address)) {
         errors.push(ConfigError::new(path, denied.to_string()));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -49,12 +49,12 @@ pub fn address_denied<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a Add
 
 /// Refuses `destination` when its host is a literal address the policy denies (names go through the resolver).
 pub(crate) fn check_literal(policy: &EgressPolicy, destination: &Uri) -> Result<(), BoxError> {
-    let host = destination.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    match host.parse::<IpAddr>() {
-        Ok(address) => policy
+    let host = destination.host().unwrap_or_default();
+    match egress::literal_address(host) {
+        Some(address) => policy
             .check(address)
-            .map_err(|denied| Box::new(AddressDenied { host: host.to_string(), denied }) as BoxError),
-        Err(_) => Ok(()),
+            .map_err(|denied| Box::new(AddressDenied { host: address.to_string(), denied }) as BoxError),
+        None => Ok(()),
     }
 }
 
