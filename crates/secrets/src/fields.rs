@@ -83,8 +83,7 @@ impl SecretFields {
 
     fn each(&self, document: &mut Value, visit: &mut dyn FnMut(&[Step], &mut Value)) {
         for pattern in &self.patterns {
-            let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
-            walk(document, &pattern, visit);
+            walk(document, pattern, visit);
         }
     }
 

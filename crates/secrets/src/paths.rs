@@ -13,16 +13,21 @@ pub(crate) enum Step {
 }
 
 /// Calls `visit` with the concrete path and the value of every field of `document` that `pattern` matches.
-pub(crate) fn walk(document: &mut Value, pattern: &[&str], visit: &mut dyn FnMut(&[Step], &mut Value)) {
+pub(crate) fn walk(document: &mut Value, pattern: &[impl AsRef<str>], visit: &mut dyn FnMut(&[Step], &mut Value)) {
     walk_from(document, pattern, &mut Vec::new(), visit);
 }
 
-fn walk_from(value: &mut Value, pattern: &[&str], path: &mut Vec<Step>, visit: &mut dyn FnMut(&[Step], &mut Value)) {
+fn walk_from(
+    value: &mut Value,
+    pattern: &[impl AsRef<str>],
+    path: &mut Vec<Step>,
+    visit: &mut dyn FnMut(&[Step], &mut Value),
+) {
     let Some((first, rest)) = pattern.split_first() else {
         visit(path, value);
         return;
     };
-    match (value, *first) {
+    match (value, first.as_ref()) {
         (Value::Array(items), "*") => {
             for (index, item) in items.iter_mut().enumerate() {
                 path.push(Step::Index(index));

@@ -52,4 +52,3 @@ pub(crate) fn message_of(record: &BorrowedMessage<'_>, token: u64, encode_id: bo
         timestamp_ms: record.timestamp().to_millis().unwrap_or_else(plugin_kit::now_ms),
     }
 }
-

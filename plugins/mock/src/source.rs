@@ -101,7 +101,6 @@ impl Generator {
     }
 }
 
-
 impl RawSource for MockSource {
     fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>> {
         let generator = Arc::clone(&self.generator);
