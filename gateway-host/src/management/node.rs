@@ -5,13 +5,14 @@ use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Json;
-use definition::{ConsumerStatus, Subscription, SubscriptionStatus};
+use definition::{ConsumerStatus, SubscriptionStatus};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::AppState;
 use crate::error::ServiceError;
 use crate::metrics::{render, LagRow, Scrape, SubscriptionState};
+use crate::store::StatusRow;
 use crate::plugins::PluginStatus;
 
 /// Whether the gateway is up.
@@ -28,7 +29,7 @@ pub(super) async fn plugins(State(state): State<AppState>) -> Json<Value> {
 pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     let records = state.registry.records();
     let loaded = records.iter().filter(|record| record.status == PluginStatus::Loaded).count();
-    let subscriptions = state.store.call(|store| store.subscriptions(None)).await.map_err(ServiceError::from)?;
+    let subscriptions = state.store.call(|store| store.subscription_statuses()).await.map_err(ServiceError::from)?;
     let metrics = &state.telemetry.metrics;
     let scrape = Scrape {
         plugins_loaded: loaded,
@@ -55,7 +56,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
 }
 
 /// What the source of a subscription's API says of its lag.
-fn lags_of(state: &AppState, subscription: &Subscription) -> Vec<LagRow> {
+fn lags_of(state: &AppState, subscription: &StatusRow) -> Vec<LagRow> {
     let Some(api) = state.catalog.get(&subscription.api_id) else {
         return Vec::new();
     };
@@ -76,7 +77,7 @@ fn lags_of(state: &AppState, subscription: &Subscription) -> Vec<LagRow> {
 }
 
 /// A subscription's status as `gateway_subscription_status` shows it.
-fn state_of(subscription: &Subscription) -> SubscriptionState {
+fn state_of(subscription: &StatusRow) -> SubscriptionState {
     let status = match (subscription.status, subscription.consumer_status) {
         (SubscriptionStatus::Closed, _) => "CLOSED",
         (SubscriptionStatus::Paused, _) => "PAUSED",

@@ -12,6 +12,7 @@ mod sealing;
 mod subscriptions;
 mod webhook_logs;
 
+pub use subscriptions::StatusRow;
 pub use webhook_logs::{LogFilter, LogRow};
 
 use std::path::Path;

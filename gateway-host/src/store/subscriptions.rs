@@ -1,6 +1,7 @@
 //! The `subscriptions` table.
 
-use definition::Subscription;
+use definition::{ConsumerStatus, Subscription, SubscriptionStatus};
+use serde::Deserialize;
 use rusqlite::{params, Connection, OptionalExtension};
 use secrets::{Sealer, SecretFields};
 
@@ -40,11 +41,20 @@ impl Store {
 
     /// The subscriptions of `api_id`, or of every API, in creation order.
     pub fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
+        self.documents(api_id)?.iter().map(|document| opened(document, &self.sealer)).collect()
+    }
+
+    /// Every subscription's status, read without opening its secrets (a metrics scrape needs no more).
+    pub fn subscription_statuses(&self) -> Result<Vec<StatusRow>, StoreError> {
+        self.documents(None)?.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
+    }
+
+    fn documents(&self, api_id: Option<&str>) -> Result<Vec<String>, StoreError> {
         let connection = self.connection();
         let mut statement =
             connection.prepare("SELECT document FROM subscriptions WHERE ?1 IS NULL OR api_id = ?1 ORDER BY rowid")?;
         let rows = statement.query_map(params![api_id], |row| row.get::<_, String>(0))?;
-        rows.map(|document| opened(&document?, &self.sealer)).collect()
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Forgets the subscription `id`.
@@ -52,6 +62,20 @@ impl Store {
         self.connection().execute("DELETE FROM subscriptions WHERE id = ?1", params![id])?;
         Ok(())
     }
+}
+
+/// A subscription's id, API and statuses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRow {
+    /// The subscription.
+    pub id: String,
+    /// Its API.
+    pub api_id: String,
+    /// Whether it is active.
+    pub status: SubscriptionStatus,
+    /// Whether its delivery runs.
+    pub consumer_status: ConsumerStatus,
 }
 
 fn read_subscription(connection: &Connection, sealer: &Sealer, id: &str) -> Result<Option<Subscription>, StoreError> {
