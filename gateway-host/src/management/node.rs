@@ -12,8 +12,8 @@ use super::error::ApiError;
 use super::AppState;
 use crate::error::ServiceError;
 use crate::metrics::{render, LagRow, Scrape, SubscriptionState};
-use crate::store::StatusRow;
 use crate::plugins::PluginStatus;
+use crate::store::StatusRow;
 
 /// Whether the gateway is up.
 pub(super) async fn health() -> Json<Value> {

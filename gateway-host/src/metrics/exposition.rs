@@ -115,8 +115,8 @@ fn counter(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<()
     metric.encode_family(labels)?.encode_counter::<NoLabelSet, u64, f64>(&value, None)
 }
 
-fn gauge(metric: &mut MetricEncoder, labels: &Labels, value: u64) -> Result<(), Error> {
-    metric_gauge_i64(metric, labels, value as i64)
+fn gauge(metric: &mut MetricEncoder, labels: &Labels, value: i64) -> Result<(), Error> {
+    metric.encode_family(labels)?.encode_gauge(&value)
 }
 
 fn histogram(metric: &mut MetricEncoder, labels: &Labels, histogram: &Histogram) -> Result<(), Error> {
@@ -134,14 +134,14 @@ impl Scrape {
         gauge(
             &mut encoder.encode_descriptor("gateway_plugins", "Plugin files loaded.", None, MetricType::Gauge)?,
             &loaded,
-            self.plugins_loaded as u64,
+            self.plugins_loaded as i64,
         )?;
         for (name, help, value) in [
             ("gateway_plugins_refused", "Plugin files refused.", self.plugins_refused),
             ("gateway_apis_deployed", "APIs deployed.", self.apis_deployed),
             ("gateway_subscriptions_running", "Subscriptions delivering.", self.subscriptions_running),
         ] {
-            gauge(&mut encoder.encode_descriptor(name, help, None, MetricType::Gauge)?, &Vec::new(), value as u64)?;
+            gauge(&mut encoder.encode_descriptor(name, help, None, MetricType::Gauge)?, &Vec::new(), value as i64)?;
         }
         let mut entries = encoder.encode_descriptor(
             "gateway_webhook_log_entries",
@@ -196,7 +196,7 @@ impl Scrape {
             MetricType::Gauge,
         )?;
         for (key, counts) in &self.counts {
-            gauge(&mut family, &labels(key, None), counts.in_flight)?;
+            gauge(&mut family, &labels(key, None), counts.in_flight as i64)?;
         }
         for (name, help, read) in [
             (
@@ -248,7 +248,7 @@ impl Scrape {
         }
         for (key, counts) in &by_key {
             for (status, value) in STATUSES.iter().zip(counts) {
-                gauge(&mut family, &labels(key, Some(("status", status))), *value)?;
+                gauge(&mut family, &labels(key, Some(("status", status))), *value as i64)?;
             }
         }
         Ok(())
@@ -271,14 +271,10 @@ impl Scrape {
         for ((key, topic, partition), lag) in &by_key {
             let mut labels = labels(key, Some(("topic", topic)));
             labels.push(("partition", partition.to_string()));
-            metric_gauge_i64(&mut family, &labels, *lag)?;
+            gauge(&mut family, &labels, *lag)?;
         }
         Ok(())
     }
-}
-
-fn metric_gauge_i64(metric: &mut MetricEncoder, labels: &Labels, value: i64) -> Result<(), Error> {
-    metric.encode_family(labels)?.encode_gauge(&value)
 }
 
 impl Collector for Scrape {

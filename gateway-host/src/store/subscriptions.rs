@@ -1,9 +1,9 @@
 //! The `subscriptions` table.
 
 use definition::{ConsumerStatus, Subscription, SubscriptionStatus};
-use serde::Deserialize;
 use rusqlite::{params, Connection, OptionalExtension};
 use secrets::{Sealer, SecretFields};
+use serde::Deserialize;
 
 use super::{Store, StoreError};
 
