@@ -1,6 +1,6 @@
 //! The subscription lifecycle of SPEC §4: create, update, pause, resume, close, resume after failure, delete.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use definition::{
     parse_json, ConsumerConfiguration, ConsumerStatus, FieldError, NewSubscription, Subscription, SubscriptionStatus,
@@ -125,6 +125,9 @@ impl SubscriptionService {
         let api = self.deployed(api_id)?;
         let request: SubscriptionUpdate = parse_json(body, "").map_err(|error| ServiceError::Invalid(vec![error]))?;
         let key = id.to_string();
+        // The edit runs twice, as a check and in the store step, both under the subscription's lock: the stored
+        // secrets are the same both times, so the configuration is restored and checked (by the plugin) once.
+        let checked: OnceLock<ConsumerConfiguration> = OnceLock::new();
         self.change(
             api_id,
             id,
@@ -132,11 +135,17 @@ impl SubscriptionService {
                 if subscription.status == SubscriptionStatus::Closed {
                     return Err(closed(&key));
                 }
-                if let Some(consumer) = &request.consumer_configuration {
-                    // Checked against the record it replaces: a secret sent as the mask keeps the stored one.
-                    let mut consumer = consumer.clone();
-                    restore_secrets(&mut consumer, Some(&subscription.consumer_configuration))?;
-                    check_consumer(&api, &consumer)?;
+                if let Some(sent) = &request.consumer_configuration {
+                    let consumer = match checked.get() {
+                        Some(consumer) => consumer.clone(),
+                        None => {
+                            // A secret sent as the mask keeps the one stored in the record it replaces.
+                            let mut consumer = sent.clone();
+                            restore_secrets(&mut consumer, Some(&subscription.consumer_configuration))?;
+                            check_consumer(&api, &consumer)?;
+                            checked.get_or_init(|| consumer).clone()
+                        }
+                    };
                     subscription.consumer_configuration = consumer;
                     subscription.consumer_status = ConsumerStatus::Started;
                     subscription.failure_cause = None;
