@@ -178,7 +178,8 @@ async fn two_gateways_share_one_subscription_without_duplicates() {
     let distinct: BTreeSet<String> = bodies(&receiver).into_iter().collect();
     assert_eq!(distinct.len(), 40, "every record once");
     assert!(
-        first.count_lines("kafka consumer subscribed") == 1 && second.count_lines("kafka consumer subscribed") == 1
+        first.count_lines("kafka subscription reading its feed") == 1
+            && second.count_lines("kafka subscription reading its feed") == 1
     );
 }
 

@@ -12,6 +12,7 @@ mod definitions;
 mod delivery;
 mod demo;
 mod egress;
+mod fan_out;
 mod faults;
 mod hostile;
 mod jwt;

@@ -1,17 +1,16 @@
-//! Commits settled offsets in the background, so that delivery never waits for the broker: synchronous commits
-//! from a task of their own, coalesced (one commit carries every point that became due meanwhile), paced under
-//! `auto`, retried when the broker is unreachable.
+//! Commits settled offsets in the background, so that delivery never waits for the broker: commits to the
+//! subscription's group from a task of their own, coalesced (one commit carries every point that became due
+//! meanwhile), paced under `auto`, retried when the broker is unreachable.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::offsets::{to_partition_list, Offsets};
-use crate::source::KafkaConsumer;
+use crate::feed::Shared;
+use crate::reader::Reader;
 
 /// Pause after a failed commit before trying again.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
@@ -23,16 +22,10 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts committing what `offsets` makes due, waiting `pace` after each wake-up to gather more.
-    pub(crate) fn start(
-        runtime: &Handle,
-        consumer: Arc<KafkaConsumer>,
-        offsets: Arc<Mutex<Offsets>>,
-        pace: Duration,
-        subscription: String,
-    ) -> Self {
+    /// Starts committing what `reader` makes due, waiting `pace` after each wake-up to gather more.
+    pub(crate) fn start(runtime: &Handle, feed: Arc<Shared>, reader: Arc<Reader>, pace: Duration) -> Self {
         let due = Arc::new(Notify::new());
-        let task = runtime.spawn(run(consumer, offsets, Arc::clone(&due), pace, subscription));
+        let task = runtime.spawn(run(feed, reader, Arc::clone(&due), pace));
         Self { due, task }
     }
 
@@ -48,30 +41,21 @@ impl Drop for Committer {
     }
 }
 
-async fn run(
-    consumer: Arc<KafkaConsumer>,
-    offsets: Arc<Mutex<Offsets>>,
-    due: Arc<Notify>,
-    pace: Duration,
-    subscription: String,
-) {
+async fn run(feed: Arc<Shared>, reader: Arc<Reader>, due: Arc<Notify>, pace: Duration) {
     loop {
         due.notified().await;
         tokio::time::sleep(pace).await;
-        let points = offsets.lock().expect("offsets lock").take_due();
+        let points = reader.offsets.lock().expect("offsets lock").take_due();
         if points.is_empty() {
             continue;
         }
-        let (committing, attempt) = (Arc::clone(&consumer), points.clone());
-        let result = tokio::task::spawn_blocking(move || {
-            to_partition_list(&attempt).and_then(|list| committing.commit(&list, CommitMode::Sync))
-        })
-        .await;
+        let (committing, attempt) = ((Arc::clone(&feed), Arc::clone(&reader)), points.clone());
+        let result = tokio::task::spawn_blocking(move || committing.0.commit(&committing.1, &attempt)).await;
         match result {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                tracing::warn!(subscription = %subscription, error = %error, "offset commit failed; retrying");
-                offsets.lock().expect("offsets lock").retry(points);
+                tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying");
+                reader.offsets.lock().expect("offsets lock").retry(points);
                 tokio::time::sleep(RETRY_PAUSE).await;
                 due.notify_one();
             }

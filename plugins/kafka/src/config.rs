@@ -168,17 +168,6 @@ pub(crate) enum OffsetReset {
     None,
 }
 
-impl OffsetReset {
-    /// librdkafka's spelling.
-    pub(crate) fn as_librdkafka(self) -> &'static str {
-        match self {
-            Self::Latest => "latest",
-            Self::Earliest => "earliest",
-            Self::None => "error",
-        }
-    }
-}
-
 /// `producer`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

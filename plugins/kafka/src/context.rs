@@ -1,71 +1,30 @@
-//! The librdkafka client context: its logs and errors go to the plugin's log (and so to the host), and a consumer
-//! commits what is settled on the partitions it loses in a rebalance and keeps its lag from its statistics. Rebalance callbacks run on the consumer's
-//! poll thread, never on an async worker.
+//! The librdkafka client context of producers and catch-up consumers: their logs and errors go to the plugin's log
+//! (and so to the host), a broker that stays down reported once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use plugin_kit::api::Qos;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
-use rdkafka::statistics::Statistics;
 
-use crate::lag::Lags;
-use crate::offsets::{to_partition_list, Offsets};
-
-/// Context of one consumer or producer.
+/// Context of one client.
 pub(crate) struct KafkaContext {
-    /// Who this client works for, in log lines (a subscription id, or `producer`).
+    /// Who this client works for, in log lines (`producer`, a feed's topics, a subscription catching up).
     label: String,
-    /// What a consumer's rebalances work on; `None` for producers.
-    consumer: Option<ConsumerState>,
-    /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
-    rebalanced: AtomicBool,
     /// The last error reported, so that a broker that stays down is reported once, not every second.
     last_error: Mutex<Option<String>>,
 }
 
-/// A consumer's settled offsets, the gate at-most-once commits and revocations take in turn, its QoS, and where its
-/// lag is kept.
-struct ConsumerState {
-    offsets: Arc<Mutex<Offsets>>,
-    ownership: Arc<Mutex<()>>,
-    qos: Qos,
-    lags: Arc<Lags>,
-}
-
 impl KafkaContext {
-    /// A consumer's context.
-    pub(crate) fn consumer(
-        subscription_id: &str,
-        offsets: Arc<Mutex<Offsets>>,
-        ownership: Arc<Mutex<()>>,
-        qos: Qos,
-        lags: Arc<Lags>,
-    ) -> Self {
-        Self {
-            label: subscription_id.to_string(),
-            consumer: Some(ConsumerState { offsets, ownership, qos, lags }),
-            rebalanced: AtomicBool::new(false),
-            last_error: Mutex::new(None),
-        }
+    /// The context of a client known in logs as `label`.
+    pub(crate) fn labelled(label: &str) -> Self {
+        Self { label: label.to_string(), last_error: Mutex::new(None) }
     }
 
     /// A producer's context.
     pub(crate) fn producer() -> Self {
-        Self {
-            label: "producer".to_string(),
-            consumer: None,
-            rebalanced: AtomicBool::new(false),
-            last_error: Mutex::new(None),
-        }
-    }
-
-    /// Whether a rebalance happened since the last call.
-    pub(crate) fn take_rebalanced(&self) -> bool {
-        self.rebalanced.swap(false, Ordering::Relaxed)
+        Self::labelled("producer")
     }
 
     /// Forgets the last error: the next one is reported again.
@@ -89,13 +48,6 @@ impl ClientContext for KafkaContext {
         }
     }
 
-    /// A consumer's statistics (`statistics.interval.ms`): its lag is kept.
-    fn stats(&self, statistics: Statistics) {
-        if let Some(consumer) = &self.consumer {
-            consumer.lags.record(&self.label, &statistics);
-        }
-    }
-
     fn error(&self, error: KafkaError, reason: &str) {
         let text = format!("{error}: {reason}");
         let mut last = self.last_error.lock().expect("error lock");
@@ -108,37 +60,5 @@ impl ClientContext for KafkaContext {
     }
 }
 
-impl ConsumerContext for KafkaContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        self.rebalanced.store(true, Ordering::Relaxed);
-        if let Rebalance::Assign(assigned) = rebalance {
-            tracing::info!(subscription = %self.label, partitions = assigned.count(), "partitions assigned");
-        }
-    }
-
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (Some(ConsumerState { offsets, ownership, qos, .. }), Rebalance::Revoke(revoked)) =
-            (&self.consumer, rebalance)
-        else {
-            return;
-        };
-        let lost: Vec<(String, i32)> =
-            revoked.elements().iter().map(|element| (element.topic().to_string(), element.partition())).collect();
-        // Waits for an at-most-once commit under way: its message is then delivered here, and the new owner starts
-        // after it.
-        let _owner = ownership.lock().expect("ownership lock");
-        let points = offsets.lock().expect("offsets lock").release(&lost);
-        tracing::info!(subscription = %self.label, partitions = lost.len(), "partitions revoked");
-        if *qos == Qos::None || points.is_empty() {
-            return;
-        }
-        match to_partition_list(&points).and_then(|list| consumer.commit(&list, CommitMode::Sync)) {
-            Ok(()) => {
-                tracing::info!(subscription = %self.label, partitions = lost.len(), "committed settled offsets of revoked partitions")
-            }
-            Err(error) => {
-                tracing::warn!(subscription = %self.label, error = %error, "could not commit before a rebalance")
-            }
-        }
-    }
-}
+/// Catch-up consumers use librdkafka's default assignment handling (they assign partitions themselves).
+impl ConsumerContext for KafkaContext {}

@@ -1,8 +1,7 @@
-//! The kafka endpoint connector: validates configurations, opens consumers and shares producers.
+//! The kafka endpoint connector: validates configurations, opens subscriptions on shared feeds and shares producers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
 use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
@@ -12,41 +11,53 @@ use plugin_kit::api::{
 };
 use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::Consumer;
+use tokio::sync::Semaphore;
 
+use crate::catch_up::CATCH_UPS;
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
-use crate::lag::{Lags, STATISTICS_INTERVAL_MS};
-use crate::offsets::Offsets;
+use crate::feed::{FeedSpec, Feeds};
 use crate::producer::{KafkaProducer, KafkaPublisher};
+use crate::reader::Reader;
+use crate::readers::OpenReaders;
 use crate::replay;
 use crate::security::client_settings;
-use crate::source::{KafkaConsumer, KafkaSource, SourceParts};
+use crate::source::{KafkaSource, SourceParts};
 use plugin_kit::dead_letters::finite_source;
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
 const RUNTIME_WORKERS: usize = 1;
-/// How long opening a source waits for the brokers to answer before calling them unreachable.
-const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A consumer that stops heart-beating (a killed gateway) loses its partitions after this long.
 const SESSION_TIMEOUT_MS: &str = "10000";
 /// Heartbeats well inside the session timeout.
 const HEARTBEAT_INTERVAL_MS: &str = "1000";
+/// How often a feed's statistics (and so its subscriptions' lag) are refreshed.
+const STATISTICS_INTERVAL_MS: &str = "5000";
 
 /// The kafka endpoint.
 pub(crate) struct KafkaEndpoint {
     runtime: PluginRuntime,
     /// One producer per configuration, shared by every open publisher of it; released with the last of them.
     producers: Mutex<HashMap<String, Weak<KafkaProducer>>>,
-    /// Every open consumer's lag.
-    lags: Arc<Lags>,
+    /// One feed per topic list and client settings, shared by the subscriptions reading them.
+    feeds: Arc<Feeds>,
+    /// Turns for the catch-up consumers of subscriptions behind their feed.
+    catch_up_turns: Arc<Semaphore>,
+    /// Every open subscription's reader (their lag).
+    open: Arc<OpenReaders>,
 }
 
 impl KafkaEndpoint {
     /// The plugin's connector (it calls only the operator's brokers: the egress settings do not apply).
     pub(crate) fn instance(_egress: &plugin_kit::api::EgressSettings) -> Result<PluginInstance, String> {
         let runtime = PluginRuntime::new(crate::PLUGIN_ID, RUNTIME_WORKERS)?;
-        Ok(endpoint_instance(Self { runtime, producers: Mutex::new(HashMap::new()), lags: Arc::default() }))
+        Ok(endpoint_instance(Self {
+            runtime,
+            producers: Mutex::new(HashMap::new()),
+            feeds: Arc::default(),
+            catch_up_turns: Arc::new(Semaphore::new(CATCH_UPS)),
+            open: Arc::default(),
+        }))
     }
 
     fn open_source(&self, request: &SubscribeRequest) -> Result<SourceBox, OpenError> {
@@ -55,45 +66,42 @@ impl KafkaEndpoint {
             return Err(refused("the endpoint's consumer is not enabled"));
         }
         let subscription_id = request.subscription_id.as_str();
-        let offsets = Arc::new(Mutex::new(Offsets::default()));
-        let ownership = Arc::new(Mutex::new(()));
-        let mut config = base_config(&settings)?;
+        let admin_config = base_config(&settings)?;
+        let mut catch_up_config = admin_config.clone();
+        catch_up_config.set("enable.partition.eof", "false");
+        for (key, value) in &settings.consumer.properties {
+            catch_up_config.set(key, value);
+        }
+        let mut topics = settings.consumer.topics.clone();
+        topics.sort();
+        topics.dedup();
+        let group = format!("gateway-feed.{}", topics.join(","));
+        let mut config = catch_up_config.clone();
         config
-            .set("group.id", subscription_id)
-            .set("client.id", format!("gateway-{subscription_id}"))
-            .set("enable.partition.eof", "false")
-            .set("auto.offset.reset", settings.consumer.auto_offset_reset.as_librdkafka())
+            .set("group.id", &group)
+            .set("client.id", &group)
             .set("session.timeout.ms", SESSION_TIMEOUT_MS)
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
             .set("enable.auto.commit", "false")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
-        for (key, value) in &settings.consumer.properties {
-            config.set(key, value);
-        }
-        let lags = Arc::clone(&self.lags);
-        let context =
-            KafkaContext::consumer(subscription_id, Arc::clone(&offsets), Arc::clone(&ownership), request.qos, lags);
-        let consumer: KafkaConsumer = config
-            .create_with_context(context)
-            .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
-        consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
-            message: format!("Kafka unreachable at {}: {error}", settings.bootstrap_servers).into(),
-            retryable: true,
-        })?;
-        let topics: Vec<&str> = settings.consumer.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics).map_err(|error| refused(&format!("cannot subscribe to {topics:?}: {error}")))?;
-        tracing::info!(subscription = %subscription_id, topics = ?topics, qos = request.qos.as_str(), "kafka consumer subscribed");
+        let key = format!("{group}\n{:?}", catch_up_config.config_map());
+        let spec = FeedSpec { group, key, topics, config, catch_up_config, admin_config };
+        let reader = Arc::new(Reader::new(
+            subscription_id,
+            request.qos,
+            settings.consumer.auto_offset_reset,
+            settings.consumer.encode_message_id,
+        ));
+        let feed = self.feeds.join(spec, &reader)?;
+        tracing::info!(subscription = %subscription_id, qos = request.qos.as_str(), "kafka subscription reading its feed");
         let source = KafkaSource::start(SourceParts {
             runtime: self.runtime.handle().clone(),
-            consumer,
-            offsets,
-            ownership,
-            qos: request.qos,
-            encode_message_id: settings.consumer.encode_message_id,
-            subscription_id: subscription_id.to_string(),
-            lags: Arc::clone(&self.lags),
-        })
-        .map_err(|error| refused(&format!("cannot start the consumer's poll thread: {error}")))?;
+            feeds: Arc::clone(&self.feeds),
+            feed,
+            reader,
+            catch_up_turns: Arc::clone(&self.catch_up_turns),
+            open: Arc::clone(&self.open),
+        });
         Ok(RawSource_TO::from_value(source, TD_Opaque))
     }
 
@@ -171,10 +179,10 @@ impl RawEndpoint for KafkaEndpoint {
         opened.unwrap_or_else(|panic| Err(refused(&panic))).into()
     }
 
-    /// Positions live in the broker (the subscription's consumer group): nothing is kept here.
+    /// Positions live in the broker (the subscription's consumer group's offsets): nothing is kept here.
     fn forget(&self, _subscription_id: RString) {}
 
     fn lag(&self, subscription_id: RString) -> RVec<PartitionLag> {
-        self.lags.of(&subscription_id)
+        self.open.lag(&subscription_id)
     }
 }

@@ -1,16 +1,19 @@
-//! The `kafka` endpoint plugin (SPEC §6): SUBSCRIBE opens one consumer per running subscription (consumer group =
-//! subscription id) that commits per the subscription's QoS; PUBLISH shares one producer per configuration (used
-//! for dead letter queues).
+//! The `kafka` endpoint plugin (SPEC §6): SUBSCRIBE reads each topic list once per gateway (a feed) and hands its
+//! records to every subscription at the subscription's own position, committed per its QoS to its consumer group
+//! (the subscription id); PUBLISH shares one producer per configuration (used for dead letter queues).
 
+mod catch_up;
 mod committer;
 mod config;
 mod context;
 mod endpoint;
-mod lag;
+mod feed;
+mod group_offsets;
 mod message;
 mod offsets;
-mod poller;
 mod producer;
+mod reader;
+mod readers;
 mod replay;
 mod security;
 mod source;

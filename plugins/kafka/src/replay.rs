@@ -13,7 +13,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::KafkaSettings;
 use crate::endpoint::{base_config, refused};
-use crate::message::message_of;
+use crate::message::Record;
 
 /// How long reading the DLQ may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,7 +68,7 @@ pub(crate) fn dead_letters(settings: &KafkaSettings, request: &ReplayRequest) ->
         if ends.get(&position).is_some_and(|end| record.offset() + 1 >= *end) {
             ends.remove(&position);
         }
-        let message = message_of(&record, 0, false);
+        let message = Record::of(&record, record.topic().into()).message(0, false);
         if filter.takes(&message.headers) {
             if taken.len() >= MAX_RECORDS {
                 return Err(refused(&format!("more than {MAX_RECORDS} dead letters in the range; narrow it")));

@@ -1,147 +1,140 @@
-//! The source of one subscription: a consumer in the group named after the subscription, polled by a thread of
-//! its own ([`Poller`]), committing per QoS.
+//! The source of one subscription: a [`Reader`] of the feed of its topics, taking records at its own cursors (or from
+//! its catch-up consumer while it is behind), committing to its consumer group (the subscription id) per QoS.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
 use plugin_kit::api::async_ffi::{FfiFuture, FutureExt};
-use plugin_kit::api::{Batch, Qos, RawSource};
+use plugin_kit::api::{Batch, Message, Qos, RawSource};
 use plugin_kit::spawn_ffi;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::Semaphore;
 
+use crate::catch_up::CatchUp;
 use crate::committer::Committer;
-use crate::context::KafkaContext;
-use crate::lag::Lags;
-use crate::offsets::{to_partition_list, CommitPoint, Offsets};
-use crate::poller::{PollSetup, Polled, Poller};
-
-/// The consumer type of a source.
-pub(crate) type KafkaConsumer = BaseConsumer<KafkaContext>;
+use crate::feed::{Feed, Feeds, Shared};
+use crate::message::Record;
+use crate::offsets::CommitPoint;
+use crate::reader::Reader;
+use crate::readers::OpenReaders;
 
 /// How long an at-most-once commit is retried (the broker may be restarting) before the subscription fails.
 const AT_MOST_ONCE_COMMIT_DEADLINE: Duration = Duration::from_secs(30);
-/// Messages polled ahead of delivery at most (beyond them, fetching is paused).
-const POLLED_AHEAD: usize = 256;
-
 /// Commits under `auto` gather this long: the "periodic commit of what was delivered".
 const AUTO_COMMIT_PACE: Duration = Duration::from_secs(1);
+/// How often a waiting source looks again without being woken (a failure, a partition to catch up on).
+const IDLE_LOOK: Duration = Duration::from_secs(1);
 
-/// One subscription's consumer.
+/// One subscription's source.
 pub(crate) struct KafkaSource {
     runtime: Handle,
-    consumer: Mutex<Option<Arc<KafkaConsumer>>>,
-    offsets: Arc<Mutex<Offsets>>,
-    /// Held while an at-most-once commit is made and while partitions are revoked: a message is either committed
-    /// before its partition moves (and delivered here) or refused (and delivered by the new owner), never both.
-    ownership: Arc<Mutex<()>>,
-    polled: Arc<tokio::sync::Mutex<mpsc::Receiver<Polled>>>,
-    poller: Mutex<Option<Poller>>,
+    feeds: Arc<Feeds>,
+    feed: Arc<Feed>,
+    reader: Arc<Reader>,
+    /// Held by each `next_batch` (one at a time); keeps the catch-up consumer while the subscription is behind.
+    catching_up: Arc<tokio::sync::Mutex<Option<CatchUp>>>,
+    /// Turns for catch-up consumers, shared by the gateway's sources.
+    catch_up_turns: Arc<Semaphore>,
     /// Commits in the background under `auto` and `at-least-once`.
     committer: Mutex<Option<Committer>>,
-    qos: Qos,
-    subscription_id: String,
-    /// Where the consumer's lag is kept; forgotten when it closes.
-    lags: Arc<Lags>,
+    /// Where the endpoint finds open readers (their lag); left when the source closes.
+    open: Arc<OpenReaders>,
 }
 
 /// What a source is made of.
 pub(crate) struct SourceParts {
     pub(crate) runtime: Handle,
-    pub(crate) consumer: KafkaConsumer,
-    pub(crate) offsets: Arc<Mutex<Offsets>>,
-    pub(crate) ownership: Arc<Mutex<()>>,
-    pub(crate) qos: Qos,
-    pub(crate) encode_message_id: bool,
-    pub(crate) subscription_id: String,
-    pub(crate) lags: Arc<Lags>,
+    pub(crate) feeds: Arc<Feeds>,
+    pub(crate) feed: Arc<Feed>,
+    pub(crate) reader: Arc<Reader>,
+    pub(crate) catch_up_turns: Arc<Semaphore>,
+    pub(crate) open: Arc<OpenReaders>,
 }
 
 impl KafkaSource {
-    /// Starts polling and, under `auto` and `at-least-once`, committing.
-    pub(crate) fn start(parts: SourceParts) -> std::io::Result<Self> {
-        let SourceParts { runtime, consumer, offsets, ownership, qos, encode_message_id, subscription_id, lags } =
-            parts;
-        let consumer = Arc::new(consumer);
-        let (messages, polled) = mpsc::channel(POLLED_AHEAD);
-        let poller = Poller::start(PollSetup {
-            consumer: Arc::clone(&consumer),
-            offsets: Arc::clone(&offsets),
-            encode_message_id,
-            messages,
-            subscription_id: subscription_id.clone(),
-        })?;
-        let pace = match qos {
+    /// A source reading `parts.feed`; under `auto` and `at-least-once` it commits in the background.
+    pub(crate) fn start(parts: SourceParts) -> Self {
+        let SourceParts { runtime, feeds, feed, reader, catch_up_turns, open } = parts;
+        let pace = match reader.qos {
             Qos::Auto => Some(AUTO_COMMIT_PACE),
             Qos::AtLeastOnce => Some(Duration::ZERO),
             Qos::None | Qos::AtMostOnce => None,
         };
-        let committer = pace.map(|pace| {
-            Committer::start(&runtime, Arc::clone(&consumer), Arc::clone(&offsets), pace, subscription_id.clone())
-        });
-        Ok(Self {
+        let committer =
+            pace.map(|pace| Committer::start(&runtime, Arc::clone(&feed.shared), Arc::clone(&reader), pace));
+        open.insert(&reader, &feed.shared);
+        Self {
             runtime,
-            consumer: Mutex::new(Some(consumer)),
-            offsets,
-            ownership,
-            polled: Arc::new(tokio::sync::Mutex::new(polled)),
-            poller: Mutex::new(Some(poller)),
+            feeds,
+            feed,
+            reader,
+            catching_up: Arc::default(),
+            catch_up_turns,
             committer: Mutex::new(committer),
-            qos,
-            subscription_id,
-            lags,
-        })
-    }
-
-    fn consumer(&self) -> Option<Arc<KafkaConsumer>> {
-        self.consumer.lock().expect("consumer lock").clone()
+            open,
+        }
     }
 }
 
 impl RawSource for KafkaSource {
     fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>> {
-        let (polled, offsets) = (Arc::clone(&self.polled), Arc::clone(&self.offsets));
+        let (feed, reader) = (Arc::clone(&self.feed), Arc::clone(&self.reader));
+        let (catching_up, turns) = (Arc::clone(&self.catching_up), Arc::clone(&self.catch_up_turns));
         spawn_ffi(&self.runtime, async move {
-            let mut polled = polled.lock().await;
-            let mut messages = Vec::new();
-            while messages.is_empty() {
-                let first = polled.recv().await.ok_or("the source is closed")??;
-                messages.push(first);
-                while messages.len() < max as usize {
-                    match polled.try_recv() {
-                        Ok(next) => messages.push(next?),
-                        Err(_) => break,
-                    }
+            let max = max.max(1) as usize;
+            let mut catching_up = catching_up.lock().await;
+            loop {
+                if let Some(cause) = reader.failure() {
+                    return Err(cause);
                 }
-                // Messages of partitions revoked since they were polled are delivered by their new owner.
-                let offsets = offsets.lock().expect("offsets lock");
-                messages.retain(|message| offsets.is_tracked(message.ack_token));
+                let woken = reader.wake.notified();
+                let taken = feed.shared.take(&reader, max)?;
+                let messages = messages_of(&reader, &taken.records);
+                if !messages.is_empty() {
+                    return Ok(Batch { messages: messages.into(), end: false });
+                }
+                if taken.behind.is_empty() {
+                    if let Some(caught_up) = catching_up.take() {
+                        tracing::info!(subscription = %reader.subscription_id, "caught up with the feed");
+                        drop(tokio::task::spawn_blocking(move || drop(caught_up)));
+                    }
+                    let _ = tokio::time::timeout(IDLE_LOOK, woken).await;
+                    continue;
+                }
+                let mut catch_up = match catching_up.take() {
+                    Some(catch_up) => catch_up,
+                    None => {
+                        let turn = Arc::clone(&turns).acquire_owned().await.map_err(|error| error.to_string())?;
+                        CatchUp::open(&feed.catch_up_config, &reader.subscription_id, turn)?
+                    }
+                };
+                let behind = taken.behind;
+                let (read, catch_up) = tokio::task::spawn_blocking(move || (catch_up.read(&behind, max), catch_up))
+                    .await
+                    .map_err(|error| error.to_string())?;
+                *catching_up = Some(catch_up);
+                let records: Vec<Arc<Record>> = read?.into_iter().map(Arc::new).collect();
+                let messages = messages_of(&reader, &records);
+                if !messages.is_empty() {
+                    return Ok(Batch { messages: messages.into(), end: false });
+                }
             }
-            Ok(Batch { messages: messages.into(), end: false })
         })
     }
 
     fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<RVec<u64>, RString>> {
-        if self.qos == Qos::AtMostOnce {
-            let Some(consumer) = self.consumer() else {
-                return std::future::ready(RResult::RErr("the source is closed".into())).into_ffi();
-            };
-            let (offsets, ownership) = (Arc::clone(&self.offsets), Arc::clone(&self.ownership));
-            let subscription = self.subscription_id.clone();
+        if self.reader.qos == Qos::AtMostOnce {
+            let (shared, reader) = (Arc::clone(&self.feed.shared), Arc::clone(&self.reader));
             return spawn_ffi(&self.runtime, async move {
-                tokio::task::spawn_blocking(move || {
-                    commit_before_delivery(&consumer, &offsets, &ownership, tokens.into_vec(), &subscription)
-                })
-                .await
-                .map_err(|error| error.to_string())?
-                .map(RVec::from)
+                tokio::task::spawn_blocking(move || commit_before_delivery(&shared, &reader, tokens.into_vec()))
+                    .await
+                    .map_err(|error| error.to_string())?
+                    .map(RVec::from)
             });
         }
         let (refused, moved) = {
-            let mut offsets = self.offsets.lock().expect("offsets lock");
+            let mut offsets = self.reader.offsets.lock().expect("offsets lock");
             let mut refused = Vec::new();
             let mut moved = false;
             for token in tokens {
@@ -161,27 +154,21 @@ impl RawSource for KafkaSource {
     }
 
     fn close(&self) -> FfiFuture<()> {
-        self.lags.forget(&self.subscription_id);
+        self.open.remove(&self.reader);
         drop(self.committer.lock().expect("committer lock").take());
-        let poller = self.poller.lock().expect("poller lock").take();
-        let Some(consumer) = self.consumer.lock().expect("consumer lock").take() else {
-            return std::future::ready(()).into_ffi();
-        };
-        let offsets = Arc::clone(&self.offsets);
-        let (qos, subscription) = (self.qos, self.subscription_id.clone());
+        self.reader.fail("the source is closed".to_string());
+        let catch_up = self.catching_up.try_lock().ok().and_then(|mut catching_up| catching_up.take());
+        let (feeds, feed, reader) = (Arc::clone(&self.feeds), Arc::clone(&self.feed), Arc::clone(&self.reader));
         let closing = self.runtime.spawn_blocking(move || {
-            if let Some(poller) = poller {
-                poller.stop();
-            }
-            let points = offsets.lock().expect("offsets lock").commit_points();
-            if qos != Qos::None && !points.is_empty() {
-                let committed = to_partition_list(&points).and_then(|list| consumer.commit(&list, CommitMode::Sync));
-                if let Err(error) = committed {
-                    tracing::warn!(subscription = %subscription, error = %error, "final offset commit failed");
+            drop(catch_up);
+            let points = reader.offsets.lock().expect("offsets lock").commit_points();
+            if reader.qos != Qos::None && !points.is_empty() {
+                if let Err(error) = feed.shared.commit(&reader, &points) {
+                    tracing::warn!(subscription = %reader.subscription_id, error = %error, "final offset commit failed");
                 }
             }
-            drop(consumer); // leaves the group
-            tracing::info!(subscription = %subscription, "kafka consumer closed");
+            feeds.leave(&feed, &reader);
+            tracing::info!(subscription = %reader.subscription_id, "kafka source closed");
         });
         async move {
             let _ = closing.await;
@@ -190,22 +177,28 @@ impl RawSource for KafkaSource {
     }
 }
 
+/// The records the reader has not handed out yet, as messages with their tokens (those of partitions it no longer
+/// owns are left out).
+fn messages_of(reader: &Reader, records: &[Arc<Record>]) -> Vec<Message> {
+    let mut offsets = reader.offsets.lock().expect("offsets lock");
+    records
+        .iter()
+        .filter_map(|record| {
+            let token = offsets.track(&record.topic, record.partition, record.offset)?;
+            Some(record.message(token, reader.encode_message_id))
+        })
+        .collect()
+}
+
 /// At-most-once: marks `tokens` settled and commits past them before they are delivered. Returns the tokens
-/// refused: those of partitions this consumer no longer owns, and those whose commit the group refused because
-/// their partition is moving (the next owner delivers them). Blocking.
-fn commit_before_delivery(
-    consumer: &KafkaConsumer,
-    offsets: &Mutex<Offsets>,
-    ownership: &Mutex<()>,
-    tokens: Vec<u64>,
-    subscription: &str,
-) -> Result<Vec<u64>, String> {
+/// refused: those of partitions this subscription no longer owns (the next owner delivers them). Blocking.
+fn commit_before_delivery(shared: &Shared, reader: &Reader, tokens: Vec<u64>) -> Result<Vec<u64>, String> {
     let deadline = Instant::now() + AT_MOST_ONCE_COMMIT_DEADLINE;
     let mut pause = Duration::from_millis(100);
     let mut refused = Vec::new();
     let mut owned = Vec::new();
     {
-        let mut offsets = offsets.lock().expect("offsets lock");
+        let mut offsets = reader.offsets.lock().expect("offsets lock");
         for token in tokens {
             match offsets.partition_of(token) {
                 Some(partition) => {
@@ -217,9 +210,9 @@ fn commit_before_delivery(
         }
     }
     loop {
-        let _owner = ownership.lock().expect("ownership lock");
+        let owner = reader.ownership.lock().expect("ownership lock");
         let due: Vec<CommitPoint> = {
-            let mut offsets = offsets.lock().expect("offsets lock");
+            let mut offsets = reader.offsets.lock().expect("offsets lock");
             // A partition revoked since: its messages go to the new owner.
             owned.retain(|(token, partition)| {
                 offsets.owns(partition) || {
@@ -233,39 +226,18 @@ fn commit_before_delivery(
         if owned.is_empty() || due.is_empty() {
             return Ok(refused);
         }
-        let result = to_partition_list(&due).and_then(|list| consumer.commit(&list, CommitMode::Sync));
-        match result {
+        match shared.commit(reader, &due) {
             Ok(()) => return Ok(refused),
-            Err(error) if moving_partitions(&error) => {
-                tracing::info!(subscription = %subscription, error = %error, "commit refused while partitions move; their next owner delivers them");
-                refused.extend(owned.iter().map(|(token, _)| *token));
-                return Ok(refused);
-            }
             Err(error) if Instant::now() >= deadline => {
                 return Err(format!("offset commit failed for {} s: {error}", AT_MOST_ONCE_COMMIT_DEADLINE.as_secs()))
             }
             Err(error) => {
-                tracing::warn!(subscription = %subscription, error = %error, "offset commit failed; retrying before delivery");
-                offsets.lock().expect("offsets lock").retry(due);
-                drop(_owner);
+                tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying before delivery");
+                reader.offsets.lock().expect("offsets lock").retry(due);
+                drop(owner);
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
     }
-}
-
-/// Commit errors saying that this member's partitions are being reassigned (or that it is no longer a member).
-fn moving_partitions(error: &KafkaError) -> bool {
-    matches!(
-        error.rdkafka_error_code(),
-        Some(
-            RDKafkaErrorCode::RebalanceInProgress
-                | RDKafkaErrorCode::IllegalGeneration
-                | RDKafkaErrorCode::UnknownMemberId
-                | RDKafkaErrorCode::FencedInstanceId
-                | RDKafkaErrorCode::AssignmentLost
-                | RDKafkaErrorCode::State
-        )
-    )
 }

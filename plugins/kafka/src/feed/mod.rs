@@ -1,0 +1,280 @@
+//! Feeds: one consumer per topic list and client settings, whatever the number of subscriptions reading it. A feed
+//! is a member of the consumer group `gateway-feed.<topics>` (gateways reading the same topics share their partitions
+//! through it), keeps the last records of each assigned partition in a [`ring::Ring`], and every subscription
+//! ([`Reader`]) reads the rings at its own cursors, starting where its own consumer group (the subscription id)
+//! committed. A subscription that falls behind a ring's floor catches up on its own ([`crate::catch_up`]).
+
+mod poll;
+mod positions;
+mod rebalance;
+pub(crate) mod ring;
+mod state;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use plugin_kit::api::abi_stable::std_types::RString;
+use plugin_kit::api::{OpenError, PartitionLag};
+use rdkafka::admin::AdminClient;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::context::KafkaContext;
+use crate::endpoint::refused;
+use crate::group_offsets::Client;
+use crate::message::Record;
+use crate::offsets::{CommitPoint, Partition};
+use crate::reader::Reader;
+pub(crate) use poll::is_fatal;
+pub(crate) use rebalance::FeedContext;
+use state::State;
+
+/// The consumer of a feed.
+pub(crate) type FeedConsumer = BaseConsumer<FeedContext>;
+
+/// How long joining waits for a rebalance under way to end before it tries again.
+const REBALANCE_WAIT: Duration = Duration::from_millis(100);
+/// Attempts to join between rebalances before giving up (about a minute).
+const JOIN_ATTEMPTS: usize = 600;
+/// How long opening a feed waits for the brokers to answer before calling them unreachable.
+const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a feed's consumer, poll thread and readers share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// The consumer's handle for group offset requests; `None` once the feed is shut down.
+    client: RwLock<Option<Client>>,
+    /// Each partition's high watermark, from the consumer's statistics.
+    high_watermarks: Mutex<HashMap<Partition, i64>>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Self { state: Mutex::new(State::default()), client: RwLock::new(None), high_watermarks: Mutex::default() }
+    }
+
+    /// Runs `request` with the consumer's handle. Blocking (the shutdown waits for requests under way).
+    pub(crate) fn with_client<T>(&self, request: impl FnOnce(&Client) -> T) -> Result<T, String> {
+        let client = self.client.read().expect("client lock");
+        client.as_ref().map(request).ok_or_else(|| "the Kafka feed is closed".to_string())
+    }
+
+    /// Commits `points` to `reader`'s group. Blocking.
+    pub(crate) fn commit(&self, reader: &Reader, points: &[CommitPoint]) -> Result<(), String> {
+        let group = reader.subscription_id.as_str();
+        let mut answers = self.with_client(|client| client.commit(&[(group, points)]))?;
+        answers.remove(group).unwrap_or_else(|| Err("no answer".to_string()))?;
+        reader.committed_at(points);
+        Ok(())
+    }
+
+    /// Up to `max` records at `reader`'s cursors, and the partitions where it is behind the ring (with its cursor);
+    /// an error once the feed failed. When there is nothing, the reader is marked hungry: the next records wake it.
+    pub(crate) fn take(&self, reader: &Reader, max: usize) -> Result<Taken, String> {
+        self.state.lock().expect("feed state lock").take(reader, max)
+    }
+
+    /// The lag of `reader`'s partitions: high watermark minus committed offset, where both are known.
+    pub(crate) fn lag(&self, reader: &Reader) -> Vec<PartitionLag> {
+        let high = self.high_watermarks.lock().expect("watermarks lock");
+        let mut lags: Vec<PartitionLag> = reader
+            .committed()
+            .into_iter()
+            .filter_map(|(partition, committed)| {
+                let high = *high.get(&partition)?;
+                Some(PartitionLag {
+                    topic: RString::from(partition.0.as_str()),
+                    partition: partition.1,
+                    lag: (high - committed).max(0),
+                })
+            })
+            .collect();
+        lags.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
+        lags
+    }
+}
+
+/// What a reader found.
+pub(crate) struct Taken {
+    pub(crate) records: Vec<Arc<Record>>,
+    /// Partitions whose records at the cursor are no longer kept, with the cursor.
+    pub(crate) behind: HashMap<Partition, i64>,
+}
+
+/// One shared consumer and what its readers share.
+pub(crate) struct Feed {
+    pub(crate) shared: Arc<Shared>,
+    consumer: Mutex<Option<Arc<FeedConsumer>>>,
+    /// The client group offset requests go through.
+    admin: Mutex<Option<AdminClient<KafkaContext>>>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    topics: Vec<String>,
+    /// How its readers' catch-up consumers reach the same brokers.
+    pub(crate) catch_up_config: ClientConfig,
+    /// Readers joined or joining.
+    members: Mutex<usize>,
+}
+
+impl Feed {
+    /// Opens a feed on `topics` (the consumer joins the feed group; partitions come with the first poll).
+    fn open(spec: FeedSpec) -> Result<Self, OpenError> {
+        let FeedSpec { config, catch_up_config, admin_config, topics, .. } = spec;
+        let topics = topics.as_slice();
+        let shared = Arc::new(Shared::new());
+        let consumer: FeedConsumer = config
+            .create_with_context(FeedContext::new(Arc::clone(&shared), topics))
+            .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
+        let servers = config.get("bootstrap.servers").unwrap_or_default().to_string();
+        consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
+            message: format!("Kafka unreachable at {servers}: {error}").into(),
+            retryable: true,
+        })?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&names).map_err(|error| refused(&format!("cannot subscribe to {names:?}: {error}")))?;
+        // Group offsets go through a client of their own: the broker answers a connection's requests in order, and
+        // the consumer's connections wait in long fetches (a commit behind one took 500 ms).
+        let admin: AdminClient<KafkaContext> = admin_config
+            .create_with_context(KafkaContext::labelled("group offsets"))
+            .map_err(|error| refused(&format!("cannot create the Kafka admin client: {error}")))?;
+        *shared.client.write().expect("client lock") = Some(Client::of(admin.inner()));
+        tracing::info!(topics = ?names, "kafka feed opened");
+        Ok(Self {
+            shared,
+            consumer: Mutex::new(Some(Arc::new(consumer))),
+            admin: Mutex::new(Some(admin)),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+            topics: topics.to_vec(),
+            catch_up_config,
+            members: Mutex::new(0),
+        })
+    }
+
+    /// Starts polling, once its first reader is in: the first assignment then starts where that reader does.
+    fn start_polling(&self) -> Result<(), String> {
+        let mut thread = self.thread.lock().expect("thread lock");
+        if thread.is_none() && !self.stop.load(Ordering::Relaxed) {
+            let consumer = self.consumer()?;
+            let started = poll::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
+            *thread = Some(started.map_err(|error| format!("cannot start the feed's poll thread: {error}"))?);
+        }
+        Ok(())
+    }
+
+    fn consumer(&self) -> Result<Arc<FeedConsumer>, String> {
+        self.consumer.lock().expect("consumer lock").clone().ok_or_else(|| "the Kafka feed is closed".to_string())
+    }
+
+    /// Adds `reader`, owning every partition the feed has at its committed (or reset) position. Blocking: reads the
+    /// group's offsets, and waits out a rebalance under way.
+    fn add(&self, reader: &Arc<Reader>) -> Result<(), String> {
+        let consumer = self.consumer()?;
+        for _ in 0..JOIN_ATTEMPTS {
+            let Some((generation, partitions)) = self.shared.state.lock().expect("feed state lock").settled() else {
+                std::thread::sleep(REBALANCE_WAIT);
+                continue;
+            };
+            let mut starts = positions::starts(&self.shared, &consumer, std::slice::from_ref(reader), &partitions);
+            let starts = starts.pop().unwrap_or_else(|| Err("no start".to_string()))?;
+            let mut state = self.shared.state.lock().expect("feed state lock");
+            if state.settled().map(|(now, _)| now) != Some(generation) {
+                continue; // a rebalance came meanwhile: read again for the new assignment
+            }
+            reader.assign_all(starts);
+            state.add(Arc::clone(reader));
+            return Ok(());
+        }
+        Err("the feed kept rebalancing; try again".to_string())
+    }
+
+    /// Stops polling and closes the consumer (it leaves the feed group). Blocking.
+    fn shut_down(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.lock().expect("thread lock").take() {
+            let _ = thread.join();
+        }
+        self.shared.client.write().expect("client lock").take();
+        drop(self.admin.lock().expect("admin lock").take());
+        drop(self.consumer.lock().expect("consumer lock").take());
+        tracing::info!("kafka feed closed");
+    }
+}
+
+/// Every open feed, by group, with the client settings it was opened with.
+#[derive(Default)]
+pub(crate) struct Feeds(Mutex<HashMap<String, (String, Arc<Feed>)>>);
+
+/// How a feed is opened, if none is open for its group.
+pub(crate) struct FeedSpec {
+    /// The feed group (`gateway-feed.<topics>`): one feed per group in a gateway.
+    pub(crate) group: String,
+    /// Its client settings: a subscription with other settings for the same topics is refused (two feeds of one
+    /// group in one gateway would split its partitions between them).
+    pub(crate) key: String,
+    pub(crate) topics: Vec<String>,
+    /// The feed consumer's settings.
+    pub(crate) config: ClientConfig,
+    /// A catch-up consumer's settings.
+    pub(crate) catch_up_config: ClientConfig,
+    /// The settings of the client group offsets go through (brokers and security only).
+    pub(crate) admin_config: ClientConfig,
+}
+
+impl Feeds {
+    /// Adds `reader` to the feed of `spec`, opened if needed. Blocking.
+    pub(crate) fn join(&self, spec: FeedSpec, reader: &Arc<Reader>) -> Result<Arc<Feed>, OpenError> {
+        let feed = {
+            let mut feeds = self.0.lock().expect("feeds lock");
+            let open = feeds
+                .get(&spec.group)
+                .filter(|(_, feed)| feed.shared.state.lock().expect("feed state lock").failure().is_none());
+            let feed = match open {
+                Some((key, feed)) if *key == spec.key => Arc::clone(feed),
+                Some(_) => {
+                    return Err(refused(&format!(
+                        "the topics {:?} are already read on these brokers with other client settings (security, \
+                         consumer properties): give every API reading them the same settings",
+                        spec.topics
+                    )))
+                }
+                None => {
+                    let (group, key) = (spec.group.clone(), spec.key.clone());
+                    let feed = Arc::new(Feed::open(spec)?);
+                    feeds.insert(group, (key, Arc::clone(&feed)));
+                    feed
+                }
+            };
+            *feed.members.lock().expect("members lock") += 1;
+            feed
+        };
+        match feed.add(reader).and_then(|()| feed.start_polling()) {
+            Ok(()) => Ok(feed),
+            Err(message) => {
+                self.leave(&feed, reader);
+                Err(OpenError { message: message.into(), retryable: true })
+            }
+        }
+    }
+
+    /// Removes `reader` from `feed`; the feed is shut down with its last reader. Blocking.
+    pub(crate) fn leave(&self, feed: &Arc<Feed>, reader: &Arc<Reader>) {
+        feed.shared.state.lock().expect("feed state lock").remove(reader);
+        let last = {
+            let mut feeds = self.0.lock().expect("feeds lock");
+            let mut members = feed.members.lock().expect("members lock");
+            *members -= 1;
+            let last = *members == 0;
+            if last {
+                feeds.retain(|_, (_, open)| !Arc::ptr_eq(open, feed));
+            }
+            last
+        };
+        if last {
+            feed.shut_down();
+        }
+    }
+}

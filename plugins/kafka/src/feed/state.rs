@@ -1,0 +1,114 @@
+//! A feed's state under one lock: the rings of its assigned partitions, its readers, whether a rebalance is under
+//! way, and why it failed.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::ring::{Found, Ring};
+use super::Taken;
+use crate::message::Record;
+use crate::offsets::Partition;
+use crate::reader::Reader;
+
+#[derive(Default)]
+pub(super) struct State {
+    rings: HashMap<Partition, Ring>,
+    readers: Vec<Arc<Reader>>,
+    /// Counts rebalance steps: odd while one is under way.
+    generation: u64,
+    failure: Option<String>,
+}
+
+impl State {
+    /// The generation and the assigned partitions, unless a rebalance is under way.
+    pub(super) fn settled(&self) -> Option<(u64, Vec<Partition>)> {
+        (self.generation % 2 == 0).then(|| (self.generation, self.rings.keys().cloned().collect()))
+    }
+
+    pub(super) fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    pub(super) fn add(&mut self, reader: Arc<Reader>) {
+        self.readers.push(reader);
+    }
+
+    pub(super) fn remove(&mut self, reader: &Arc<Reader>) {
+        self.readers.retain(|kept| !Arc::ptr_eq(kept, reader));
+    }
+
+    /// A rebalance begins: the readers it works on.
+    pub(super) fn begin_rebalance(&mut self) -> Vec<Arc<Reader>> {
+        self.generation += 1;
+        self.readers.clone()
+    }
+
+    /// A rebalance ends with `rings` added (their readers are woken).
+    pub(super) fn end_rebalance(&mut self, rings: HashMap<Partition, Ring>) {
+        self.rings.extend(rings);
+        self.generation += 1;
+        self.wake_all();
+    }
+
+    /// Forgets the rings of `partitions`.
+    pub(super) fn drop_rings(&mut self, partitions: &[Partition]) {
+        self.rings.retain(|partition, _| !partitions.contains(partition));
+    }
+
+    /// The feed cannot go on: every reader is told.
+    pub(super) fn fail(&mut self, cause: String) {
+        self.failure = Some(cause);
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
+        for reader in &self.readers {
+            reader.hungry.store(false, Ordering::Release);
+            reader.wake.notify_one();
+        }
+    }
+
+    /// Keeps fetched records and wakes the readers waiting for them.
+    pub(super) fn push(&mut self, records: Vec<Record>) {
+        for record in records {
+            if let Some(ring) = self.rings.get_mut(&(record.topic.to_string(), record.partition)) {
+                ring.push(Arc::new(record));
+            }
+        }
+        for reader in &self.readers {
+            reader.feed_if_hungry();
+        }
+    }
+
+    /// Whether fetching should wait: a ring is full and no reader waits at a head for more.
+    pub(super) fn should_hold(&self) -> bool {
+        self.rings.values().any(Ring::is_full)
+            && !self.readers.iter().any(|reader| reader.hungry.load(Ordering::Acquire))
+    }
+
+    /// See [`super::Shared::take`].
+    pub(super) fn take(&self, reader: &Reader, max: usize) -> Result<Taken, String> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        let mut taken = Taken { records: Vec::new(), behind: HashMap::new() };
+        let offsets = reader.offsets.lock().expect("offsets lock");
+        for (partition, cursor) in offsets.cursors() {
+            let Some(ring) = self.rings.get(partition) else { continue };
+            match ring.read(cursor, max - taken.records.len()) {
+                Found::Behind => {
+                    taken.behind.insert(partition.clone(), cursor);
+                }
+                Found::Records(records) => taken.records.extend(records),
+            }
+            if taken.records.len() >= max {
+                break;
+            }
+        }
+        if taken.records.is_empty() && taken.behind.is_empty() {
+            reader.hungry.store(true, Ordering::Release);
+        }
+        Ok(taken)
+    }
+}

@@ -1,0 +1,103 @@
+//! One subscription's place in a feed: the partitions it owns with its cursors and settled offsets, its committed
+//! positions (its consumer group's offsets), and how the feed wakes it when records arrive.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use plugin_kit::api::Qos;
+use tokio::sync::Notify;
+
+use crate::config::OffsetReset;
+use crate::group_offsets::Committed;
+use crate::offsets::{CommitPoint, Offsets, Partition};
+
+/// A subscription reading a feed.
+pub(crate) struct Reader {
+    /// Its id, which is also its consumer group.
+    pub(crate) subscription_id: String,
+    pub(crate) qos: Qos,
+    /// Where it starts on a partition its group has no committed offset for.
+    pub(crate) reset: OffsetReset,
+    pub(crate) encode_message_id: bool,
+    pub(crate) offsets: Mutex<Offsets>,
+    /// Held while an at-most-once commit is made and while partitions are revoked: a message is either committed
+    /// before its partition moves (and delivered here) or refused (and delivered by the new owner), never both.
+    pub(crate) ownership: Mutex<()>,
+    /// Its group's committed offsets as last read or written (its lag is measured from them).
+    committed: Mutex<Committed>,
+    /// Set by the feed when it waits at the head of every ring (the feed then wakes it with the next records).
+    pub(crate) hungry: AtomicBool,
+    pub(crate) wake: Notify,
+    /// Why it cannot go on (its committed position could not be read), told to the delivery loop.
+    failure: Mutex<Option<String>>,
+}
+
+impl Reader {
+    /// A reader for `subscription_id` owning nothing yet.
+    pub(crate) fn new(subscription_id: &str, qos: Qos, reset: OffsetReset, encode_message_id: bool) -> Self {
+        Self {
+            subscription_id: subscription_id.to_string(),
+            qos,
+            reset,
+            encode_message_id,
+            offsets: Mutex::new(Offsets::default()),
+            ownership: Mutex::new(()),
+            committed: Mutex::new(HashMap::new()),
+            hungry: AtomicBool::new(false),
+            wake: Notify::new(),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Takes partitions over: per partition, where it starts and its group's committed offset there, if any.
+    pub(crate) fn assign_all(&self, starts: HashMap<Partition, (i64, Option<i64>)>) {
+        if starts.is_empty() {
+            return;
+        }
+        tracing::info!(subscription = %self.subscription_id, partitions = starts.len(), "partitions assigned");
+        let mut committed = self.committed.lock().expect("committed lock");
+        let mut offsets = self.offsets.lock().expect("offsets lock");
+        for (partition, (start, offset)) in starts {
+            if let Some(offset) = offset {
+                committed.insert(partition.clone(), offset);
+            }
+            offsets.assign(partition, start);
+        }
+    }
+
+    /// Remembers commit points the broker accepted.
+    pub(crate) fn committed_at(&self, points: &[CommitPoint]) {
+        let mut committed = self.committed.lock().expect("committed lock");
+        for (partition, offset) in points {
+            committed.insert(partition.clone(), *offset);
+        }
+    }
+
+    /// Its committed offset on each partition it owns.
+    pub(crate) fn committed(&self) -> Committed {
+        let offsets = self.offsets.lock().expect("offsets lock");
+        let committed = self.committed.lock().expect("committed lock");
+        committed.iter().filter(|(partition, _)| offsets.owns(partition)).map(|(p, o)| (p.clone(), *o)).collect()
+    }
+
+    /// Stops the reader with `cause`.
+    pub(crate) fn fail(&self, cause: String) {
+        *self.failure.lock().expect("failure lock") = Some(cause);
+        self.wake.notify_one();
+    }
+
+    /// Why the reader cannot go on, if it cannot.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure.lock().expect("failure lock").clone()
+    }
+
+    /// Wakes the reader if it waits for records; returns whether it did.
+    pub(crate) fn feed_if_hungry(&self) -> bool {
+        let hungry = self.hungry.swap(false, Ordering::AcqRel);
+        if hungry {
+            self.wake.notify_one();
+        }
+        hungry
+    }
+}

@@ -1,0 +1,35 @@
+//! The readers open in this gateway, by subscription: the endpoint answers the host's `lag` from them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use plugin_kit::api::abi_stable::std_types::RVec;
+use plugin_kit::api::PartitionLag;
+
+use crate::feed::Shared;
+use crate::reader::Reader;
+
+/// Open readers with the feed each reads.
+#[derive(Default)]
+pub(crate) struct OpenReaders(Mutex<HashMap<String, (Arc<Reader>, Arc<Shared>)>>);
+
+impl OpenReaders {
+    pub(crate) fn insert(&self, reader: &Arc<Reader>, feed: &Arc<Shared>) {
+        let entry = (Arc::clone(reader), Arc::clone(feed));
+        self.0.lock().expect("readers lock").insert(reader.subscription_id.clone(), entry);
+    }
+
+    /// Forgets `reader` (unless another reader of its subscription replaced it).
+    pub(crate) fn remove(&self, reader: &Arc<Reader>) {
+        let mut open = self.0.lock().expect("readers lock");
+        if open.get(&reader.subscription_id).is_some_and(|(kept, _)| Arc::ptr_eq(kept, reader)) {
+            open.remove(&reader.subscription_id);
+        }
+    }
+
+    /// The lag of `subscription`'s partitions (none when it is not open here).
+    pub(crate) fn lag(&self, subscription: &str) -> RVec<PartitionLag> {
+        let open = self.0.lock().expect("readers lock").get(subscription).cloned();
+        open.map(|(reader, feed)| feed.lag(&reader)).unwrap_or_default().into()
+    }
+}

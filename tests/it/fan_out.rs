@@ -1,0 +1,133 @@
+//! One topic, many subscriptions: the gateway fetches the topic once (one consumer, its threads independent of the
+//! subscription count), and each subscription keeps its own position, committed to its own consumer group; one left
+//! behind catches up on its own while the others go on.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::broker::Broker;
+use crate::support::eventually;
+use crate::support::gateway::GatewayHome;
+use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::receiver::Receiver;
+use crate::support::scenario::{kafka_api, subscription};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Threads of process `pid`.
+fn threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map(|tasks| tasks.count()).unwrap_or(0)
+}
+
+fn records(range: std::ops::Range<usize>) -> Vec<Record> {
+    range.map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect()
+}
+
+/// How many calls each path received.
+fn calls_per_path(receiver: &Receiver) -> BTreeMap<String, usize> {
+    let mut calls = BTreeMap::new();
+    for request in receiver.requests() {
+        *calls.entry(request.path).or_insert(0) += 1;
+    }
+    calls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_its_own_position() {
+    const SUBSCRIPTIONS: usize = 40;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "fan", 2).await;
+    let receiver = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&kafka_api("fan", "at-least-once", &broker.bootstrap(), "fan")).await;
+    let subscribe = |index: usize| {
+        let mut body = subscription(&receiver.url(&format!("/hook/{index}")));
+        body["id"] = json!(format!("fan-{index}"));
+        body
+    };
+    gateway.api().subscribe("fan", &subscribe(0)).await;
+    let one_reading = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= 1 }).await;
+    assert!(one_reading, "{}", gateway.output());
+    let threads_with_one = threads(gateway.pid());
+    for index in 1..SUBSCRIPTIONS {
+        gateway.api().subscribe("fan", &subscribe(index)).await;
+    }
+    let all_reading = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= SUBSCRIPTIONS }).await;
+    assert!(all_reading, "{}", gateway.output());
+
+    produce(&broker.bootstrap(), "fan", &records(0..10)).await;
+    assert!(receiver.wait_for(10 * SUBSCRIPTIONS, WAIT).await, "got {}", receiver.count());
+    let threads_with_all = threads(gateway.pid());
+    println!("threads: {threads_with_one} with one subscription, {threads_with_all} with {SUBSCRIPTIONS}");
+    // A consumer per subscription cost four librdkafka threads each (160 more here); a webhook run costs none.
+    assert!(threads_with_all <= threads_with_one + 8, "{threads_with_one} → {threads_with_all} threads");
+    assert_eq!(gateway.count_lines("kafka feed opened"), 1, "the topic is fetched once");
+
+    let calls = calls_per_path(&receiver);
+    assert_eq!(calls.len(), SUBSCRIPTIONS, "{calls:?}");
+    assert!(calls.values().all(|count| *count == 10), "every subscription got each record once: {calls:?}");
+    for index in [0, SUBSCRIPTIONS - 1] {
+        let group = format!("fan-{index}");
+        let done =
+            eventually(WAIT, || async { committed(&broker.bootstrap(), &group, "fan", 2).iter().sum::<i64>() == 10 })
+                .await;
+        assert!(done, "{group} committed {:?}", committed(&broker.bootstrap(), &group, "fan", 2));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on() {
+    // More records than a feed keeps per partition (1,024): the paused subscription's position falls out of it.
+    const BACKLOG: usize = 1500;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "behind", 1).await;
+    let receiver = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&kafka_api("behind", "at-least-once", &broker.bootstrap(), "behind")).await;
+    for id in ["steady", "paused"] {
+        let mut body = subscription(&receiver.url(&format!("/{id}")));
+        body["id"] = json!(id);
+        gateway.api().subscribe("behind", &body).await;
+    }
+    produce(&broker.bootstrap(), "behind", &records(0..10)).await;
+    assert!(receiver.wait_for(20, WAIT).await, "got {}", receiver.count());
+    let committed_ten =
+        eventually(WAIT, || async { committed(&broker.bootstrap(), "paused", "behind", 1) == vec![10] }).await;
+    assert!(committed_ten, "{:?}", committed(&broker.bootstrap(), "paused", "behind", 1));
+    assert_eq!(gateway.api().act("behind", "paused", "_pause").await.status, 200);
+
+    produce(&broker.bootstrap(), "behind", &records(10..10 + BACKLOG)).await;
+    let steady_done =
+        eventually(WAIT, || async { calls_per_path(&receiver).get("/steady").copied() == Some(10 + BACKLOG) }).await;
+    assert!(steady_done, "the steady subscription goes on alone: {:?}", calls_per_path(&receiver));
+    assert_eq!(calls_per_path(&receiver).get("/paused").copied(), Some(10), "nothing while paused");
+
+    assert_eq!(gateway.api().act("behind", "paused", "_resume").await.status, 200);
+    let paused_done =
+        eventually(WAIT, || async { calls_per_path(&receiver).get("/paused").copied() == Some(10 + BACKLOG) }).await;
+    assert!(paused_done, "the resumed subscription catches up: {:?}\n{}", calls_per_path(&receiver), gateway.output());
+    assert!(gateway.count_lines("catching up on its own") >= 1, "{}", gateway.output());
+    let rejoined = eventually(WAIT, || async { gateway.count_lines("caught up with the feed") >= 1 }).await;
+    assert!(rejoined, "it rejoins the feed: {}", gateway.output());
+
+    // Back on the feed, it gets new records with the others, each once.
+    produce(&broker.bootstrap(), "behind", &records(10 + BACKLOG..20 + BACKLOG)).await;
+    let both = eventually(WAIT, || async {
+        let calls = calls_per_path(&receiver);
+        calls.get("/steady").copied() == Some(20 + BACKLOG) && calls.get("/paused").copied() == Some(20 + BACKLOG)
+    })
+    .await;
+    assert!(both, "{:?}", calls_per_path(&receiver));
+    let paused_bodies: std::collections::BTreeSet<String> = receiver
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/paused")
+        .map(|request| String::from_utf8_lossy(&request.body).into_owned())
+        .collect();
+    assert_eq!(paused_bodies.len(), 20 + BACKLOG, "no record twice, none lost");
+    assert_eq!(gateway.count_lines("kafka feed opened"), 1, "one feed throughout");
+}
