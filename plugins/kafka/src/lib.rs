@@ -3,7 +3,6 @@
 //! (the subscription id); PUBLISH shares one producer per configuration (used for dead letter queues).
 
 mod catch_up;
-mod committer;
 mod config;
 mod context;
 mod endpoint;

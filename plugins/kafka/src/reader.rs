@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use plugin_kit::api::Qos;
 use tokio::sync::Notify;
@@ -29,6 +30,10 @@ pub(crate) struct Reader {
     /// Set by the feed when it waits at the head of every ring (the feed then wakes it with the next records).
     pub(crate) hungry: AtomicBool,
     pub(crate) wake: Notify,
+    /// Whether it waits for the feed's commit thread.
+    pub(crate) commit_queued: AtomicBool,
+    /// When its last background commit was accepted (`auto` commits are paced from it).
+    pub(crate) last_commit: Mutex<Instant>,
     /// Why it cannot go on (its committed position could not be read), told to the delivery loop.
     failure: Mutex<Option<String>>,
 }
@@ -46,6 +51,8 @@ impl Reader {
             committed: Mutex::new(HashMap::new()),
             hungry: AtomicBool::new(false),
             wake: Notify::new(),
+            commit_queued: AtomicBool::new(false),
+            last_commit: Mutex::new(Instant::now()),
             failure: Mutex::new(None),
         }
     }

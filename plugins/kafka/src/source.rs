@@ -1,7 +1,7 @@
 //! The source of one subscription: a [`Reader`] of the feed of its topics, taking records at its own cursors (or from
 //! its catch-up consumer while it is behind), committing to its consumer group (the subscription id) per QoS.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
@@ -12,7 +12,6 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::catch_up::CatchUp;
-use crate::committer::Committer;
 use crate::feed::{Feed, Feeds, Shared};
 use crate::message::Record;
 use crate::offsets::CommitPoint;
@@ -21,8 +20,6 @@ use crate::readers::OpenReaders;
 
 /// How long an at-most-once commit is retried (the broker may be restarting) before the subscription fails.
 const AT_MOST_ONCE_COMMIT_DEADLINE: Duration = Duration::from_secs(30);
-/// Commits under `auto` gather this long: the "periodic commit of what was delivered".
-const AUTO_COMMIT_PACE: Duration = Duration::from_secs(1);
 /// How often a waiting source looks again without being woken (a failure, a partition to catch up on).
 const IDLE_LOOK: Duration = Duration::from_secs(1);
 
@@ -36,8 +33,6 @@ pub(crate) struct KafkaSource {
     catching_up: Arc<tokio::sync::Mutex<Option<CatchUp>>>,
     /// Turns for catch-up consumers, shared by the gateway's sources.
     catch_up_turns: Arc<Semaphore>,
-    /// Commits in the background under `auto` and `at-least-once`.
-    committer: Mutex<Option<Committer>>,
     /// Where the endpoint finds open readers (their lag); left when the source closes.
     open: Arc<OpenReaders>,
 }
@@ -53,27 +48,11 @@ pub(crate) struct SourceParts {
 }
 
 impl KafkaSource {
-    /// A source reading `parts.feed`; under `auto` and `at-least-once` it commits in the background.
+    /// A source reading `parts.feed` (under `auto` and `at-least-once`, the feed's commit thread commits for it).
     pub(crate) fn start(parts: SourceParts) -> Self {
         let SourceParts { runtime, feeds, feed, reader, catch_up_turns, open } = parts;
-        let pace = match reader.qos {
-            Qos::Auto => Some(AUTO_COMMIT_PACE),
-            Qos::AtLeastOnce => Some(Duration::ZERO),
-            Qos::None | Qos::AtMostOnce => None,
-        };
-        let committer =
-            pace.map(|pace| Committer::start(&runtime, Arc::clone(&feed.shared), Arc::clone(&reader), pace));
         open.insert(&reader, &feed.shared);
-        Self {
-            runtime,
-            feeds,
-            feed,
-            reader,
-            catching_up: Arc::default(),
-            catch_up_turns,
-            committer: Mutex::new(committer),
-            open,
-        }
+        Self { runtime, feeds, feed, reader, catching_up: Arc::default(), catch_up_turns, open }
     }
 }
 
@@ -145,17 +124,14 @@ impl RawSource for KafkaSource {
             }
             (refused, moved)
         };
-        if moved {
-            if let Some(committer) = self.committer.lock().expect("committer lock").as_ref() {
-                committer.wake();
-            }
+        if moved && matches!(self.reader.qos, Qos::Auto | Qos::AtLeastOnce) {
+            self.feed.commits.due(&self.reader);
         }
         std::future::ready(RResult::ROk(RVec::from(refused))).into_ffi()
     }
 
     fn close(&self) -> FfiFuture<()> {
         self.open.remove(&self.reader);
-        drop(self.committer.lock().expect("committer lock").take());
         self.reader.fail("the source is closed".to_string());
         let catch_up = self.catching_up.try_lock().ok().and_then(|mut catching_up| catching_up.take());
         let (feeds, feed, reader) = (Arc::clone(&self.feeds), Arc::clone(&self.feed), Arc::clone(&self.reader));

@@ -4,6 +4,7 @@
 //! ([`Reader`]) reads the rings at its own cursors, starting where its own consumer group (the subscription id)
 //! committed. A subscription that falls behind a ring's floor catches up on its own ([`crate::catch_up`]).
 
+mod commits;
 mod poll;
 mod positions;
 mod rebalance;
@@ -28,6 +29,7 @@ use crate::group_offsets::Client;
 use crate::message::Record;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
+use commits::Commits;
 pub(crate) use poll::is_fatal;
 pub(crate) use rebalance::FeedContext;
 use state::State;
@@ -112,6 +114,9 @@ pub(crate) struct Feed {
     admin: Mutex<Option<AdminClient<KafkaContext>>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Readers' background commits, made by a thread of the feed.
+    pub(crate) commits: Arc<Commits>,
+    commit_thread: Mutex<Option<JoinHandle<()>>>,
     topics: Vec<String>,
     /// How its readers' catch-up consumers reach the same brokers.
     pub(crate) catch_up_config: ClientConfig,
@@ -148,6 +153,8 @@ impl Feed {
             admin: Mutex::new(Some(admin)),
             stop: Arc::new(AtomicBool::new(false)),
             thread: Mutex::new(None),
+            commits: Arc::default(),
+            commit_thread: Mutex::new(None),
             topics: topics.to_vec(),
             catch_up_config,
             members: Mutex::new(0),
@@ -161,6 +168,9 @@ impl Feed {
             let consumer = self.consumer()?;
             let started = poll::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
             *thread = Some(started.map_err(|error| format!("cannot start the feed's poll thread: {error}"))?);
+            let committing = commits::start(Arc::clone(&self.shared), Arc::clone(&self.commits));
+            *self.commit_thread.lock().expect("thread lock") =
+                Some(committing.map_err(|error| format!("cannot start the feed's commit thread: {error}"))?);
         }
         Ok(())
     }
@@ -194,8 +204,11 @@ impl Feed {
     /// Stops polling and closes the consumer (it leaves the feed group). Blocking.
     fn shut_down(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.lock().expect("thread lock").take() {
-            let _ = thread.join();
+        self.commits.stop();
+        for thread in [&self.thread, &self.commit_thread] {
+            if let Some(thread) = thread.lock().expect("thread lock").take() {
+                let _ = thread.join();
+            }
         }
         self.shared.client.write().expect("client lock").take();
         drop(self.admin.lock().expect("admin lock").take());

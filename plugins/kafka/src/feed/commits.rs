@@ -1,0 +1,127 @@
+//! The commits of a feed's readers under `auto` and `at-least-once`: one thread per feed sends every due reader's
+//! settled offsets in one pipelined round (a round per broker round trip whatever the number of subscriptions,
+//! never a thread per subscription), `auto` readers at most once per [`AUTO_COMMIT_PACE`] (the "periodic commit of
+//! what was delivered"), and retries what the broker refused.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use plugin_kit::api::Qos;
+
+use super::Shared;
+use crate::offsets::CommitPoint;
+use crate::reader::Reader;
+
+/// How often an `auto` reader commits at most.
+const AUTO_COMMIT_PACE: Duration = Duration::from_secs(1);
+/// Pause after a failed round before its commits are tried again.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// Longest idle wait: how quickly a stop is seen.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+/// Readers with commit points due, waiting for the commit thread.
+#[derive(Default)]
+pub(crate) struct Commits {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Pending {
+    readers: Vec<Arc<Reader>>,
+    stop: bool,
+}
+
+impl Commits {
+    /// Says that `reader` has commit points due.
+    pub(crate) fn due(&self, reader: &Arc<Reader>) {
+        if !reader.commit_queued.swap(true, Ordering::AcqRel) {
+            self.pending.lock().expect("commits lock").readers.push(Arc::clone(reader));
+            self.wake.notify_one();
+        }
+    }
+
+    /// Ends the commit thread after its round under way.
+    pub(super) fn stop(&self) {
+        self.pending.lock().expect("commits lock").stop = true;
+        self.wake.notify_one();
+    }
+
+    /// The readers due now (an `auto` reader once its pace allows), or `None` once stopped. Blocking.
+    fn next_round(&self) -> Option<Vec<Arc<Reader>>> {
+        let mut pending = self.pending.lock().expect("commits lock");
+        loop {
+            if pending.stop {
+                return None;
+            }
+            let now = Instant::now();
+            let wait_of = |reader: &Arc<Reader>| match reader.qos {
+                Qos::Auto => AUTO_COMMIT_PACE
+                    .saturating_sub(now.duration_since(*reader.last_commit.lock().expect("last commit"))),
+                _ => Duration::ZERO,
+            };
+            let (ready, later): (Vec<_>, Vec<_>) =
+                pending.readers.drain(..).partition(|reader| wait_of(reader).is_zero());
+            let wait = later.iter().map(wait_of).min().unwrap_or(IDLE_WAIT);
+            pending.readers = later;
+            if !ready.is_empty() {
+                for reader in &ready {
+                    reader.commit_queued.store(false, Ordering::Release);
+                }
+                return Some(ready);
+            }
+            pending = self.wake.wait_timeout(pending, wait).expect("commits lock").0;
+        }
+    }
+}
+
+/// Starts the commit thread of a feed.
+pub(super) fn start(shared: Arc<Shared>, commits: Arc<Commits>) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name("kafka-commits".to_string()).spawn(move || {
+        while let Some(readers) = commits.next_round() {
+            if !commit_round(&shared, &readers) {
+                std::thread::sleep(RETRY_PAUSE);
+                for reader in &readers {
+                    commits.due(reader);
+                }
+            }
+        }
+    })
+}
+
+/// Commits what `readers` have due; returns false when some commits failed (their points are due again).
+fn commit_round(shared: &Shared, readers: &[Arc<Reader>]) -> bool {
+    let due: Vec<(&Arc<Reader>, Vec<CommitPoint>)> = readers
+        .iter()
+        .filter_map(|reader| {
+            let points = reader.offsets.lock().expect("offsets lock").take_due();
+            (!points.is_empty()).then_some((reader, points))
+        })
+        .collect();
+    if due.is_empty() {
+        return true;
+    }
+    let commits: Vec<(&str, &[CommitPoint])> =
+        due.iter().map(|(reader, points)| (reader.subscription_id.as_str(), points.as_slice())).collect();
+    let mut answers = match shared.with_client(|client| client.commit(&commits)) {
+        Ok(answers) => answers,
+        Err(_) => return true, // the feed is shut down: its readers made their final commits
+    };
+    let mut all = true;
+    for (reader, points) in due {
+        match answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("no answer".to_string())) {
+            Ok(()) => {
+                reader.committed_at(&points);
+                *reader.last_commit.lock().expect("last commit") = Instant::now();
+            }
+            Err(error) => {
+                tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying");
+                reader.offsets.lock().expect("offsets lock").retry(points);
+                all = false;
+            }
+        }
+    }
+    all
+}
