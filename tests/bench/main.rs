@@ -6,9 +6,11 @@
 mod support;
 
 mod feed;
+mod kafka_scale;
 mod limits;
 mod metrics_cost;
 mod nginx;
+mod process;
 mod receiver;
 mod report;
 mod wrk;
@@ -32,11 +34,9 @@ const BODY_BYTES: usize = 1024;
 /// How long each rate is measured.
 const MEASURE: Duration = Duration::from_secs(4);
 /// Warnings only, but the host's own information (its listening address is how the bench finds it).
-const QUIET_LOGS: &str = "warn,gateway_host=info";
+pub(crate) const QUIET_LOGS: &str = "warn,gateway_host=info";
 /// How long every load runs before it is measured (wrk and the gateway alike).
 const WARM_UP: Duration = Duration::from_secs(1);
-/// `/proc/<pid>/stat` counts CPU time in ticks of 1/100 s (USER_HZ on Linux).
-const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 /// Records on the Kafka topic the throughput runs read.
 const KAFKA_RECORDS: u64 = 20_000;
 
@@ -70,6 +70,9 @@ async fn run() {
     }
     if section("footprint") {
         footprint_rows(&mut rows).await;
+    }
+    if section("kafka-scale") {
+        kafka_scale::rows(&mut rows).await;
     }
     write_report(&rows);
 }
@@ -269,9 +272,9 @@ async fn mock_rate(
     let subscription_id = gateway.api().subscribe(&id, &subscription(&nginx.url)).await;
     tokio::time::sleep(WARM_UP).await;
     let dropped = log_entries_dropped(gateway).await?;
-    let ticks = cpu_ticks(gateway)?;
+    let ticks = process::cpu_ticks(gateway.pid())?;
     let rate = measure(nginx).await?;
-    let cpu_seconds = (cpu_ticks(gateway)? - ticks) as f64 / CLOCK_TICKS_PER_SECOND;
+    let cpu_seconds = (process::cpu_ticks(gateway.pid())? - ticks) as f64 / process::CLOCK_TICKS_PER_SECOND;
     remove(gateway, &id, &subscription_id).await;
     // Entries are dropped when queued, so the count is complete once the subscription is gone.
     Ok(MockRun {
@@ -416,14 +419,11 @@ async fn footprint(receiver: &CountingReceiver) -> Result<(u64, u64, f64), Strin
     gateway.api().deploy(&mock_api("idle", "auto", json!({}), idle)).await;
     subscribe_many(&gateway, receiver, 1_000).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_1k = resident_kb(&gateway)?;
+    let rss_1k = process::resident_kb(gateway.pid())?;
     subscribe_many(&gateway, receiver, 9_000).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_10k = resident_kb(&gateway)?;
-    let (before, started) = (cpu_ticks(&gateway)?, Instant::now());
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let idle_cpu =
-        (cpu_ticks(&gateway)? - before) as f64 / CLOCK_TICKS_PER_SECOND / started.elapsed().as_secs_f64() * 100.0;
+    let rss_10k = process::resident_kb(gateway.pid())?;
+    let idle_cpu = process::cpu_percent(gateway.pid(), Duration::from_secs(5)).await?;
     Ok((rss_1k, rss_10k, idle_cpu))
 }
 
@@ -432,26 +432,4 @@ async fn subscribe_many(gateway: &Gateway, receiver: &CountingReceiver, count: u
     for _ in 0..count {
         gateway.api().subscribe("idle", &body).await;
     }
-}
-
-/// The gateway's resident memory (VmRSS, KiB).
-fn resident_kb(gateway: &Gateway) -> Result<u64, String> {
-    let path = format!("/proc/{}/status", gateway.pid());
-    let status = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
-    status
-        .lines()
-        .find(|line| line.starts_with("VmRSS"))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse().ok())
-        .ok_or_else(|| format!("no VmRSS in {path}"))
-}
-
-/// The gateway's CPU time so far (user and system), in clock ticks.
-fn cpu_ticks(gateway: &Gateway) -> Result<u64, String> {
-    let path = format!("/proc/{}/stat", gateway.pid());
-    let stat = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    // After the command name: state is field 3; utime and stime are fields 14 and 15.
-    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<u64>().ok());
-    field(11).zip(field(12)).map(|(user, system)| user + system).ok_or_else(|| format!("unreadable {path}"))
 }

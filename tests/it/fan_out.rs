@@ -62,8 +62,7 @@ async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_it
     assert!(receiver.wait_for(10 * SUBSCRIPTIONS, WAIT).await, "got {}", receiver.count());
     // Starting runs borrows blocking threads for a moment (tokio lets idle ones go after 10 s): the steady count is
     // what a subscription costs. A consumer per subscription cost four librdkafka threads each (156 more here).
-    let steady =
-        eventually(Duration::from_secs(30), || async { threads(gateway.pid()) <= threads_with_one + 4 }).await;
+    let steady = eventually(Duration::from_secs(30), || async { threads(gateway.pid()) <= threads_with_one + 4 }).await;
     let threads_with_all = threads(gateway.pid());
     println!("threads: {threads_with_one} with one subscription, {threads_with_all} with {SUBSCRIPTIONS}");
     assert!(steady, "{threads_with_one} → {threads_with_all} threads");

@@ -9,9 +9,12 @@ use plugin_kit::api::PartitionLag;
 use crate::feed::Shared;
 use crate::reader::Reader;
 
-/// Open readers with the feed each reads.
+/// An open reader and the feed it reads.
+type Open = (Arc<Reader>, Arc<Shared>);
+
+/// Open readers by subscription.
 #[derive(Default)]
-pub(crate) struct OpenReaders(Mutex<HashMap<String, (Arc<Reader>, Arc<Shared>)>>);
+pub(crate) struct OpenReaders(Mutex<HashMap<String, Open>>);
 
 impl OpenReaders {
     pub(crate) fn insert(&self, reader: &Arc<Reader>, feed: &Arc<Shared>) {

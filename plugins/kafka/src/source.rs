@@ -20,8 +20,10 @@ use crate::readers::OpenReaders;
 
 /// How long an at-most-once commit is retried (the broker may be restarting) before the subscription fails.
 const AT_MOST_ONCE_COMMIT_DEADLINE: Duration = Duration::from_secs(30);
-/// How often a waiting source looks again without being woken (a failure, a partition to catch up on).
-const IDLE_LOOK: Duration = Duration::from_secs(1);
+/// How often a waiting source looks again without being woken: a safety net only (the feed wakes a waiting reader
+/// with new records, a rebalance and a failure; a waiting reader is at the head and cannot fall behind). Ten thousand
+/// idle subscriptions looking every second cost 6.3 % of a core.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
 
 /// One subscription's source.
 pub(crate) struct KafkaSource {

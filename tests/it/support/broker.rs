@@ -37,6 +37,12 @@ impl Broker {
         broker
     }
 
+    /// The broker's process id, while it runs (read by the bench).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// `127.0.0.1:port`.
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)

@@ -23,7 +23,7 @@ pub(super) struct State {
 impl State {
     /// The generation and the assigned partitions, unless a rebalance is under way.
     pub(super) fn settled(&self) -> Option<(u64, Vec<Partition>)> {
-        (self.generation % 2 == 0).then(|| (self.generation, self.rings.keys().cloned().collect()))
+        self.generation.is_multiple_of(2).then(|| (self.generation, self.rings.keys().cloned().collect()))
     }
 
     pub(super) fn failure(&self) -> Option<&str> {
