@@ -1,8 +1,9 @@
 //! The benchmark's receiver: answers 200 at once, counts calls, and, when a body starts with a send time in
-//! microseconds since the epoch, records how long the message took to arrive.
+//! microseconds since the epoch, records how long the message took to arrive; while asked, it records each call's
+//! path and arrival time.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,6 +21,8 @@ use tokio::task::JoinHandle;
 struct Counters {
     calls: AtomicU64,
     latencies_us: Mutex<Vec<u64>>,
+    recording: AtomicBool,
+    arrivals: Mutex<Vec<(String, u64)>>,
 }
 
 /// A counting receiver on loopback; stops when dropped.
@@ -52,6 +55,18 @@ impl CountingReceiver {
         self.counters.calls.load(Ordering::Relaxed)
     }
 
+    /// Starts recording each call's path and arrival time (µs since the epoch).
+    pub fn record_arrivals(&self) {
+        self.counters.arrivals.lock().expect("arrivals").clear();
+        self.counters.recording.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops recording; the arrivals recorded, in arrival order.
+    pub fn take_arrivals(&self) -> Vec<(String, u64)> {
+        self.counters.recording.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *self.counters.arrivals.lock().expect("arrivals"))
+    }
+
     /// The latencies recorded so far, cleared.
     pub fn take_latencies(&self) -> Vec<u64> {
         std::mem::take(&mut *self.counters.latencies_us.lock().expect("latencies"))
@@ -65,6 +80,10 @@ impl Drop for CountingReceiver {
 }
 
 async fn answer(counters: Arc<Counters>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    if counters.recording.load(Ordering::Relaxed) {
+        let arrival = (request.uri().path().to_string(), now_us());
+        counters.arrivals.lock().expect("arrivals").push(arrival);
+    }
     let body = request.into_body().collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
     counters.calls.fetch_add(1, Ordering::Relaxed);
     if let Some(sent) =
