@@ -96,7 +96,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         max_entries: logs_config.max_entries,
         every: Duration::from_millis(logs_config.trim_interval_ms.max(1)),
     };
-    let webhook_logs = WebhookLogs::start(Arc::clone(&store), retention, logs_config.queue_capacity as usize);
+    let webhook_logs = WebhookLogs::start(Arc::clone(&store), retention, logs_config.queue_capacity as usize)?;
     let telemetry = Arc::new(Telemetry {
         webhook_logs: Arc::clone(&webhook_logs),
         metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),

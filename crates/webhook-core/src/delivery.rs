@@ -65,10 +65,13 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// A fresh request id: a version 4 UUID from a fast, non-cryptographic generator (an id, not a secret; the
-/// system's generator cost a system call per message).
+/// A fresh request id: a version 7 UUID, time-ordered, with random bits from a fast, non-cryptographic generator (an
+/// id, not a secret; the system's generator cost a system call per message). Time-ordered ids keep the webhook log
+/// index appending at its end: random ones made every stored entry rewrite a page of it (4 KB of writes per entry).
 fn request_id() -> String {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid().to_string()
+    let random: [u8; 10] = std::array::from_fn(|_| fastrand::u8(..));
+    let millis = plugin_kit::now_ms().max(0) as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().to_string()
 }
 
 /// Everything needed to call one subscription's callback.

@@ -1,19 +1,19 @@
 //! The handle a webhook plugin logs one subscription's deliveries through.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RString;
 use plugin_api::{DeliveryLogBox, RawDeliveryLog, RawDeliveryLog_TO};
-use tokio::sync::mpsc;
 
 use super::sampling::{Sampler, Sampling};
 use super::writer::Command;
 
 struct HostDeliveryLog {
     sampler: Sampler,
-    queue: mpsc::Sender<Command>,
+    queue: SyncSender<Command>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -33,10 +33,6 @@ impl RawDeliveryLog for HostDeliveryLog {
 }
 
 /// A handle that samples per `sampling` and queues entries for the writer.
-pub(super) fn delivery_log(
-    sampling: Sampling,
-    queue: mpsc::Sender<Command>,
-    dropped: Arc<AtomicU64>,
-) -> DeliveryLogBox {
+pub(super) fn delivery_log(sampling: Sampling, queue: SyncSender<Command>, dropped: Arc<AtomicU64>) -> DeliveryLogBox {
     RawDeliveryLog_TO::from_value(HostDeliveryLog { sampler: Sampler::new(sampling), queue, dropped }, TD_Opaque)
 }

@@ -1,19 +1,21 @@
-//! The writer: entries queued by the delivery-log handles are parsed and inserted in batches on a blocking thread;
-//! the retention limit is applied periodically.
+//! The writer: entries queued by the delivery-log handles are parsed and inserted in batches by a thread of its own
+//! (no async worker and no blocking-pool hand-over per batch); the retention limit is applied by the same thread
+//! between batches.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use plugin_api::DeliveryLogBox;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::sampling::Sampling;
 use super::sink::delivery_log;
 use crate::store::{LogRow, Store};
 
-/// Entries inserted in one transaction at most.
-const BATCH: usize = 256;
+/// Entries inserted in one transaction at most: under load, batches grow to this and commits stay few.
+const BATCH: usize = 1024;
 
 /// How long and how many entries are kept.
 #[derive(Debug, Clone, Copy)]
@@ -33,18 +35,21 @@ pub(super) enum Command {
 
 /// The webhook logs of the gateway.
 pub struct WebhookLogs {
-    queue: mpsc::Sender<Command>,
+    queue: SyncSender<Command>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
 }
 
 impl WebhookLogs {
-    /// Starts the writer on the current runtime; at most `capacity` entries wait to be written.
-    pub fn start(store: Arc<Store>, retention: Retention, capacity: usize) -> Arc<Self> {
-        let (queue, commands) = mpsc::channel(capacity.max(1));
+    /// Starts the writer thread; at most `capacity` entries wait to be written.
+    pub fn start(store: Arc<Store>, retention: Retention, capacity: usize) -> std::io::Result<Arc<Self>> {
+        let (queue, commands) = sync_channel(capacity.max(1));
         let written = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write(store, retention, commands, Arc::clone(&written)));
-        Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)), written })
+        let counted = Arc::clone(&written);
+        std::thread::Builder::new()
+            .name("webhook-logs".to_string())
+            .spawn(move || write(&store, retention, &commands, &counted))?;
+        Ok(Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)), written }))
     }
 
     /// Entries written to the store, and entries dropped because the queue was full, so far.
@@ -60,29 +65,27 @@ impl WebhookLogs {
     /// Waits until every entry queued so far is in the store.
     pub async fn flush(&self) {
         let (done, written) = oneshot::channel();
-        if self.queue.send(Command::Flush(done)).await.is_ok() {
+        let queue = self.queue.clone();
+        // The queue may be full: the send waits for room off the async workers.
+        let queued = tokio::task::spawn_blocking(move || queue.send(Command::Flush(done)).is_ok()).await;
+        if queued.unwrap_or(false) {
             let _ = written.await;
         }
     }
 }
 
-async fn write(
-    store: Arc<Store>,
-    retention: Retention,
-    mut commands: mpsc::Receiver<Command>,
-    written: Arc<AtomicU64>,
-) {
-    let mut trim = tokio::time::interval(retention.every);
+/// Writes until every sender is gone.
+fn write(store: &Store, retention: Retention, commands: &Receiver<Command>, written: &AtomicU64) {
+    let mut next_trim = Instant::now() + retention.every;
     loop {
-        let first = tokio::select! {
-            command = commands.recv() => match command {
-                Some(command) => command,
-                None => return,
-            },
-            _ = trim.tick() => {
-                trim_store(&store, retention).await;
+        let first = match commands.recv_timeout(next_trim.saturating_duration_since(Instant::now())) {
+            Ok(command) => command,
+            Err(RecvTimeoutError::Timeout) => {
+                trim_store(store, retention);
+                next_trim = Instant::now() + retention.every;
                 continue;
             }
+            Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut batch = Vec::new();
         let mut flushed = Vec::new();
@@ -101,28 +104,29 @@ async fn write(
             }
         }
         if !batch.is_empty() {
-            let (store, count) = (Arc::clone(&store), batch.len() as u64);
-            match tokio::task::spawn_blocking(move || store.insert_webhook_logs(&batch)).await {
-                Ok(Ok(())) => {
-                    written.fetch_add(count, Ordering::Relaxed);
+            match store.insert_webhook_logs(&batch) {
+                Ok(()) => {
+                    written.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 }
-                Ok(Err(error)) => tracing::error!(error = %error, "webhook log entries could not be written"),
-                Err(_) => {}
+                Err(error) => tracing::error!(error = %error, "webhook log entries could not be written"),
             }
         }
         for done in flushed {
             let _ = done.send(());
         }
+        if Instant::now() >= next_trim {
+            trim_store(store, retention);
+            next_trim = Instant::now() + retention.every;
+        }
     }
 }
 
-async fn trim_store(store: &Arc<Store>, retention: Retention) {
+fn trim_store(store: &Store, retention: Retention) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let oldest = now.saturating_sub(retention.max_age).as_millis() as i64;
-    let store = Arc::clone(store);
-    match tokio::task::spawn_blocking(move || store.trim_webhook_logs(oldest, retention.max_entries)).await {
-        Ok(Ok(0)) | Err(_) => {}
-        Ok(Ok(dropped)) => tracing::info!(dropped, "webhook log retention applied"),
-        Ok(Err(error)) => tracing::error!(error = %error, "webhook log retention failed"),
+    match store.trim_webhook_logs(oldest, retention.max_entries) {
+        Ok(0) => {}
+        Ok(dropped) => tracing::info!(dropped, "webhook log retention applied"),
+        Err(error) => tracing::error!(error = %error, "webhook log retention failed"),
     }
 }
