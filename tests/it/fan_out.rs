@@ -133,3 +133,33 @@ async fn a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on
     assert_eq!(paused_bodies.len(), 20 + BACKLOG, "no record twice, none lost");
     assert_eq!(gateway.count_lines("kafka feed opened"), 1, "one feed throughout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_api_reading_the_same_topics_with_other_client_settings_is_refused_clearly() {
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "shared-settings", 1).await;
+    let receiver = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&kafka_api("first", "auto", &broker.bootstrap(), "shared-settings")).await;
+    let mut other = kafka_api("other", "auto", &broker.bootstrap(), "shared-settings");
+    other["endpointGroups"][0]["sharedConfiguration"]["consumer"]["properties"] = json!({ "fetch.wait.max.ms": "50" });
+    gateway.api().deploy(&other).await;
+    for (api, id) in [("first", "first-sub"), ("other", "other-sub")] {
+        let mut body = subscription(&receiver.url(&format!("/{id}")));
+        body["id"] = json!(id);
+        gateway.api().subscribe(api, &body).await;
+        // The first API's feed is open before the second subscription comes.
+        let reading = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= 1 }).await;
+        assert!(reading, "{}", gateway.output());
+    }
+    gateway.api().wait_consumer_status("first", "first-sub", "STARTED").await;
+    let refused = gateway.api().wait_consumer_status("other", "other-sub", "FAILURE").await;
+    let cause = refused["failureCause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("already read on these brokers with other client settings") && cause.contains("shared-settings"),
+        "{refused}"
+    );
+    produce(&broker.bootstrap(), "shared-settings", &records(0..3)).await;
+    assert!(receiver.wait_for(3, WAIT).await, "the first API still delivers: got {}", receiver.count());
+}
