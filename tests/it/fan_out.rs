@@ -163,3 +163,23 @@ async fn a_second_api_reading_the_same_topics_with_other_client_settings_is_refu
     produce(&broker.bootstrap(), "shared-settings", &records(0..3)).await;
     assert!(receiver.wait_for(3, WAIT).await, "the first API still delivers: got {}", receiver.count());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_many_rings_long_is_read_to_its_end() {
+    // The feed once held off whenever its rings were full and no reader was out of records: a reader keeping up
+    // got one record per poll interval.
+    const BACKLOG: usize = 20_000;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "backlog", 1).await;
+    produce(&broker.bootstrap(), "backlog", &records(0..BACKLOG)).await;
+    let receiver = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let mut definition = kafka_api("backlog", "auto", &broker.bootstrap(), "backlog");
+    definition["listeners"][0]["entrypoints"][0]["configuration"] =
+        json!({ "http": { "maxConcurrentConnections": 5 } });
+    gateway.api().deploy(&definition).await;
+    gateway.api().subscribe("backlog", &subscription(&receiver.url("/hook"))).await;
+    let all = receiver.wait_for(BACKLOG, WAIT).await;
+    assert!(all, "got {} of {BACKLOG}:\n{}", receiver.count(), gateway.output());
+}

@@ -13,7 +13,7 @@ mod state;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 /// What a feed's consumer, poll thread and readers share.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Signalled when a reader comes near a ring's head: a holding feed fetches on.
+    wanted: Condvar,
     /// The consumer's handle for group offset requests; `None` once the feed is shut down.
     client: RwLock<Option<Client>>,
     /// Each partition's high watermark, from the consumer's statistics.
@@ -55,7 +57,12 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn new() -> Self {
-        Self { state: Mutex::new(State::default()), client: RwLock::new(None), high_watermarks: Mutex::default() }
+        Self {
+            state: Mutex::new(State::default()),
+            wanted: Condvar::new(),
+            client: RwLock::new(None),
+            high_watermarks: Mutex::default(),
+        }
     }
 
     /// Runs `request` with the consumer's handle. Blocking (the shutdown waits for requests under way).
@@ -76,7 +83,22 @@ impl Shared {
     /// Up to `max` records at `reader`'s cursors, and the partitions where it is behind the ring (with its cursor);
     /// an error once the feed failed. When there is nothing, the reader is marked hungry: the next records wake it.
     pub(crate) fn take(&self, reader: &Reader, max: usize) -> Result<Taken, String> {
-        self.state.lock().expect("feed state lock").take(reader, max)
+        let taken = self.state.lock().expect("feed state lock").take(reader, max)?;
+        if taken.near_head || taken.records.is_empty() {
+            self.wanted.notify_one();
+        }
+        Ok(taken)
+    }
+
+    /// Whether fetching should wait, after waiting up to `most` for a reader to come near a ring's head. Blocking.
+    fn hold(&self, most: Duration) -> bool {
+        let state = self.state.lock().expect("feed state lock");
+        if !state.should_hold() {
+            return false;
+        }
+        let (state, _) =
+            self.wanted.wait_timeout_while(state, most, |state| state.should_hold()).expect("feed state lock");
+        state.should_hold()
     }
 
     /// The lag of `reader`'s partitions: high watermark minus committed offset, where both are known.
@@ -104,6 +126,8 @@ pub(crate) struct Taken {
     pub(crate) records: Vec<Arc<Record>>,
     /// Partitions whose records at the cursor are no longer kept, with the cursor.
     pub(crate) behind: HashMap<Partition, i64>,
+    /// Whether the reader is near a ring's head after taking (the feed should fetch on).
+    pub(crate) near_head: bool,
 }
 
 /// One shared consumer and what its readers share.

@@ -1,8 +1,8 @@
 //! The poll thread of a feed: polls librdkafka all the time, however slow its readers are, so that the feed stays a
 //! live member of its group (`max.poll.interval.ms` is measured between polls) and rebalances run here, where
 //! blocking (group offset requests) is harmless. Records go to the rings in batches and wake the readers waiting for
-//! them. While a ring is full and no reader waits for more, the thread polls only once per interval, and after
-//! seconds of that the assigned partitions are paused; polling goes on either way.
+//! them. While a ring is full and no reader is near its head, the thread waits for one to come near (polling once
+//! per interval meanwhile), and after seconds of that the assigned partitions are paused; polling goes on either way.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -44,7 +44,8 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
     let mut paused = false;
     let mut holding_since: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
-        let holding = shared.state.lock().expect("feed state lock").should_hold();
+        // A holding feed waits (up to a poll interval) for a reader to come near a ring's head.
+        let holding = shared.hold(if paused { Duration::ZERO } else { POLL_INTERVAL });
         holding_since = holding.then(|| holding_since.unwrap_or_else(Instant::now));
         let pause = holding_since.is_some_and(|since| since.elapsed() >= PAUSE_AFTER);
         // librdkafka keeps a partition's pause across a revocation and a new assignment of it: after a rebalance
@@ -52,9 +53,6 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
         if consumer.context().take_rebalanced() || pause != paused {
             set_paused(consumer, pause);
             paused = pause;
-        }
-        if holding && !paused {
-            std::thread::sleep(POLL_INTERVAL);
         }
         let mut records = Vec::new();
         let mut timeout = POLL_INTERVAL;

@@ -11,6 +11,9 @@ use crate::message::Record;
 use crate::offsets::Partition;
 use crate::reader::Reader;
 
+/// Records left to read under which a reader counts as near a ring's head: the feed fetches on for it.
+const NEAR_HEAD: i64 = 256;
+
 #[derive(Default)]
 pub(super) struct State {
     rings: HashMap<Partition, Ring>,
@@ -81,18 +84,26 @@ impl State {
         }
     }
 
-    /// Whether fetching should wait: a ring is full and no reader waits at a head for more.
+    /// Whether fetching should wait: a ring is full and no reader is near the head of one (each still has at least
+    /// [`NEAR_HEAD`] records to read). Waiting for a reader to be out of records would let the feed fetch one batch
+    /// per wake-up; waiting for none would let the fastest reader push the others out of the rings.
     pub(super) fn should_hold(&self) -> bool {
-        self.rings.values().any(Ring::is_full)
-            && !self.readers.iter().any(|reader| reader.hungry.load(Ordering::Acquire))
+        self.rings.values().any(Ring::is_full) && !self.readers.iter().any(|reader| self.near_head(reader))
     }
 
-    /// See [`super::Shared::take`].
+    fn near_head(&self, reader: &Reader) -> bool {
+        reader.hungry.load(Ordering::Acquire)
+            || reader.offsets.lock().expect("offsets lock").cursors().any(|(partition, cursor)| {
+                self.rings.get(partition).is_some_and(|ring| ring.head() - cursor < NEAR_HEAD)
+            })
+    }
+
+    /// See [`super::Shared::take`]; `near_head` says whether the reader is near a ring's head after taking.
     pub(super) fn take(&self, reader: &Reader, max: usize) -> Result<Taken, String> {
         if let Some(failure) = &self.failure {
             return Err(failure.clone());
         }
-        let mut taken = Taken { records: Vec::new(), behind: HashMap::new() };
+        let mut taken = Taken { records: Vec::new(), behind: HashMap::new(), near_head: false };
         let offsets = reader.offsets.lock().expect("offsets lock");
         for (partition, cursor) in offsets.cursors() {
             let Some(ring) = self.rings.get(partition) else { continue };
@@ -100,7 +111,11 @@ impl State {
                 Found::Behind => {
                     taken.behind.insert(partition.clone(), cursor);
                 }
-                Found::Records(records) => taken.records.extend(records),
+                Found::Records(records) => {
+                    let next = records.last().map_or(cursor, |record| record.offset + 1);
+                    taken.near_head |= ring.head() - next < NEAR_HEAD;
+                    taken.records.extend(records);
+                }
             }
             if taken.records.len() >= max {
                 break;
