@@ -63,8 +63,9 @@ impl Reader {
             return;
         }
         tracing::info!(subscription = %self.subscription_id, partitions = starts.len(), "partitions assigned");
-        let mut committed = self.committed.lock().expect("committed lock");
+        // Offsets before committed, as everywhere both are taken.
         let mut offsets = self.offsets.lock().expect("offsets lock");
+        let mut committed = self.committed.lock().expect("committed lock");
         for (partition, (start, offset)) in starts {
             if let Some(offset) = offset {
                 committed.insert(partition.clone(), offset);

@@ -83,17 +83,24 @@ impl RawSource for KafkaSource {
                     let _ = tokio::time::timeout(IDLE_LOOK, woken).await;
                     continue;
                 }
-                let mut catch_up = match catching_up.take() {
-                    Some(catch_up) => catch_up,
-                    None => {
-                        let turn = Arc::clone(&turns).acquire_owned().await.map_err(|error| error.to_string())?;
-                        CatchUp::open(&feed.catch_up_config, &reader.subscription_id, turn)?
-                    }
+                let opened = catching_up.take();
+                let turn = match opened {
+                    Some(_) => None,
+                    None => Some(Arc::clone(&turns).acquire_owned().await.map_err(|error| error.to_string())?),
                 };
-                let behind = taken.behind;
-                let (read, catch_up) = tokio::task::spawn_blocking(move || (catch_up.read(&behind, max), catch_up))
-                    .await
-                    .map_err(|error| error.to_string())?;
+                let (behind, feed_for_open, subscription) =
+                    (taken.behind, Arc::clone(&feed), reader.subscription_id.clone());
+                // Creating, reading and dropping a client block: off the async workers.
+                let (read, catch_up) = tokio::task::spawn_blocking(move || {
+                    let mut catch_up = match (opened, turn) {
+                        (Some(catch_up), _) => catch_up,
+                        (None, Some(turn)) => CatchUp::open(&feed_for_open.catch_up_config, &subscription, turn)?,
+                        (None, None) => return Err("no catch-up turn".to_string()),
+                    };
+                    Ok((catch_up.read(&behind, max), catch_up))
+                })
+                .await
+                .map_err(|error| error.to_string())??;
                 *catching_up = Some(catch_up);
                 let records: Vec<Arc<Record>> = read?.into_iter().map(Arc::new).collect();
                 let messages = messages_of(&reader, &records);

@@ -127,3 +127,72 @@ impl State {
         Ok(taken)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plugin_kit::api::Qos;
+
+    use super::*;
+    use crate::config::OffsetReset;
+
+    fn partition() -> Partition {
+        ("t".to_string(), 0)
+    }
+
+    /// A feed state with one ring of `records` offsets from 0 and readers at `cursors`.
+    fn state_with(records: i64, cursors: &[i64]) -> (State, Vec<Arc<Reader>>) {
+        let mut state = State::default();
+        let mut ring = Ring::starting_at(0);
+        for offset in 0..records {
+            ring.push(Arc::new(Record::test(offset)));
+        }
+        state.end_rebalance(HashMap::from([(partition(), ring)]));
+        let readers: Vec<Arc<Reader>> = cursors
+            .iter()
+            .map(|cursor| {
+                let reader = Arc::new(Reader::new("sub", Qos::Auto, OffsetReset::Earliest, true));
+                reader.assign_all(HashMap::from([(partition(), (*cursor, None))]));
+                state.add(Arc::clone(&reader));
+                reader
+            })
+            .collect();
+        (state, readers)
+    }
+
+    #[test]
+    fn a_full_ring_holds_the_feed_only_while_every_reader_has_plenty_left() {
+        let full = super::super::ring::RING_RECORDS as i64;
+        let (state, _) = state_with(full, &[0, 10]);
+        assert!(state.should_hold(), "both readers have over a thousand records left");
+        let (state, _) = state_with(full, &[0, full - 10]);
+        assert!(!state.should_hold(), "one reader is near the head: the feed fetches on for it");
+        let (state, _) = state_with(10, &[0]);
+        assert!(!state.should_hold(), "the ring is not full");
+    }
+
+    #[test]
+    fn a_reader_takes_from_its_cursor_and_says_when_it_is_near_the_head_or_behind() {
+        let (state, readers) = state_with(300, &[0]);
+        let taken = state.take(&readers[0], 10).unwrap();
+        assert_eq!(taken.records.len(), 10);
+        assert!(!taken.near_head, "290 left");
+        let (state, readers) = state_with(300, &[100]);
+        let taken = state.take(&readers[0], 64).unwrap();
+        assert!(taken.near_head, "136 left after taking 64");
+        let (state, readers) = state_with(300, &[300]);
+        let taken = state.take(&readers[0], 64).unwrap();
+        assert!(taken.records.is_empty() && readers[0].hungry.load(Ordering::Acquire), "at the head: hungry");
+        let (mut state, readers) = state_with(0, &[0]);
+        state.drop_rings(&[partition()]);
+        state.end_rebalance(HashMap::from([(partition(), Ring::starting_at(50))]));
+        let taken = state.take(&readers[0], 64).unwrap();
+        assert_eq!(taken.behind, HashMap::from([(partition(), 0)]), "before the floor: catches up on its own");
+    }
+
+    #[test]
+    fn a_failed_feed_fails_every_take() {
+        let (mut state, readers) = state_with(10, &[0]);
+        state.fail("broken".to_string());
+        assert_eq!(state.take(&readers[0], 1).err().as_deref(), Some("broken"));
+    }
+}
