@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::broker::Broker;
 use crate::support::eventually;
-use crate::support::gateway::GatewayHome;
+use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{committed, create_topic, produce, Record};
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{kafka_api, subscription};
@@ -182,4 +182,48 @@ async fn a_backlog_many_rings_long_is_read_to_its_end() {
     gateway.api().subscribe("backlog", &subscription(&receiver.url("/hook"))).await;
     let all = receiver.wait_for(BACKLOG, WAIT).await;
     assert!(all, "got {} of {BACKLOG}:\n{}", receiver.count(), gateway.output());
+}
+
+/// Subscribes `split-0`.. to the API `split`, each calling a path of its own.
+async fn subscribe_all(gateway: &Gateway, receiver: &Receiver, count: usize) {
+    for index in 0..count {
+        let mut body = subscription(&receiver.url(&format!("/{index}")));
+        body["id"] = json!(format!("split-{index}"));
+        gateway.api().subscribe("split", &body).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_share_the_partitions_of_every_subscription_of_a_topic_without_duplicates() {
+    const SUBSCRIPTIONS: usize = 3;
+    const RECORDS: usize = 60;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "split", 4).await;
+    let receiver = Receiver::answering(200).await;
+    let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
+    let first = first_home.start();
+    let definition = kafka_api("split", "at-least-once", &broker.bootstrap(), "split");
+    first.api().deploy(&definition).await;
+    subscribe_all(&first, &receiver, SUBSCRIPTIONS).await;
+    produce(&broker.bootstrap(), "split", &records(0..RECORDS / 2)).await;
+    assert!(receiver.wait_for(SUBSCRIPTIONS * RECORDS / 2, WAIT).await, "got {}", receiver.count());
+
+    let second = second_home.start();
+    second.api().deploy(&definition).await;
+    subscribe_all(&second, &receiver, SUBSCRIPTIONS).await;
+    let split = eventually(WAIT, || async {
+        second.count_lines("the feed's partitions changed") >= 1
+            && first.count_lines("the feed's partitions changed") >= 2
+    })
+    .await;
+    assert!(split, "the second gateway takes partitions over:\n{}", second.output());
+    produce(&broker.bootstrap(), "split", &records(RECORDS / 2..RECORDS)).await;
+    assert!(receiver.wait_for(SUBSCRIPTIONS * RECORDS, WAIT).await, "got {}", receiver.count());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let calls = calls_per_path(&receiver);
+    assert_eq!(calls.len(), SUBSCRIPTIONS, "{calls:?}");
+    assert!(calls.values().all(|count| *count == RECORDS), "each subscription got each record once: {calls:?}");
+    let both_delivered =
+        [&first, &second].iter().all(|gateway| gateway.count_lines("partitions assigned") >= SUBSCRIPTIONS);
+    assert!(both_delivered, "every subscription reads partitions on both gateways");
 }
