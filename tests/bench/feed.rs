@@ -32,7 +32,7 @@ pub async fn produce_bulk(bootstrap: &str, topic: &str, count: u64, make: impl F
 /// Produces `count` records made by `make`, one every `pause`.
 pub async fn produce_paced(bootstrap: &str, topic: &str, count: u64, pause: Duration, make: fn() -> Vec<u8>) {
     let producer: FutureProducer =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "0").create().expect("producer");
+        ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "1").create().expect("producer");
     let mut ticks = tokio::time::interval(pause);
     let mut pending = Vec::new();
     for number in 0..count {

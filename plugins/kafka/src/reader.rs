@@ -24,7 +24,8 @@ pub(crate) struct Reader {
     pub(crate) offsets: Mutex<Offsets>,
     /// Held while an at-most-once commit is made and while partitions are revoked: a message is either committed
     /// before its partition moves (and delivered here) or refused (and delivered by the new owner), never both.
-    pub(crate) ownership: Mutex<()>,
+    /// An async lock: an at-most-once acknowledgement holds it while its commit is made by the feed's commit thread.
+    pub(crate) ownership: tokio::sync::Mutex<()>,
     /// Its group's committed offsets as last read or written (its lag is measured from them).
     committed: Mutex<Committed>,
     /// Set by the feed when it waits at the head of every ring (the feed then wakes it with the next records).
@@ -47,7 +48,7 @@ impl Reader {
             reset,
             encode_message_id,
             offsets: Mutex::new(Offsets::default()),
-            ownership: Mutex::new(()),
+            ownership: tokio::sync::Mutex::new(()),
             committed: Mutex::new(HashMap::new()),
             hungry: AtomicBool::new(false),
             wake: Notify::new(),

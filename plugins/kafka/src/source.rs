@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::catch_up::CatchUp;
-use crate::feed::{Feed, Feeds, Shared};
+use crate::feed::{Feed, Feeds};
 use crate::message::Record;
 use crate::offsets::CommitPoint;
 use crate::reader::Reader;
@@ -113,12 +113,9 @@ impl RawSource for KafkaSource {
 
     fn ack(&self, tokens: RVec<u64>) -> FfiFuture<RResult<RVec<u64>, RString>> {
         if self.reader.qos == Qos::AtMostOnce {
-            let (shared, reader) = (Arc::clone(&self.feed.shared), Arc::clone(&self.reader));
+            let (feed, reader) = (Arc::clone(&self.feed), Arc::clone(&self.reader));
             return spawn_ffi(&self.runtime, async move {
-                tokio::task::spawn_blocking(move || commit_before_delivery(&shared, &reader, tokens.into_vec()))
-                    .await
-                    .map_err(|error| error.to_string())?
-                    .map(RVec::from)
+                commit_before_delivery(&feed, &reader, tokens.into_vec()).await.map(RVec::from)
             });
         }
         let (refused, moved) = {
@@ -175,9 +172,9 @@ fn messages_of(reader: &Reader, records: &[Arc<Record>]) -> Vec<Message> {
         .collect()
 }
 
-/// At-most-once: marks `tokens` settled and commits past them before they are delivered. Returns the tokens
-/// refused: those of partitions this subscription no longer owns (the next owner delivers them). Blocking.
-fn commit_before_delivery(shared: &Shared, reader: &Reader, tokens: Vec<u64>) -> Result<Vec<u64>, String> {
+/// At-most-once: marks `tokens` settled and has the feed's commit thread commit past them before they are delivered.
+/// Returns the tokens refused: those of partitions this subscription no longer owns (the next owner delivers them).
+async fn commit_before_delivery(feed: &Feed, reader: &Arc<Reader>, tokens: Vec<u64>) -> Result<Vec<u64>, String> {
     let deadline = Instant::now() + AT_MOST_ONCE_COMMIT_DEADLINE;
     let mut pause = Duration::from_millis(100);
     let mut refused = Vec::new();
@@ -195,7 +192,7 @@ fn commit_before_delivery(shared: &Shared, reader: &Reader, tokens: Vec<u64>) ->
         }
     }
     loop {
-        let owner = reader.ownership.lock().expect("ownership lock");
+        let owner = reader.ownership.lock().await;
         let due: Vec<CommitPoint> = {
             let mut offsets = reader.offsets.lock().expect("offsets lock");
             // A partition revoked since: its messages go to the new owner.
@@ -211,7 +208,8 @@ fn commit_before_delivery(shared: &Shared, reader: &Reader, tokens: Vec<u64>) ->
         if owned.is_empty() || due.is_empty() {
             return Ok(refused);
         }
-        match shared.commit(reader, &due) {
+        let answer = feed.commits.commit_now(reader, due.clone()).await;
+        match answer.unwrap_or_else(|_| Err("the Kafka feed is closed".to_string())) {
             Ok(()) => return Ok(refused),
             Err(error) if Instant::now() >= deadline => {
                 return Err(format!("offset commit failed for {} s: {error}", AT_MOST_ONCE_COMMIT_DEADLINE.as_secs()))
@@ -220,7 +218,7 @@ fn commit_before_delivery(shared: &Shared, reader: &Reader, tokens: Vec<u64>) ->
                 tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying before delivery");
                 reader.offsets.lock().expect("offsets lock").retry(due);
                 drop(owner);
-                std::thread::sleep(pause);
+                tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }

@@ -1,7 +1,8 @@
 //! The commits of a feed's readers under `auto` and `at-least-once`: one thread per feed sends every due reader's
 //! settled offsets in one pipelined round (a round per broker round trip whatever the number of subscriptions,
 //! never a thread per subscription), `auto` readers at most once per [`AUTO_COMMIT_PACE`] (the "periodic commit of
-//! what was delivered"), and retries what the broker refused.
+//! what was delivered"), and retries what the broker refused; at-most-once commits, awaited before delivery, go
+//! first in the next round.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
@@ -9,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use plugin_kit::api::Qos;
+use tokio::sync::oneshot;
 
 use super::Shared;
 use crate::offsets::CommitPoint;
@@ -31,7 +33,16 @@ pub(crate) struct Commits {
 #[derive(Default)]
 struct Pending {
     readers: Vec<Arc<Reader>>,
+    /// Commits someone waits for (at-most-once, before delivery): made in the next round, first.
+    urgent: Vec<Urgent>,
     stop: bool,
+}
+
+/// A commit awaited: the reader, its points, and where the answer goes.
+struct Urgent {
+    reader: Arc<Reader>,
+    points: Vec<CommitPoint>,
+    answer: oneshot::Sender<Result<(), String>>,
 }
 
 impl Commits {
@@ -43,17 +54,38 @@ impl Commits {
         }
     }
 
+    /// Commits `points` of `reader` in the next round and answers whether the broker took them.
+    pub(crate) fn commit_now(
+        &self,
+        reader: &Arc<Reader>,
+        points: Vec<CommitPoint>,
+    ) -> oneshot::Receiver<Result<(), String>> {
+        let (answer, answered) = oneshot::channel();
+        let mut pending = self.pending.lock().expect("commits lock");
+        if pending.stop {
+            let _ = answer.send(Err("the Kafka feed is closed".to_string()));
+        } else {
+            pending.urgent.push(Urgent { reader: Arc::clone(reader), points, answer });
+            self.wake.notify_one();
+        }
+        answered
+    }
+
     /// Ends the commit thread after its round under way.
     pub(super) fn stop(&self) {
         self.pending.lock().expect("commits lock").stop = true;
         self.wake.notify_one();
     }
 
-    /// The readers due now (an `auto` reader once its pace allows), or `None` once stopped. Blocking.
-    fn next_round(&self) -> Option<Vec<Arc<Reader>>> {
+    /// The commits awaited and the readers due now (an `auto` reader once its pace allows), or `None` once
+    /// stopped. Blocking.
+    fn next_round(&self) -> Option<(Vec<Urgent>, Vec<Arc<Reader>>)> {
         let mut pending = self.pending.lock().expect("commits lock");
         loop {
             if pending.stop {
+                for urgent in pending.urgent.drain(..) {
+                    let _ = urgent.answer.send(Err("the Kafka feed is closed".to_string()));
+                }
                 return None;
             }
             let now = Instant::now();
@@ -66,11 +98,11 @@ impl Commits {
                 pending.readers.drain(..).partition(|reader| wait_of(reader).is_zero());
             let wait = later.iter().map(wait_of).min().unwrap_or(IDLE_WAIT);
             pending.readers = later;
-            if !ready.is_empty() {
+            if !ready.is_empty() || !pending.urgent.is_empty() {
                 for reader in &ready {
                     reader.commit_queued.store(false, Ordering::Release);
                 }
-                return Some(ready);
+                return Some((std::mem::take(&mut pending.urgent), ready));
             }
             pending = self.wake.wait_timeout(pending, wait).expect("commits lock").0;
         }
@@ -80,7 +112,8 @@ impl Commits {
 /// Starts the commit thread of a feed.
 pub(super) fn start(shared: Arc<Shared>, commits: Arc<Commits>) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name("kafka-commits".to_string()).spawn(move || {
-        while let Some(readers) = commits.next_round() {
+        while let Some((urgent, readers)) = commits.next_round() {
+            commit_urgent(&shared, urgent);
             if !commit_round(&shared, &readers) {
                 std::thread::sleep(RETRY_PAUSE);
                 for reader in &readers {
@@ -89,6 +122,24 @@ pub(super) fn start(shared: Arc<Shared>, commits: Arc<Commits>) -> std::io::Resu
             }
         }
     })
+}
+
+/// Commits what is awaited, in one pipelined round, and answers each.
+fn commit_urgent(shared: &Shared, urgent: Vec<Urgent>) {
+    if urgent.is_empty() {
+        return;
+    }
+    let commits: Vec<(&str, &[CommitPoint])> =
+        urgent.iter().map(|urgent| (urgent.reader.subscription_id.as_str(), urgent.points.as_slice())).collect();
+    let mut answers = shared.with_client(|client| client.commit(&commits)).unwrap_or_default();
+    for Urgent { reader, points, answer } in urgent {
+        let result =
+            answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("the Kafka feed is closed".to_string()));
+        if result.is_ok() {
+            reader.committed_at(&points);
+        }
+        let _ = answer.send(result);
+    }
 }
 
 /// Commits what `readers` have due; returns false when some commits failed (their points are due again).

@@ -155,7 +155,7 @@ fn revoke(shared: &Shared, partitions: &[Partition]) {
     for reader in &readers {
         // Waits for an at-most-once commit under way: its message is then delivered here, and the new owner starts
         // after it.
-        let _owner = reader.ownership.lock().expect("ownership lock");
+        let _owner = reader.ownership.blocking_lock();
         let points = reader.offsets.lock().expect("offsets lock").release(partitions);
         if reader.qos != Qos::None && !points.is_empty() {
             released.push((reader, points));
