@@ -227,3 +227,34 @@ async fn two_gateways_share_the_partitions_of_every_subscription_of_a_topic_with
         [&first, &second].iter().all(|gateway| gateway.count_lines("partitions assigned") >= SUBSCRIPTIONS);
     assert!(both_delivered, "every subscription reads partitions on both gateways");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_naming_their_own_feed_group_each_read_every_partition() {
+    const RECORDS: usize = 20;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "both", 2).await;
+    let receiver = Receiver::answering(200).await;
+    let (staging_home, production_home) = (GatewayHome::new(), GatewayHome::new());
+    let (staging, production) = (staging_home.start(), production_home.start());
+    for (gateway, deployment) in [(&staging, "staging"), (&production, "production")] {
+        let mut definition = kafka_api("both", "at-least-once", &broker.bootstrap(), "both");
+        definition["endpointGroups"][0]["sharedConfiguration"]["consumer"]["properties"] =
+            json!({ "group.id": format!("{deployment}-feed") });
+        gateway.api().deploy(&definition).await;
+        let mut body = subscription(&receiver.url(&format!("/{deployment}")));
+        body["id"] = json!(format!("{deployment}-sub"));
+        gateway.api().subscribe("both", &body).await;
+    }
+    let each_owns_both = || async {
+        [&staging, &production]
+            .iter()
+            .all(|gateway| gateway.last_line("partitions assigned").is_some_and(|line| line.contains("partitions=2")))
+    };
+    assert!(eventually(WAIT, each_owns_both).await, "each deployment's feed owns both partitions");
+    produce(&broker.bootstrap(), "both", &records(0..RECORDS)).await;
+    assert!(receiver.wait_for(2 * RECORDS, WAIT).await, "got {}", receiver.count());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let calls = calls_per_path(&receiver);
+    assert_eq!(calls.get("/staging").copied(), Some(RECORDS), "{calls:?}");
+    assert_eq!(calls.get("/production").copied(), Some(RECORDS), "{calls:?}");
+}

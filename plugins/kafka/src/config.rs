@@ -134,9 +134,10 @@ pub(crate) struct ConsumerOptions {
     pub(crate) properties: BTreeMap<String, String>,
 }
 
-/// Consumer properties the gateway sets itself: the group is the subscription, commits follow the QoS.
-const OWNED_PROPERTIES: [&str; 5] =
-    ["group.id", "enable.auto.commit", "enable.auto.offset.store", "bootstrap.servers", "enable.partition.eof"];
+/// Consumer properties the gateway sets itself: commits follow the QoS. (`group.id` is allowed: it names the feed
+/// group.)
+const OWNED_PROPERTIES: [&str; 4] =
+    ["enable.auto.commit", "enable.auto.offset.store", "bootstrap.servers", "enable.partition.eof"];
 
 /// The reference product encodes message ids unless told otherwise.
 fn encode_by_default() -> bool {
@@ -313,10 +314,10 @@ mod tests {
         .unwrap();
         assert_eq!(ok.consumer.properties["max.poll.interval.ms"], "10000");
         let errors = KafkaSettings::parse(&spec(
-            r#"{"consumer":{"enabled":true,"topics":["t"],"properties":{"group.id":"mine"}}}"#,
+            r#"{"consumer":{"enabled":true,"topics":["t"],"properties":{"enable.auto.commit":"true"}}}"#,
             r#"{"bootstrapServers":"b:9092"}"#,
         ))
         .unwrap_err();
-        assert_eq!(errors[0].path.as_str(), "sharedConfiguration.consumer.properties.group.id");
+        assert_eq!(errors[0].path.as_str(), "sharedConfiguration.consumer.properties.enable.auto.commit");
     }
 }

@@ -75,7 +75,9 @@ impl KafkaEndpoint {
         let mut topics = settings.consumer.topics.clone();
         topics.sort();
         topics.dedup();
-        let group = format!("gateway-feed.{}", topics.join(","));
+        // The feed group: gateways of one deployment reading these topics share their partitions through it.
+        let group = (settings.consumer.properties.get("group.id").cloned())
+            .unwrap_or_else(|| format!("gateway-feed.{}", topics.join(",")));
         let mut config = catch_up_config.clone();
         config
             .set("group.id", &group)
