@@ -25,7 +25,7 @@ pub struct App {
     /// Replays of dead letters.
     pub replays: Arc<Replays>,
     /// The store, for webhook log queries.
-    pub store: Arc<Store>,
+    pub store: Arc<dyn Store>,
     /// Webhook logs and metrics.
     pub telemetry: Arc<Telemetry>,
     /// The management API's bearer token.

@@ -42,7 +42,7 @@ use crate::management::reference::ReferenceIds;
 use crate::metrics::Metrics;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::replay::Replays;
-use crate::store::Store;
+use crate::store::{SqliteStore, Store};
 use crate::telemetry::Telemetry;
 
 #[tokio::main]
@@ -84,7 +84,7 @@ fn init_logging(log: &LogSection) -> Result<(), String> {
 }
 
 async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let store = Arc::new(Store::open(&config.store.path, store_sealer(&config)?)?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path, store_sealer(&config)?)?);
     let token = MANAGEMENT_TOKEN.resolve(&config.management.token, &config.store.path)?;
     let matrix = CompatibilityMatrix::shipped();
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");

@@ -17,7 +17,7 @@ use crate::store::Store;
 pub struct ApiService {
     registry: Arc<PluginRegistry>,
     catalog: Arc<ApiCatalog>,
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     dispatcher: Arc<Dispatcher>,
     /// One change at a time.
     changes: Mutex<()>,
@@ -28,7 +28,7 @@ impl ApiService {
     pub fn new(
         registry: Arc<PluginRegistry>,
         catalog: Arc<ApiCatalog>,
-        store: Arc<Store>,
+        store: Arc<dyn Store>,
         dispatcher: Arc<Dispatcher>,
     ) -> Self {
         Self { registry, catalog, store, dispatcher, changes: Mutex::new(()) }

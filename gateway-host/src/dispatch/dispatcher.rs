@@ -39,7 +39,7 @@ const CLOSE_BOUND: Duration = Duration::from_secs(10);
 
 /// Runs subscriptions and keeps their consumer status true.
 pub struct Dispatcher {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     catalog: Arc<ApiCatalog>,
     telemetry: Arc<Telemetry>,
     runs: Mutex<HashMap<String, Run>>,
@@ -100,7 +100,7 @@ impl Run {
 
 impl Dispatcher {
     /// A dispatcher with nothing running.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
         Arc::new(Self {
             store,
             catalog,
@@ -248,7 +248,8 @@ impl Dispatcher {
         let result = self
             .store
             .call(move |store| {
-                store.edit_subscription(&key, |subscription| {
+                let mut edit = Some(edit);
+                store.edit_subscription(&key, &mut |subscription| {
                     let current = {
                         let mut runs = dispatcher.runs.lock().expect("runs lock");
                         let current = runs.get(&key).is_some_and(|run| run.generation == generation);
@@ -257,8 +258,8 @@ impl Dispatcher {
                         }
                         current
                     };
-                    let changed = match subscription {
-                        Some(subscription) if current => {
+                    match (subscription, edit.take()) {
+                        (Some(subscription), Some(edit)) if current => {
                             let changed = edit(subscription);
                             if changed {
                                 subscription.updated_at = now_rfc3339();
@@ -266,8 +267,7 @@ impl Dispatcher {
                             changed
                         }
                         _ => false,
-                    };
-                    (current, changed)
+                    }
                 })
             })
             .await;

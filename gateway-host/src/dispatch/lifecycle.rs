@@ -43,7 +43,7 @@ impl Action {
 
 /// Subscriptions: kept in the store, run by the dispatcher. Every change holds the subscription's lock.
 pub struct SubscriptionService {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     catalog: Arc<ApiCatalog>,
     dispatcher: Arc<Dispatcher>,
 }
@@ -53,7 +53,7 @@ type Edit = Arc<dyn Fn(&mut Subscription) -> Result<(), ServiceError> + Send + S
 
 impl SubscriptionService {
     /// A service over `store`, running subscriptions with `dispatcher`.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, dispatcher: Arc<Dispatcher>) -> Self {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<ApiCatalog>, dispatcher: Arc<Dispatcher>) -> Self {
         Self { store, catalog, dispatcher }
     }
 
@@ -220,17 +220,19 @@ impl SubscriptionService {
         let written = self
             .store
             .call(move |store| {
-                store.edit_subscription(&key, |subscription| match subscription {
-                    Some(subscription) => {
-                        let edited = edit(subscription);
+                let mut edit = Some(edit);
+                let mut edited = Ok(());
+                let record = store.edit_subscription(&key, &mut |subscription| match (subscription, edit.take()) {
+                    (Some(subscription), Some(edit)) => {
+                        edited = edit(subscription);
                         if edited.is_ok() {
                             subscription.updated_at = now_rfc3339();
                         }
-                        let changed = edited.is_ok();
-                        (edited, changed)
+                        edited.is_ok()
                     }
-                    None => (Ok(()), false),
-                })
+                    _ => false,
+                })?;
+                Ok((record, edited))
             })
             .await;
         let (record, edited) = match written {

@@ -42,13 +42,13 @@ pub struct WebhookLogs {
 
 impl WebhookLogs {
     /// Starts the writer thread; at most `capacity` entries wait to be written.
-    pub fn start(store: Arc<Store>, retention: Retention, capacity: usize) -> std::io::Result<Arc<Self>> {
+    pub fn start(store: Arc<dyn Store>, retention: Retention, capacity: usize) -> std::io::Result<Arc<Self>> {
         let (queue, commands) = sync_channel(capacity.max(1));
         let written = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&written);
         std::thread::Builder::new()
             .name("webhook-logs".to_string())
-            .spawn(move || write(&store, retention, &commands, &counted))?;
+            .spawn(move || write(store.as_ref(), retention, &commands, &counted))?;
         Ok(Arc::new(Self { queue, dropped: Arc::new(AtomicU64::new(0)), written }))
     }
 
@@ -75,7 +75,7 @@ impl WebhookLogs {
 }
 
 /// Writes until every sender is gone.
-fn write(store: &Store, retention: Retention, commands: &Receiver<Command>, written: &AtomicU64) {
+fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, written: &AtomicU64) {
     let mut next_trim = Instant::now() + retention.every;
     loop {
         let first = match commands.recv_timeout(next_trim.saturating_duration_since(Instant::now())) {
@@ -121,7 +121,7 @@ fn write(store: &Store, retention: Retention, commands: &Receiver<Command>, writ
     }
 }
 
-fn trim_store(store: &Store, retention: Retention) {
+fn trim_store(store: &dyn Store, retention: Retention) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let oldest = now.saturating_sub(retention.max_age).as_millis() as i64;
     match store.trim_webhook_logs(oldest, retention.max_entries) {

@@ -29,7 +29,7 @@ const KEPT: usize = 1_000;
 
 /// The replays of the gateway (kept in memory: a restarted gateway shows none).
 pub struct Replays {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     catalog: Arc<ApiCatalog>,
     telemetry: Arc<Telemetry>,
     replays: Mutex<VecDeque<Arc<Replay>>>,
@@ -87,7 +87,7 @@ struct ReplayBody {
 
 impl Replays {
     /// No replay yet.
-    pub fn new(store: Arc<Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
         Arc::new(Self { store, catalog, telemetry, replays: Mutex::new(VecDeque::new()) })
     }
 

@@ -1,26 +1,20 @@
-//! The embedded database (SQLite): APIs and subscriptions survive a restart. One file per table.
+//! The gateway's store: APIs, subscriptions (with their statuses) and webhook logs. The host depends on the
+//! [`Store`] interface only; [`SqliteStore`] (one embedded file, one gateway) implements it.
 //!
-//! Secret fields ([`secrets::SecretFields`]) are kept sealed with the store's key: sealed on every write, opened on
-//! every read. A check value sealed once with the key tells, at open, whether the key given is the store's.
-//!
-//! Statements block: async callers go through [`Store::call`], which runs them on the blocking pool. The webhook
-//! log writer has a connection of its own, so that its batches never hold up the management API or a lifecycle
-//! change.
+//! Operations block: async callers go through [`call`](trait.Store.html#method.call), which runs them on the
+//! blocking pool.
 
-mod apis;
-mod sealing;
-mod subscriptions;
-mod webhook_logs;
+mod rows;
+mod sqlite;
 
-pub use subscriptions::StatusRow;
-pub use webhook_logs::{LogFilter, LogRow};
+pub use rows::{LogFilter, LogRow, StatusRow};
+pub use sqlite::SqliteStore;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Arc;
 
-use rusqlite::Connection;
-use secrets::{SealError, Sealer};
+use definition::Subscription;
+use secrets::SealError;
+use serde_json::Value;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,57 +42,52 @@ pub enum StoreError {
     WrongKey,
 }
 
-/// How long a statement waits for the other connection's write to end.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The gateway's database.
-pub struct Store {
-    /// APIs and subscriptions.
-    connection: Mutex<Connection>,
-    /// Webhook logs: written in batches by the writer, read by the log queries.
-    logs: Mutex<Connection>,
-    /// Seals and opens secret fields.
-    sealer: Sealer,
+/// Where APIs, subscriptions and webhook logs are kept. Secret fields are sealed at rest by the implementation and
+/// come back opened.
+pub trait Store: Send + Sync {
+    /// Keeps the definition of `id`.
+    fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError>;
+    /// Forgets the definition of `id`.
+    fn delete_api(&self, id: &str) -> Result<(), StoreError>;
+    /// Every kept definition, by id.
+    fn apis(&self) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Keeps `subscription`, replacing what was kept under its id.
+    fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError>;
+    /// The subscription `id`.
+    fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError>;
+    /// Reads, edits and keeps the subscription `id` as one step: no other write lands between the read and the
+    /// write. `edit` gets the record (`None` when there is none) and says whether it changed it; a changed record is
+    /// kept. Returns the record as it then stands.
+    fn edit_subscription(
+        &self,
+        id: &str,
+        edit: &mut dyn FnMut(Option<&mut Subscription>) -> bool,
+    ) -> Result<Option<Subscription>, StoreError>;
+    /// The subscriptions of `api_id`, or of every API, in creation order.
+    fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError>;
+    /// Every subscription's status, read without opening its secrets.
+    fn subscription_statuses(&self) -> Result<Vec<StatusRow>, StoreError>;
+    /// Forgets the subscription `id`.
+    fn delete_subscription(&self, id: &str) -> Result<(), StoreError>;
+    /// Keeps webhook log entries, in one step.
+    fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError>;
+    /// The entries `filter` selects, newest first, one page of them, and how many it selects in all.
+    fn webhook_logs(&self, filter: &LogFilter) -> Result<(Vec<Value>, u64), StoreError>;
+    /// The entry `request_id` of `api_id`.
+    fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError>;
+    /// Drops entries older than `oldest` (ms since the epoch) and all but the newest `keep`; returns how many.
+    fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError>;
 }
 
-impl Store {
-    /// Opens (or creates) the database at `path` and its tables, its secrets sealed with `sealer`'s key; a key
-    /// that is not the store's is refused ([`StoreError::WrongKey`]).
-    pub fn open(path: &Path, sealer: Sealer) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let connection = open_connection(path)?;
-        connection
-            .execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA, sealing::SCHEMA].concat())?;
-        let logs = open_connection(path)?;
-        let store = Self { connection: Mutex::new(connection), logs: Mutex::new(logs), sealer };
-        store.check_key()?;
-        Ok(store)
-    }
-
+impl dyn Store {
     /// Runs `work` on the blocking pool: the way async code reaches the store.
     pub async fn call<T: Send + 'static>(
         self: &Arc<Self>,
-        work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = Arc::clone(self);
-        tokio::task::spawn_blocking(move || work(&store)).await.map_err(|error| StoreError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || work(store.as_ref()))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?
     }
-
-    fn connection(&self) -> MutexGuard<'_, Connection> {
-        self.connection.lock().expect("store lock")
-    }
-
-    fn logs_connection(&self) -> MutexGuard<'_, Connection> {
-        self.logs.lock().expect("webhook logs store lock")
-    }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open(path)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "NORMAL")?;
-    connection.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(connection)
 }

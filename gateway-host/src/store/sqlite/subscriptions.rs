@@ -1,51 +1,49 @@
 //! The `subscriptions` table.
 
-use definition::{ConsumerStatus, Subscription, SubscriptionStatus};
+use definition::Subscription;
 use rusqlite::{params, Connection, OptionalExtension};
 use secrets::{Sealer, SecretFields};
-use serde::Deserialize;
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::{StatusRow, StoreError};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS subscriptions (
     id TEXT PRIMARY KEY, api_id TEXT NOT NULL, document TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS subscriptions_by_api ON subscriptions (api_id);";
 
-impl Store {
+impl SqliteStore {
     /// Keeps `subscription`, replacing what was kept under its id.
-    pub fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+    pub(super) fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
         write_subscription(&self.connection(), &self.sealer, subscription)
     }
 
     /// The subscription `id`.
-    pub fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
+    pub(super) fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
         read_subscription(&self.connection(), &self.sealer, id)
     }
 
-    /// Reads, edits and keeps the subscription `id` as one step: no other write lands between the read and the
-    /// write. `edit` gets the record (`None` when there is none) and says what it found and whether it changed the
-    /// record; a changed record is kept. Returns the record as it then stands, with what `edit` found.
-    pub fn edit_subscription<T>(
+    /// See [`Store::edit_subscription`](crate::store::Store::edit_subscription): one connection, held throughout.
+    pub(super) fn edit_subscription(
         &self,
         id: &str,
-        edit: impl FnOnce(Option<&mut Subscription>) -> (T, bool),
-    ) -> Result<(Option<Subscription>, T), StoreError> {
+        edit: &mut dyn FnMut(Option<&mut Subscription>) -> bool,
+    ) -> Result<Option<Subscription>, StoreError> {
         let connection = self.connection();
         let mut subscription = read_subscription(&connection, &self.sealer, id)?;
-        let (found, changed) = edit(subscription.as_mut());
+        let changed = edit(subscription.as_mut());
         if let (Some(subscription), true) = (&subscription, changed) {
             write_subscription(&connection, &self.sealer, subscription)?;
         }
-        Ok((subscription, found))
+        Ok(subscription)
     }
 
     /// The subscriptions of `api_id`, or of every API, in creation order.
-    pub fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
+    pub(super) fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
         self.documents(api_id)?.iter().map(|document| opened(document, &self.sealer)).collect()
     }
 
     /// Every subscription's status, read without opening its secrets (a metrics scrape needs no more).
-    pub fn subscription_statuses(&self) -> Result<Vec<StatusRow>, StoreError> {
+    pub(super) fn subscription_statuses(&self) -> Result<Vec<StatusRow>, StoreError> {
         self.documents(None)?.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
     }
 
@@ -58,24 +56,10 @@ impl Store {
     }
 
     /// Forgets the subscription `id`.
-    pub fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
+    pub(super) fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
         self.connection().execute("DELETE FROM subscriptions WHERE id = ?1", params![id])?;
         Ok(())
     }
-}
-
-/// A subscription's id, API and statuses.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusRow {
-    /// The subscription.
-    pub id: String,
-    /// Its API.
-    pub api_id: String,
-    /// Whether it is active.
-    pub status: SubscriptionStatus,
-    /// Whether its delivery runs.
-    pub consumer_status: ConsumerStatus,
 }
 
 fn read_subscription(connection: &Connection, sealer: &Sealer, id: &str) -> Result<Option<Subscription>, StoreError> {

@@ -3,14 +3,15 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::StoreError;
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS sealing (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /// What the check value opens to.
 const CHECK: &str = "webhook-gateway store key";
 
-impl Store {
+impl SqliteStore {
     /// Refuses a key that does not open the check value; on a store without one, seals the documents it holds
     /// and keeps the check value.
     pub(super) fn check_key(&self) -> Result<(), StoreError> {

@@ -3,58 +3,17 @@
 use rusqlite::{params, params_from_iter, OptionalExtension, ToSql};
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::{LogFilter, LogRow, StoreError};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS webhook_logs (
     request_id TEXT PRIMARY KEY, api_id TEXT NOT NULL, application_id TEXT NOT NULL, callback_url TEXT NOT NULL,
     status INTEGER NOT NULL, timestamp INTEGER NOT NULL, document TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS webhook_logs_by_api ON webhook_logs (api_id, timestamp);";
 
-/// One entry to keep: the columns filters use, and the entry's JSON as the plugin wrote it.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LogRow {
-    /// The delivery's request id.
-    pub request_id: String,
-    /// The API.
-    pub api_id: String,
-    /// The subscribing application.
-    pub application_id: String,
-    /// The callback.
-    pub callback_url: String,
-    /// The last call's status, 0 without answer.
-    pub status: u16,
-    /// When the first call started (ms since the epoch).
-    pub request_timestamp: i64,
-    /// The whole entry.
-    #[serde(skip)]
-    pub document: String,
-}
-
-/// Which entries to list.
-#[derive(Debug, Clone, Default)]
-pub struct LogFilter {
-    /// The API.
-    pub api_id: String,
-    /// Response statuses (0 for no answer); any when empty.
-    pub statuses: Vec<u16>,
-    /// Callback URLs; any when empty.
-    pub callback_urls: Vec<String>,
-    /// Applications; any when empty.
-    pub application_ids: Vec<String>,
-    /// From this time (ms since the epoch), included.
-    pub from: Option<i64>,
-    /// To this time (ms since the epoch), included.
-    pub to: Option<i64>,
-    /// Page number, from 1.
-    pub page: u32,
-    /// Entries per page.
-    pub per_page: u32,
-}
-
-impl Store {
+impl SqliteStore {
     /// Keeps entries, in one transaction.
-    pub fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError> {
+    pub(super) fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError> {
         let mut connection = self.logs_connection();
         let transaction = connection.transaction()?;
         {
@@ -80,7 +39,7 @@ impl Store {
     }
 
     /// The entries `filter` selects, newest first, one page of them, and how many it selects in all.
-    pub fn webhook_logs(&self, filter: &LogFilter) -> Result<(Vec<Value>, u64), StoreError> {
+    pub(super) fn webhook_logs(&self, filter: &LogFilter) -> Result<(Vec<Value>, u64), StoreError> {
         let mut clauses = vec!["api_id = ?".to_string()];
         let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(filter.api_id.clone())];
         let mut any_of = |column: &str, items: Vec<Box<dyn ToSql>>| {
@@ -125,7 +84,7 @@ impl Store {
     }
 
     /// The entry `request_id` of `api_id`.
-    pub fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError> {
+    pub(super) fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError> {
         let document: Option<String> = self
             .logs_connection()
             .query_row(
@@ -138,7 +97,7 @@ impl Store {
     }
 
     /// Drops entries older than `oldest` (ms since the epoch) and all but the newest `keep`; returns how many.
-    pub fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError> {
+    pub(super) fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError> {
         let connection = self.logs_connection();
         let aged = connection.execute("DELETE FROM webhook_logs WHERE timestamp < ?1", params![oldest])?;
         let surplus = connection.execute(
@@ -170,7 +129,7 @@ mod tests {
     #[test]
     fn a_limit_beyond_what_sqlite_counts_keeps_every_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("gateway.db"), secrets::Sealer::new(&[0; 32]).unwrap()).unwrap();
+        let store = SqliteStore::open(&dir.path().join("gateway.db"), secrets::Sealer::new(&[0; 32]).unwrap()).unwrap();
         store.insert_webhook_logs(&(0..3).map(row).collect::<Vec<_>>()).unwrap();
         for keep in [u64::MAX, 1 << 63, i64::MAX as u64] {
             assert_eq!(store.trim_webhook_logs(0, keep).unwrap(), 0, "{keep}");

@@ -4,13 +4,14 @@ use rusqlite::params;
 use secrets::SecretFields;
 use serde_json::Value;
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::StoreError;
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS apis (id TEXT PRIMARY KEY, document TEXT NOT NULL);";
 
-impl Store {
+impl SqliteStore {
     /// Keeps the definition of `id`, its secrets sealed.
-    pub fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
+    pub(super) fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
         let mut sealed = document.clone();
         SecretFields::api().seal(definition::inner_mut(&mut sealed), &self.sealer);
         self.connection().execute(
@@ -21,13 +22,13 @@ impl Store {
     }
 
     /// Forgets the definition of `id`.
-    pub fn delete_api(&self, id: &str) -> Result<(), StoreError> {
+    pub(super) fn delete_api(&self, id: &str) -> Result<(), StoreError> {
         self.connection().execute("DELETE FROM apis WHERE id = ?1", params![id])?;
         Ok(())
     }
 
     /// Every kept definition, by id.
-    pub fn apis(&self) -> Result<Vec<(String, Value)>, StoreError> {
+    pub(super) fn apis(&self) -> Result<Vec<(String, Value)>, StoreError> {
         let connection = self.connection();
         let mut statement = connection.prepare("SELECT id, document FROM apis ORDER BY id")?;
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
