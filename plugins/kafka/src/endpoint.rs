@@ -149,6 +149,7 @@ pub(crate) fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, Open
     Ok(config)
 }
 
+/// An opening refused for good (a configuration the plugin cannot use), with `message`.
 pub(crate) fn refused(message: &str) -> OpenError {
     OpenError { message: message.into(), retryable: false }
 }

@@ -17,10 +17,13 @@ use crate::offsets::{CommitPoint, Offsets, Partition};
 pub(crate) struct Reader {
     /// Its id, which is also its consumer group.
     pub(crate) subscription_id: String,
+    /// When it commits (SPEC §5).
     pub(crate) qos: Qos,
     /// Where it starts on a partition its group has no committed offset for.
     pub(crate) reset: OffsetReset,
+    /// Message ids as base64 of `topic@partition#offset`.
     pub(crate) encode_message_id: bool,
+    /// The partitions it owns, its cursors there, and what it may commit.
     pub(crate) offsets: Mutex<Offsets>,
     /// Held while an at-most-once commit is made and while partitions are revoked: a message is either committed
     /// before its partition moves (and delivered here) or refused (and delivered by the new owner), never both.
@@ -30,6 +33,7 @@ pub(crate) struct Reader {
     committed: Mutex<Committed>,
     /// Set by the feed when it waits at the head of every ring (the feed then wakes it with the next records).
     pub(crate) hungry: AtomicBool,
+    /// Woken with new records, a rebalance, a failure.
     pub(crate) wake: Notify,
     /// Whether it waits for the feed's commit thread.
     pub(crate) commit_queued: AtomicBool,

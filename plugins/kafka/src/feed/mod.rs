@@ -123,6 +123,7 @@ impl Shared {
 
 /// What a reader found.
 pub(crate) struct Taken {
+    /// Records at the reader's cursors, not yet tracked (the reader may have handed some out meanwhile).
     pub(crate) records: Vec<Arc<Record>>,
     /// Partitions whose records at the cursor are no longer kept, with the cursor.
     pub(crate) behind: HashMap<Partition, i64>,
@@ -132,6 +133,7 @@ pub(crate) struct Taken {
 
 /// One shared consumer and what its readers share.
 pub(crate) struct Feed {
+    /// What its poll thread, commit thread and readers share.
     pub(crate) shared: Arc<Shared>,
     consumer: Mutex<Option<Arc<FeedConsumer>>>,
     /// The client group offset requests go through.
@@ -252,6 +254,7 @@ pub(crate) struct FeedSpec {
     /// Its client settings: a subscription with other settings for the same topics is refused (two feeds of one
     /// group in one gateway would split its partitions between them).
     pub(crate) key: String,
+    /// The topics, sorted, without repeats.
     pub(crate) topics: Vec<String>,
     /// The feed consumer's settings.
     pub(crate) config: ClientConfig,
