@@ -258,3 +258,32 @@ async fn deployments_naming_their_own_feed_group_each_read_every_partition() {
     assert_eq!(calls.get("/staging").copied(), Some(RECORDS), "{calls:?}");
     assert_eq!(calls.get("/production").copied(), Some(RECORDS), "{calls:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_callback_never_holds_back_another_subscription_of_the_same_feed() {
+    // More than a feed keeps per partition: the slow subscription falls out of the ring and catches up on its own.
+    const RECORDS: usize = 2_000;
+    let broker = Broker::start();
+    create_topic(&broker.bootstrap(), "uneven", 1).await;
+    let fast = Receiver::answering(200).await;
+    let slow =
+        Receiver::scripted(Vec::new(), crate::support::receiver::Reply::Delayed(200, Duration::from_millis(20))).await;
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    gateway.api().deploy(&kafka_api("uneven", "at-least-once", &broker.bootstrap(), "uneven")).await;
+    for (id, receiver) in [("fast", &fast), ("slow", &slow)] {
+        let mut body = subscription(&receiver.url("/hook"));
+        body["id"] = json!(id);
+        gateway.api().subscribe("uneven", &body).await;
+    }
+    let both_reading = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= 2 }).await;
+    assert!(both_reading, "{}", gateway.output());
+    produce(&broker.bootstrap(), "uneven", &records(0..RECORDS)).await;
+
+    assert!(fast.wait_for(RECORDS, WAIT).await, "the fast subscription got {} of {RECORDS}", fast.count());
+    let slow_then = slow.count();
+    // 20 ms a call: the slow one is far behind when the fast one is done, and still going.
+    assert!(slow_then < RECORDS / 2, "the slow subscription already had {slow_then}");
+    assert!(slow.wait_for(slow_then + 20, WAIT).await, "the slow subscription goes on: {}", slow.count());
+    assert_eq!(fast.count(), RECORDS, "each record once to the fast subscription");
+}
