@@ -361,3 +361,44 @@ async fn an_update_resumes_at_the_failed_record_as_committed_on_the_broker() {
     let all = eventually(WAIT, || async { committed(&broker.bootstrap(), "mover", "moving", 1) == [6] }).await;
     assert!(all, "{:?}", committed(&broker.bootstrap(), "mover", "moving", 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_subscriptions_of_an_unreachable_broker_hear_it_at_once_and_all_start_when_it_comes() {
+    const SUBSCRIPTIONS: usize = 20;
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = placeholder.local_addr().expect("address").port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let receiver = Receiver::answering(200).await;
+    gateway.api().deploy(&kafka_api("many", "at-least-once", &bootstrap, "many")).await;
+    for index in 0..SUBSCRIPTIONS {
+        subscribe_as(&gateway, "many", &format!("many-{index}"), &receiver.url("/hook")).await;
+    }
+    // One reachability timeout (5 s) tells every subscription waiting for the same feed; waiting it out one after
+    // the other took 5 s each.
+    let all_told = eventually(Duration::from_secs(20), || async {
+        let subscriptions = gateway.api().get("/management/v2/apis/many/subscriptions").await.body;
+        let told = subscriptions["data"].as_array().map_or(0, |all| {
+            all.iter()
+                .filter(|subscription| {
+                    subscription["failureCause"].as_str().is_some_and(|cause| cause.starts_with("Kafka unreachable"))
+                })
+                .count()
+        });
+        told == SUBSCRIPTIONS
+    })
+    .await;
+    let listed = gateway.api().get("/management/v2/apis/many/subscriptions").await.body;
+    assert!(all_told, "{listed}");
+
+    drop(placeholder);
+    let broker = Broker::start_on(port);
+    create_topic(&broker.bootstrap(), "many", 1).await;
+    produce(&broker.bootstrap(), "many", &numbered(2)).await;
+    assert!(
+        receiver.wait_for(2 * SUBSCRIPTIONS, Duration::from_secs(90)).await,
+        "every subscription delivers once the broker is up: {}",
+        receiver.count()
+    );
+}

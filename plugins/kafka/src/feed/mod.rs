@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use plugin_kit::api::abi_stable::std_types::RString;
 use plugin_kit::api::{OpenError, PartitionLag};
@@ -243,9 +243,14 @@ impl Feed {
     }
 }
 
-/// Every open feed, by group, with the client settings it was opened with.
+/// Every open feed, by group, with the client settings it was opened with; and the feeds that could not be opened
+/// lately (brokers unreachable), so that the subscriptions waiting for them fail fast instead of each waiting out
+/// the reachability timeout in turn (ten thousand subscriptions of a topic would take hours to hear it).
 #[derive(Default)]
-pub(crate) struct Feeds(Mutex<HashMap<String, (String, Arc<Feed>)>>);
+pub(crate) struct Feeds {
+    open: Mutex<HashMap<String, (String, Arc<Feed>)>>,
+    unreachable: Mutex<HashMap<String, (Instant, OpenError)>>,
+}
 
 /// How a feed is opened, if none is open for its group.
 pub(crate) struct FeedSpec {
@@ -267,8 +272,11 @@ pub(crate) struct FeedSpec {
 impl Feeds {
     /// Adds `reader` to the feed of `spec`, opened if needed. Blocking.
     pub(crate) fn join(&self, spec: FeedSpec, reader: &Arc<Reader>) -> Result<Arc<Feed>, OpenError> {
+        if let Some(error) = self.lately_unreachable(&spec.key) {
+            return Err(error);
+        }
         let feed = {
-            let mut feeds = self.0.lock().expect("feeds lock");
+            let mut feeds = self.open.lock().expect("feeds lock");
             let open = feeds
                 .get(&spec.group)
                 .filter(|(_, feed)| feed.shared.state.lock().expect("feed state lock").failure().is_none());
@@ -282,8 +290,21 @@ impl Feeds {
                     )))
                 }
                 None => {
+                    // A subscription that waited for this lock may find the brokers just found unreachable.
+                    if let Some(error) = self.lately_unreachable(&spec.key) {
+                        return Err(error);
+                    }
                     let (group, key) = (spec.group.clone(), spec.key.clone());
-                    let feed = Arc::new(Feed::open(spec)?);
+                    let feed = match Feed::open(spec) {
+                        Ok(feed) => Arc::new(feed),
+                        Err(error) => {
+                            if error.retryable {
+                                let failed = (Instant::now(), error.clone());
+                                self.unreachable.lock().expect("unreachable lock").insert(key, failed);
+                            }
+                            return Err(error);
+                        }
+                    };
                     feeds.insert(group, (key, Arc::clone(&feed)));
                     feed
                 }
@@ -300,11 +321,18 @@ impl Feeds {
         }
     }
 
+    /// Why the feed of `key` could not be opened, if that was less than [`REACHABILITY_TIMEOUT`] ago.
+    fn lately_unreachable(&self, key: &str) -> Option<OpenError> {
+        let mut unreachable = self.unreachable.lock().expect("unreachable lock");
+        unreachable.retain(|_, (at, _)| at.elapsed() < REACHABILITY_TIMEOUT);
+        unreachable.get(key).map(|(_, error)| error.clone())
+    }
+
     /// Removes `reader` from `feed`; the feed is shut down with its last reader. Blocking.
     pub(crate) fn leave(&self, feed: &Arc<Feed>, reader: &Arc<Reader>) {
         feed.shared.state.lock().expect("feed state lock").remove(reader);
         let last = {
-            let mut feeds = self.0.lock().expect("feeds lock");
+            let mut feeds = self.open.lock().expect("feeds lock");
             let mut members = feed.members.lock().expect("members lock");
             *members -= 1;
             let last = *members == 0;
