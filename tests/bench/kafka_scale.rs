@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::feed::produce_bulk;
 use crate::process;
@@ -13,8 +13,8 @@ use crate::report::Row;
 use crate::support::broker::Broker;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::create_topic;
-use crate::support::scenario::{kafka_api, subscription};
-use crate::QUIET_LOGS;
+use crate::support::scenario::kafka_api;
+use crate::{subscribe_many, QUIET_LOGS};
 
 /// Partitions of the topics.
 const PARTITIONS: i32 = 6;
@@ -48,13 +48,6 @@ pub async fn rows(rows: &mut Vec<Row>) {
     match active_rate(&gateway, &broker, &receiver).await {
         Ok(rate) => rows.push(Row::new(&measure, format!("{rate:.0} msg/s"))),
         Err(why) => rows.push(Row::failed(&measure, &why)),
-    }
-}
-
-async fn subscribe_many(gateway: &Gateway, api: &str, receiver: &CountingReceiver, count: usize) {
-    let body: Value = subscription(&receiver.url);
-    for _ in 0..count {
-        gateway.api().subscribe(api, &body).await;
     }
 }
 

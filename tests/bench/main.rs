@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use feed::{produce_bulk, produce_paced};
 use nginx::Nginx;
-use receiver::{now_us, CountingReceiver};
+use receiver::{now_us, p50_p99, CountingReceiver};
 use report::Row;
 use support::broker::Broker;
 use support::gateway::{Gateway, GatewayHome};
@@ -424,13 +424,11 @@ async fn latency(
     while receiver.calls() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut latencies = receiver.take_latencies();
+    let latencies = receiver.take_latencies();
     if (latencies.len() as u64) < count {
         return Err(format!("only {} of {count} records arrived within 30 s", latencies.len()));
     }
-    latencies.sort_unstable();
-    let at = |quantile: f64| latencies[((latencies.len() as f64 * quantile) as usize).min(latencies.len() - 1)];
-    Ok((at(0.5), at(0.99)))
+    Ok(p50_p99(latencies))
 }
 
 /// A 1 KiB body starting with the time it was made, in microseconds.
@@ -447,19 +445,20 @@ async fn footprint(receiver: &CountingReceiver) -> Result<(u64, u64, f64), Strin
     let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let idle = json!({ "messageInterval": 3_600_000, "messageContent": "idle" });
     gateway.api().deploy(&mock_api("idle", "auto", json!({}), idle)).await;
-    subscribe_many(&gateway, receiver, 1_000).await;
+    subscribe_many(&gateway, "idle", receiver, 1_000).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_1k = process::resident_kb(gateway.pid())?;
-    subscribe_many(&gateway, receiver, 9_000).await;
+    subscribe_many(&gateway, "idle", receiver, 9_000).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_10k = process::resident_kb(gateway.pid())?;
     let idle_cpu = process::cpu_percent(gateway.pid(), Duration::from_secs(5)).await?;
     Ok((rss_1k, rss_10k, idle_cpu))
 }
 
-async fn subscribe_many(gateway: &Gateway, receiver: &CountingReceiver, count: usize) {
+/// Subscribes `count` times to `api`, each subscription calling `receiver`.
+pub(crate) async fn subscribe_many(gateway: &Gateway, api: &str, receiver: &CountingReceiver, count: usize) {
     let body: Value = subscription(&receiver.url);
     for _ in 0..count {
-        gateway.api().subscribe("idle", &body).await;
+        gateway.api().subscribe(api, &body).await;
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::receiver::CountingReceiver;
+use crate::receiver::{p50_p99, CountingReceiver};
 use crate::support::gateway::Gateway;
 use crate::support::scenario::{mock_api, subscription};
 use crate::{MEASURE, WARM_UP};
@@ -34,14 +34,12 @@ pub async fn percentiles(gateway: &Gateway, receiver: &CountingReceiver, rate: f
     for id in &ids {
         gateway.api().act(API, id, "_close").await;
     }
-    let mut latencies = behind_schedule(&arrivals);
+    let latencies = behind_schedule(&arrivals);
     let expected = (subscriptions as u64 * MEASURE.as_micros() as u64 / INTERVAL_US) as usize;
     if latencies.len() < expected * 9 / 10 {
         return Err(format!("{} of about {expected} messages arrived: the load was not carried", latencies.len()));
     }
-    latencies.sort_unstable();
-    let at = |quantile: f64| latencies[((latencies.len() as f64 * quantile) as usize).min(latencies.len() - 1)];
-    Ok((at(0.5), at(0.99)))
+    Ok(p50_p99(latencies))
 }
 
 /// Per path (subscription), the k-th arrival is message k of the measured stretch, due k intervals after the

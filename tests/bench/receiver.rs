@@ -99,3 +99,10 @@ async fn answer(counters: Arc<Counters>, request: Request<Incoming>) -> Result<R
 pub fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_micros() as u64)
 }
+
+/// The median and the 99th percentile of `latencies` (not empty).
+pub fn p50_p99(mut latencies: Vec<u64>) -> (u64, u64) {
+    latencies.sort_unstable();
+    let at = |quantile: f64| latencies[((latencies.len() as f64 * quantile) as usize).min(latencies.len() - 1)];
+    (at(0.5), at(0.99))
+}

@@ -16,11 +16,6 @@ use crate::support::scenario::{kafka_api, subscription};
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// Threads of process `pid`.
-fn threads(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task")).map(|tasks| tasks.count()).unwrap_or(0)
-}
-
 fn records(range: std::ops::Range<usize>) -> Vec<Record> {
     range.map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect()
 }
@@ -51,7 +46,7 @@ async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_it
     gateway.api().subscribe("fan", &subscribe(0)).await;
     let one_reading = eventually(WAIT, || async { gateway.count_lines("partitions assigned") >= 1 }).await;
     assert!(one_reading, "{}", gateway.output());
-    let threads_with_one = threads(gateway.pid());
+    let threads_with_one = gateway.threads();
     for index in 1..SUBSCRIPTIONS {
         gateway.api().subscribe("fan", &subscribe(index)).await;
     }
@@ -62,8 +57,8 @@ async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_it
     assert!(receiver.wait_for(10 * SUBSCRIPTIONS, WAIT).await, "got {}", receiver.count());
     // Starting runs borrows blocking threads for a moment (tokio lets idle ones go after 10 s): the steady count is
     // what a subscription costs. A consumer per subscription cost four librdkafka threads each (156 more here).
-    let steady = eventually(Duration::from_secs(30), || async { threads(gateway.pid()) <= threads_with_one + 4 }).await;
-    let threads_with_all = threads(gateway.pid());
+    let steady = eventually(Duration::from_secs(30), || async { gateway.threads() <= threads_with_one + 4 }).await;
+    let threads_with_all = gateway.threads();
     println!("threads: {threads_with_one} with one subscription, {threads_with_all} with {SUBSCRIPTIONS}");
     assert!(steady, "{threads_with_one} → {threads_with_all} threads");
     assert_eq!(gateway.count_lines("kafka feed opened"), 1, "the topic is fetched once");

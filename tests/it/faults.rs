@@ -198,11 +198,6 @@ async fn a_store_waiting_for_a_lock_never_holds_up_the_management_api() {
     assert_eq!(gateway.api().act("locked", &id, "_pause").await.status, 200, "writes work again once the lock is free");
 }
 
-/// Threads of process `pid`.
-fn threads(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task")).map(|tasks| tasks.count()).unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dlq_producer_is_released_with_the_last_subscription_using_it() {
     let broker = crate::support::broker::Broker::start();
@@ -218,18 +213,18 @@ async fn a_dlq_producer_is_released_with_the_last_subscription_using_it() {
     let gateway = home.start();
     let receiver = Receiver::answering(200).await;
     gateway.api().deploy(&definition).await;
-    let idle = threads(gateway.pid());
+    let idle = gateway.threads();
     let id = gateway.api().subscribe("released", &advanced_subscription(&receiver.url("/hook"), json!({}))).await;
     assert!(receiver.wait_for(2, WAIT).await);
-    let running = threads(gateway.pid());
+    let running = gateway.threads();
     assert!(running > idle, "the DLQ producer runs threads: {idle} idle, {running} running");
 
     assert_eq!(gateway.api().act("released", &id, "_pause").await.status, 200);
     let released = crate::support::eventually(WAIT, || async {
-        gateway.count_lines("kafka producer released") == 1 && threads(gateway.pid()) < running
+        gateway.count_lines("kafka producer released") == 1 && gateway.threads() < running
     })
     .await;
-    assert!(released, "threads {} after the pause, {running} before:\n{}", threads(gateway.pid()), gateway.output());
+    assert!(released, "threads {} after the pause, {running} before:\n{}", gateway.threads(), gateway.output());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -208,12 +208,17 @@ async fn delivery_resumes_by_itself_after_a_broker_restart() {
     assert_eq!(gateway.api().subscription("outage", "surviving").await["consumerStatus"], "STARTED");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
-    // The port is held by a listener that never answers (so no parallel test can take it) until the broker starts.
+/// A port for a broker started later, held until then by a listener that never answers (so that no parallel test
+/// takes it), and its bootstrap address.
+fn broker_not_there_yet() -> (std::net::TcpListener, u16, String) {
     let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = placeholder.local_addr().expect("address").port();
-    let bootstrap = format!("127.0.0.1:{port}");
+    (placeholder, port, format!("127.0.0.1:{port}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
+    let (placeholder, port, bootstrap) = broker_not_there_yet();
     let home = GatewayHome::new();
     let gateway = home.start();
     let receiver = Receiver::answering(200).await;
@@ -365,9 +370,7 @@ async fn an_update_resumes_at_the_failed_record_as_committed_on_the_broker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_subscriptions_of_an_unreachable_broker_hear_it_at_once_and_all_start_when_it_comes() {
     const SUBSCRIPTIONS: usize = 20;
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = placeholder.local_addr().expect("address").port();
-    let bootstrap = format!("127.0.0.1:{port}");
+    let (placeholder, port, bootstrap) = broker_not_there_yet();
     let home = GatewayHome::new();
     let gateway = home.start();
     let receiver = Receiver::answering(200).await;

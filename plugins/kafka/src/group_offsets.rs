@@ -16,7 +16,7 @@ use rdkafka::TopicPartitionList;
 use crate::offsets::{to_partition_list, CommitPoint, Partition};
 
 /// How long one round of requests may take before it is reported as failed.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Positions committed per group: each partition's next offset to read, absent when the group has none there.
 pub(crate) type Committed = HashMap<Partition, i64>;

@@ -152,6 +152,12 @@ impl Gateway {
         self.child.as_ref().expect("running").id()
     }
 
+    /// How many threads it runs now.
+    #[allow(dead_code)]
+    pub fn threads(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.pid())).map(|tasks| tasks.count()).unwrap_or(0)
+    }
+
     /// Everything it printed so far.
     pub fn output(&self) -> String {
         self.logs.lock().expect("logs").join("\n")

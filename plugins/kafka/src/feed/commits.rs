@@ -129,44 +129,32 @@ fn commit_urgent(shared: &Shared, urgent: Vec<Urgent>) {
     if urgent.is_empty() {
         return;
     }
-    let commits: Vec<(&str, &[CommitPoint])> =
-        urgent.iter().map(|urgent| (urgent.reader.subscription_id.as_str(), urgent.points.as_slice())).collect();
-    let mut answers = shared.with_client(|client| client.commit(&commits)).unwrap_or_default();
-    for Urgent { reader, points, answer } in urgent {
-        let result =
-            answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("the Kafka feed is closed".to_string()));
-        if result.is_ok() {
-            reader.committed_at(&points);
-        }
-        let _ = answer.send(result);
+    let commits: Vec<(&Reader, &[CommitPoint])> =
+        urgent.iter().map(|urgent| (urgent.reader.as_ref(), urgent.points.as_slice())).collect();
+    let answers = shared.commit_all(&commits).unwrap_or_else(|closed| vec![Err(closed); urgent.len()]);
+    for (urgent, answer) in urgent.into_iter().zip(answers) {
+        let _ = urgent.answer.send(answer);
     }
 }
 
 /// Commits what `readers` have due; returns false when some commits failed (their points are due again).
 fn commit_round(shared: &Shared, readers: &[Arc<Reader>]) -> bool {
-    let due: Vec<(&Arc<Reader>, Vec<CommitPoint>)> = readers
+    let due: Vec<(&Reader, Vec<CommitPoint>)> = readers
         .iter()
         .filter_map(|reader| {
             let points = reader.offsets.lock().expect("offsets lock").take_due();
-            (!points.is_empty()).then_some((reader, points))
+            (!points.is_empty()).then_some((reader.as_ref(), points))
         })
         .collect();
-    if due.is_empty() {
-        return true;
-    }
-    let commits: Vec<(&str, &[CommitPoint])> =
-        due.iter().map(|(reader, points)| (reader.subscription_id.as_str(), points.as_slice())).collect();
-    let mut answers = match shared.with_client(|client| client.commit(&commits)) {
-        Ok(answers) => answers,
-        Err(_) => return true, // the feed is shut down: its readers made their final commits
+    let commits: Vec<(&Reader, &[CommitPoint])> =
+        due.iter().map(|(reader, points)| (*reader, points.as_slice())).collect();
+    let Ok(answers) = shared.commit_all(&commits) else {
+        return true; // the feed is shut down: its readers made their final commits
     };
     let mut all = true;
-    for (reader, points) in due {
-        match answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("no answer".to_string())) {
-            Ok(()) => {
-                reader.committed_at(&points);
-                *reader.last_commit.lock().expect("last commit") = Instant::now();
-            }
+    for ((reader, points), answer) in due.into_iter().zip(answers) {
+        match answer {
+            Ok(()) => *reader.last_commit.lock().expect("last commit") = Instant::now(),
             Err(error) => {
                 tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying");
                 reader.offsets.lock().expect("offsets lock").retry(points);

@@ -73,11 +73,25 @@ impl Shared {
 
     /// Commits `points` to `reader`'s group. Blocking.
     pub(crate) fn commit(&self, reader: &Reader, points: &[CommitPoint]) -> Result<(), String> {
-        let group = reader.subscription_id.as_str();
-        let mut answers = self.with_client(|client| client.commit(&[(group, points)]))?;
-        answers.remove(group).unwrap_or_else(|| Err("no answer".to_string()))?;
-        reader.committed_at(points);
-        Ok(())
+        self.commit_all(&[(reader, points)])?.pop().unwrap_or_else(|| Err("no answer".to_string()))
+    }
+
+    /// Commits each reader's points to its group in one pipelined round; the answers come in order, and what the
+    /// broker took is remembered as each reader's committed offsets. An error when the feed is closed. Blocking.
+    pub(crate) fn commit_all(&self, commits: &[(&Reader, &[CommitPoint])]) -> Result<Vec<Result<(), String>>, String> {
+        let groups: Vec<(&str, &[CommitPoint])> =
+            commits.iter().map(|(reader, points)| (reader.subscription_id.as_str(), *points)).collect();
+        let mut answers = self.with_client(|client| client.commit(&groups))?;
+        Ok(commits
+            .iter()
+            .map(|(reader, points)| {
+                let answer = answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("no answer".to_string()));
+                if answer.is_ok() {
+                    reader.committed_at(points);
+                }
+                answer
+            })
+            .collect())
     }
 
     /// Up to `max` records at `reader`'s cursors, and the partitions where it is behind the ring (with its cursor);

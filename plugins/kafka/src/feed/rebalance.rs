@@ -161,21 +161,17 @@ fn revoke(shared: &Shared, partitions: &[Partition]) {
             released.push((reader, points));
         }
     }
-    let commits: Vec<(&str, &[CommitPoint])> =
-        released.iter().map(|(reader, points)| (reader.subscription_id.as_str(), points.as_slice())).collect();
-    match shared.with_client(|client| client.commit(&commits)) {
-        Ok(mut answers) => {
-            for (reader, points) in &released {
-                match answers.remove(&reader.subscription_id) {
-                    Some(Ok(())) => reader.committed_at(points),
-                    Some(Err(error)) => {
-                        tracing::warn!(subscription = %reader.subscription_id, error = %error, "could not commit before a rebalance")
-                    }
-                    None => {}
+    let commits: Vec<(&Reader, &[CommitPoint])> =
+        released.iter().map(|(reader, points)| (reader.as_ref(), points.as_slice())).collect();
+    match shared.commit_all(&commits) {
+        Ok(answers) => {
+            for ((reader, _), answer) in commits.iter().zip(answers) {
+                if let Err(error) = answer {
+                    tracing::warn!(subscription = %reader.subscription_id, error = %error, "could not commit before a rebalance");
                 }
             }
-            if !released.is_empty() {
-                tracing::info!(subscriptions = released.len(), "committed settled offsets of revoked partitions");
+            if !commits.is_empty() {
+                tracing::info!(subscriptions = commits.len(), "committed settled offsets of revoked partitions");
             }
         }
         Err(closed) => tracing::warn!(error = %closed, "could not commit before a rebalance"),
