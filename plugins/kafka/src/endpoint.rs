@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::catch_up::CATCH_UPS;
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
-use crate::feed::{FeedSpec, Feeds};
+use crate::feed::{FeedSpec, Feeds, HEARTBEAT_INTERVAL};
 use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::reader::Reader;
 use crate::readers::OpenReaders;
@@ -29,8 +29,6 @@ use plugin_kit::dead_letters::finite_source;
 const RUNTIME_WORKERS: usize = 1;
 /// A consumer that stops heart-beating (a killed gateway) loses its partitions after this long.
 const SESSION_TIMEOUT_MS: &str = "10000";
-/// Heartbeats well inside the session timeout.
-const HEARTBEAT_INTERVAL_MS: &str = "1000";
 /// How often a feed's statistics (and so its subscriptions' lag) are refreshed.
 const STATISTICS_INTERVAL_MS: &str = "5000";
 
@@ -83,7 +81,7 @@ impl KafkaEndpoint {
             .set("group.id", &group)
             .set("client.id", &group)
             .set("session.timeout.ms", SESSION_TIMEOUT_MS)
-            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL_MS)
+            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
             .set("enable.auto.commit", "false")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         let key = format!("{group}\n{:?}", catch_up_config.config_map());

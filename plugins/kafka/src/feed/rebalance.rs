@@ -2,10 +2,17 @@
 //! rebalances move partitions between gateways for every reader at once. Losing partitions, each reader's settled
 //! offsets there are committed to its group (after an at-most-once commit under way); gaining them, each reader starts
 //! at its group's committed offset, and the feed fetches from the lowest of them. Runs on the poll thread.
+//!
+//! A broker whose group coordinator hands out a new generation before every member has rejoined (tansu does: Kafka
+//! waits for them) can give partitions to a joining gateway while another still reads them, until that one's next
+//! heartbeat tells it of the rebalance. So a feed that gains partitions while its group has other members waits out
+//! [`HANDOVER_WAIT`] before reading where its readers start: the previous owner has revoked them by then, and
+//! committed what it delivered. Partitions lost (the session expired) are not committed: they may be someone else's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use plugin_kit::api::Qos;
 use rdkafka::client::ClientContext;
@@ -18,23 +25,32 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::positions;
 use super::ring::Ring;
-use super::Shared;
+use super::{Shared, HEARTBEAT_INTERVAL};
 use crate::context::KafkaContext;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 
+/// How long a feed gaining partitions waits when its group has other members: two heartbeats and the time for the
+/// previous owner to revoke.
+const HANDOVER_WAIT: Duration = Duration::from_millis(2 * HEARTBEAT_INTERVAL.as_millis() as u64 + 500);
+/// How long asking for the group's members may take.
+const MEMBERS_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Context of a feed's consumer.
 pub(crate) struct FeedContext {
     shared: Arc<Shared>,
+    /// The feed group.
+    group: String,
     log: KafkaContext,
     /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
     rebalanced: AtomicBool,
 }
 
 impl FeedContext {
-    pub(super) fn new(shared: Arc<Shared>, topics: &[String]) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, group: &str, topics: &[String]) -> Self {
         Self {
             shared,
+            group: group.to_string(),
             log: KafkaContext::labelled(&format!("feed {}", topics.join(","))),
             rebalanced: AtomicBool::new(false),
         }
@@ -73,6 +89,16 @@ impl ClientContext for FeedContext {
     }
 }
 
+impl FeedContext {
+    /// Whether the feed group has members besides this one (or the broker could not say).
+    fn shared_with_others(&self, consumer: &BaseConsumer<Self>) -> bool {
+        match consumer.fetch_group_list(Some(&self.group), MEMBERS_TIMEOUT) {
+            Ok(list) => list.groups().iter().any(|group| group.members().len() > 1),
+            Err(_) => true,
+        }
+    }
+}
+
 impl ConsumerContext for FeedContext {
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         self.rebalanced.store(true, Ordering::Relaxed);
@@ -81,6 +107,10 @@ impl ConsumerContext for FeedContext {
         let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if !partitions.is_empty() && self.shared_with_others(consumer) {
+                    tracing::info!(wait = ?HANDOVER_WAIT, "waiting for the partitions' previous owner to let them go");
+                    std::thread::sleep(HANDOVER_WAIT);
+                }
                 for (partition, floor) in assign(&self.shared, consumer, &partitions) {
                     let _ = tpl.set_partition_offset(&partition.0, partition.1, Offset::Offset(floor));
                 }
@@ -92,7 +122,7 @@ impl ConsumerContext for FeedContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                revoke(&self.shared, &partitions);
+                revoke(&self.shared, &partitions, !consumer.assignment_lost());
                 tracing::info!(partitions = partitions.len(), "the feed's partitions were revoked");
                 if cooperative {
                     consumer.incremental_unassign(tpl)
@@ -102,7 +132,7 @@ impl ConsumerContext for FeedContext {
             }
             other => {
                 tracing::error!(error = ?other, "rebalance failed; the assignment is dropped");
-                revoke(&self.shared, &partitions);
+                revoke(&self.shared, &partitions, false);
                 consumer.unassign()
             }
         };
@@ -144,8 +174,8 @@ fn assign(shared: &Shared, consumer: &BaseConsumer<FeedContext>, partitions: &[P
     floors
 }
 
-/// Takes `partitions` from every reader and commits what each settled there.
-fn revoke(shared: &Shared, partitions: &[Partition]) {
+/// Takes `partitions` from every reader and, when `commit`, commits what each settled there.
+fn revoke(shared: &Shared, partitions: &[Partition], commit: bool) {
     let readers = {
         let mut state = shared.state.lock().expect("feed state lock");
         state.drop_rings(partitions);
@@ -157,7 +187,7 @@ fn revoke(shared: &Shared, partitions: &[Partition]) {
         // after it.
         let _owner = reader.ownership.blocking_lock();
         let points = reader.offsets.lock().expect("offsets lock").release(partitions);
-        if reader.qos != Qos::None && !points.is_empty() {
+        if commit && reader.qos != Qos::None && !points.is_empty() {
             released.push((reader, points));
         }
     }
