@@ -22,7 +22,7 @@ pub struct GatewayConfig {
     pub plugins: DirSection,
     /// API definitions folder.
     pub definitions: DirSection,
-    /// Embedded database.
+    /// Where APIs, subscriptions and webhook logs are kept.
     pub store: StoreSection,
     /// Management API.
     pub management: ManagementSection,
@@ -60,14 +60,40 @@ pub struct DirSection {
     pub dir: PathBuf,
 }
 
-/// The embedded database.
+/// Where APIs, subscriptions and webhook logs are kept: an embedded file (one gateway) or Kafka topics (a cluster).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSection {
-    /// The SQLite file.
+    /// `sqlite` or `kafka`.
+    pub kind: StoreKind,
+    /// The SQLite file (with `kafka`: this node's index of the webhook logs).
     pub path: PathBuf,
     /// Base64 of the 32-byte key sealing the store's secrets; generated beside the store when empty.
     pub encryption_key: String,
+    /// `kafka`: the brokers.
+    pub bootstrap_servers: String,
+    /// `kafka`: the start of the store's topic names and consumer groups.
+    pub topic_prefix: String,
+    /// `kafka`: plaintext, ssl, sasl_plaintext or sasl_ssl.
+    pub security_protocol: String,
+    /// `kafka` with SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    pub sasl_mechanism: String,
+    /// `kafka` with SASL: the user.
+    pub sasl_username: String,
+    /// `kafka` with SASL: the password.
+    pub sasl_password: String,
+    /// `kafka` with TLS: a PEM file of the certificate authorities to trust; empty: the system's.
+    pub ssl_ca_location: String,
+}
+
+/// The kinds of store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// One embedded SQLite file: one gateway.
+    Sqlite,
+    /// Kafka topics shared by every node of a cluster.
+    Kafka,
 }
 
 /// The management API listener.
@@ -205,6 +231,20 @@ impl GatewayConfig {
         let config: Self =
             config.try_into().map_err(|error: toml::de::Error| ConfigError::Invalid(error.message().to_string()))?;
         config.egress.settings()?;
+        if config.store.kind == StoreKind::Kafka {
+            for (value, key) in [
+                (&config.store.bootstrap_servers, "store.bootstrap_servers (GATEWAY_STORE_BOOTSTRAP_SERVERS)"),
+                (&config.store.topic_prefix, "store.topic_prefix (GATEWAY_STORE_TOPIC_PREFIX)"),
+                // Every node opens the others' secrets: a key generated per node would not.
+                (&config.store.encryption_key, "store.encryption_key (GATEWAY_STORE_ENCRYPTION_KEY)"),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(ConfigError::Invalid(format!(
+                        "{key} is required with store.kind = \"kafka\", the same on every node of the cluster"
+                    )));
+                }
+            }
+        }
         Ok(config)
     }
 }

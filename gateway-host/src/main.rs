@@ -8,6 +8,7 @@
 mod app;
 mod check;
 mod cli;
+mod cluster;
 mod config;
 mod deploy;
 mod dispatch;
@@ -34,7 +35,10 @@ use tracing_subscriber::EnvFilter;
 use base64::Engine;
 
 use crate::app::App;
+use crate::cluster::WorkShares;
+use crate::config::StoreKind;
 use crate::deploy::{ApiCatalog, ApiService};
+use crate::dispatch::{Alone, Placement};
 use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
@@ -42,7 +46,7 @@ use crate::management::reference::ReferenceIds;
 use crate::metrics::Metrics;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::replay::Replays;
-use crate::store::{SqliteStore, Store};
+use crate::store::{kafka, KafkaStore, SqliteStore, Store};
 use crate::telemetry::Telemetry;
 
 #[tokio::main]
@@ -84,7 +88,9 @@ fn init_logging(log: &LogSection) -> Result<(), String> {
 }
 
 async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path, store_sealer(&config)?)?);
+    let (store, shares) = open_store(&config).await?;
+    // Taken before anything is deployed or started: no change made meanwhile by another node is missed.
+    let changes = store.changes();
     let token = MANAGEMENT_TOKEN.resolve(&config.management.token, &config.store.path)?;
     let matrix = CompatibilityMatrix::shipped();
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
@@ -101,7 +107,11 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         webhook_logs: Arc::clone(&webhook_logs),
         metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),
     });
-    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&telemetry));
+    let placement: Arc<dyn Placement> = match &shares {
+        Some(shares) => Arc::clone(shares) as Arc<dyn Placement>,
+        None => Arc::new(Alone),
+    };
+    let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&telemetry), placement);
     let apis =
         ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));
     apis.load_at_start(&config.definitions.dir)?;
@@ -129,12 +139,39 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         let _lock = dispatcher.lock(&subscription.id).await;
         dispatcher.start(&subscription).await;
     }
+    if let (Some(changes), Some(shares)) = (changes, &shares) {
+        cluster::follow(Arc::clone(&app), changes, shares.moved());
+    }
     axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing in-flight deliveries");
     dispatcher.stop_all(config.shutdown.drain_timeout()).await;
+    if let Some(shares) = shares {
+        // Leaving at once moves this node's shares to the others without waiting for its session to expire.
+        let _ = tokio::task::spawn_blocking(move || shares.leave()).await;
+    }
     webhook_logs.flush().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The store the configuration names, and this node's work shares when it is a node of a cluster.
+async fn open_store(
+    config: &GatewayConfig,
+) -> Result<(Arc<dyn Store>, Option<Arc<WorkShares>>), Box<dyn std::error::Error>> {
+    let local = SqliteStore::open(&config.store.path, store_sealer(config)?)?;
+    match config.store.kind {
+        StoreKind::Sqlite => Ok((Arc::new(local), None)),
+        StoreKind::Kafka => {
+            let client = kafka::base_config(&config.store);
+            let topics = kafka::Topics::named(config.store.topic_prefix.trim());
+            let retention = Duration::from_secs(config.webhook_logs.max_age_hours.saturating_mul(3600));
+            let store =
+                KafkaStore::open(client.clone(), topics.clone(), store_sealer(config)?, local, retention).await?;
+            let shares = tokio::task::spawn_blocking(move || WorkShares::join(&client, &topics)).await??;
+            tracing::info!(brokers = %config.store.bootstrap_servers, prefix = %config.store.topic_prefix, "joined the cluster");
+            Ok((Arc::new(store), Some(Arc::new(shares))))
+        }
+    }
 }
 
 /// The sealer of the store's secrets, with the configured key or the one kept beside the store.

@@ -82,6 +82,12 @@ impl ApiCatalog {
         entries.deployed.contains_key(id) || entries.refused.contains_key(id)
     }
 
+    /// The ids of every API, deployed or not.
+    pub fn ids(&self) -> Vec<String> {
+        let entries = self.inner.read().expect("catalog lock");
+        entries.deployed.keys().chain(entries.refused.keys()).cloned().collect()
+    }
+
     /// Forgets `id`.
     pub fn remove(&self, id: &str) {
         let mut entries = self.inner.write().expect("catalog lock");

@@ -100,8 +100,15 @@ impl ApiService {
             Ok(api) => api,
             Err(error) => return Err(into_service_error(error)),
         };
-        // Each subscription is held (its lock) from before its run stops until it runs again on the new
-        // definition, as its record then says: a lifecycle change answered meanwhile waits, and is not undone.
+        self.swap(id, api, Some(document)).await?;
+        tracing::info!(api = %id, "API redeployed");
+        Ok(self.catalog.view(id).expect("just deployed"))
+    }
+
+    /// Serves `api` in place of API `id` (keeping `document` in the store first, when given); its subscriptions
+    /// restart on it. Each subscription is held (its lock) from before its run stops until it runs again on the new
+    /// definition, as its record then says: a lifecycle change answered meanwhile waits, and is not undone.
+    async fn swap(&self, id: &str, api: DeployedApi, document: Option<Value>) -> Result<(), ServiceError> {
         let key = id.to_string();
         let before = self.store.call(move |store| store.subscriptions(Some(&key))).await?;
         let mut held = Vec::with_capacity(before.len());
@@ -110,8 +117,10 @@ impl ApiService {
             self.dispatcher.stop(&subscription.id).await;
             held.push((subscription.id.clone(), lock));
         }
-        let (key, stored) = (id.to_string(), document.clone());
-        self.store.call(move |store| store.put_api(&key, &stored)).await?;
+        if let Some(document) = document {
+            let key = id.to_string();
+            self.store.call(move |store| store.put_api(&key, &document)).await?;
+        }
         self.catalog.deploy(api);
         let key = id.to_string();
         // Subscriptions created while the old definition was being stopped are restarted on the new one too.
@@ -127,8 +136,37 @@ impl ApiService {
                 self.dispatcher.start(&subscription).await;
             }
         }
-        tracing::info!(api = %id, "API redeployed");
-        Ok(self.catalog.view(id).expect("just deployed"))
+        Ok(())
+    }
+
+    /// Brings API `id` in line with the store after another node of a cluster changed it: served anew when its
+    /// stored definition is not the one served here (its subscriptions restart on it), removed when no longer
+    /// stored (its subscriptions were deleted before it).
+    pub async fn follow_store(&self, id: &str) -> Result<(), ServiceError> {
+        let _change = self.changes.lock().await;
+        let key = id.to_string();
+        let stored = self.store.call(move |store| Ok(store.apis()?.into_iter().find(|(api, _)| *api == key))).await?;
+        let served = self.catalog.view(id).map(|view| view.definition);
+        match stored {
+            Some((_, document)) if served.as_ref() == Some(&document) => {}
+            Some((_, document)) => match plan(document.clone(), &self.registry) {
+                Ok(api) => {
+                    self.swap(id, api, None).await?;
+                    tracing::info!(api = %id, "API changed on another node; deployed here");
+                }
+                Err(error) => {
+                    let reasons = reasons(&error);
+                    tracing::error!(api = %id, reasons = ?reasons, "API changed on another node cannot be deployed here");
+                    self.catalog.refuse(id, document, reasons);
+                }
+            },
+            None if self.catalog.contains(id) => {
+                self.catalog.remove(id);
+                tracing::info!(api = %id, "API deleted on another node; removed here");
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     /// Removes API `id`; refused while it has subscriptions that are not closed.
@@ -173,16 +211,21 @@ impl ApiService {
                 Ok(self.catalog.deploy(api))
             }
             Err(error) => {
-                let reasons = match &error {
-                    DeployError::Invalid(errors) => errors.iter().map(ToString::to_string).collect(),
-                    DeployError::NotRunnable { reasons, .. } => reasons.clone(),
-                };
+                let reasons = reasons(&error);
                 if let Some(id) = document.get("id").and_then(Value::as_str).map(str::to_string) {
                     self.catalog.refuse(&id, document, reasons);
                 }
                 Err(into_service_error(error))
             }
         }
+    }
+}
+
+/// Why a definition was not deployed, for the catalog.
+fn reasons(error: &DeployError) -> Vec<String> {
+    match error {
+        DeployError::Invalid(errors) => errors.iter().map(ToString::to_string).collect(),
+        DeployError::NotRunnable { reasons, .. } => reasons.clone(),
     }
 }
 

@@ -9,6 +9,9 @@
 //! - a run records its state only while it is the current run of its subscription, checked in the same store step
 //!   as the write, so nothing an old run says lands after a newer change;
 //! - the store is reached only from the blocking pool; the runs map is a plain lock, never held across a wait.
+//!
+//! In a cluster, every node's dispatcher follows the store's changes ([`Dispatcher::reconcile`]): a run whose record
+//! changed elsewhere (paused, FAILURE, resumed, updated, deleted) is stopped or started again as the record now says.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,9 +19,11 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use definition::{ConsumerStatus, Subscription};
+use serde_json::Value;
 use tokio::sync::{watch, OwnedMutexGuard};
 use tokio::task::JoinHandle;
 
+use super::placement::{runs_here, Placement};
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
 use crate::plugins::{Ended, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 use crate::store::Store;
@@ -45,11 +50,15 @@ pub struct Dispatcher {
     runs: Mutex<HashMap<String, Run>>,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     generations: AtomicU64,
+    /// Whether this node runs the subscriptions whose source cannot be shared.
+    placement: Arc<dyn Placement>,
 }
 
 /// One run of a subscription; each start is a new generation, so that a late report of an old run is ignored.
 struct Run {
     generation: u64,
+    /// What of its record it was started from ([`shape`]): a change elsewhere that leaves it alone leaves the run.
+    shape: Value,
     /// Flipped to ask the supervisor to give up opening.
     cancel: watch::Sender<bool>,
     phase: Phase,
@@ -100,7 +109,12 @@ impl Run {
 
 impl Dispatcher {
     /// A dispatcher with nothing running.
-    pub fn new(store: Arc<dyn Store>, catalog: Arc<ApiCatalog>, telemetry: Arc<Telemetry>) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<ApiCatalog>,
+        telemetry: Arc<Telemetry>,
+        placement: Arc<dyn Placement>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             catalog,
@@ -108,6 +122,7 @@ impl Dispatcher {
             runs: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
+            placement,
         })
     }
 
@@ -138,15 +153,57 @@ impl Dispatcher {
         if !subscription.should_run() {
             return;
         }
-        if self.catalog.get(&subscription.api_id).is_none() {
+        let Some(api) = self.catalog.get(&subscription.api_id) else {
             tracing::warn!(subscription = %subscription.id, api = %subscription.api_id, "API not deployed; subscription not started");
+            return;
+        };
+        if !runs_here(&self.placement, &api, &subscription.id) {
+            tracing::debug!(subscription = %subscription.id, "runs on another node of the cluster");
             return;
         }
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (cancel, cancelled) = watch::channel(false);
         let mut runs = self.runs.lock().expect("runs lock");
         let supervisor = tokio::spawn(Arc::clone(self).supervise(subscription.clone(), generation, cancelled));
-        runs.insert(subscription.id.clone(), Run { generation, cancel, phase: Phase::Opening(supervisor) });
+        let run = Run { generation, shape: shape(subscription), cancel, phase: Phase::Opening(supervisor) };
+        runs.insert(subscription.id.clone(), run);
+    }
+
+    /// Brings subscription `id` in line with its record after a change this node may not have made (another node
+    /// of a cluster): stopped when deleted or no longer to run here, started again when its record says other
+    /// than what its run was started from, left alone otherwise.
+    pub async fn reconcile(self: &Arc<Self>, id: &str) {
+        let _lock = self.lock(id).await;
+        let key = id.to_string();
+        let record = match self.store.call(move |store| store.subscription(&key)).await {
+            Ok(record) => record,
+            Err(error) => {
+                tracing::error!(subscription = %id, error = %error, "cannot read the subscription's change");
+                return;
+            }
+        };
+        let Some(record) = record else {
+            if self.runs.lock().expect("runs lock").contains_key(id) {
+                self.stop(id).await;
+                tracing::info!(subscription = %id, "subscription deleted on another node; stopped here");
+            }
+            self.forget_metrics(id);
+            return;
+        };
+        if !self.is_as_recorded(&record) {
+            tracing::info!(subscription = %id, status = ?record.status, consumer_status = ?record.consumer_status, "subscription changed; following its record");
+            self.start(&record).await;
+        }
+    }
+
+    /// Whether the run of `record`'s subscription (or its absence) is what the record says.
+    fn is_as_recorded(&self, record: &Subscription) -> bool {
+        let runnable = record.should_run()
+            && self.catalog.get(&record.api_id).is_some_and(|api| runs_here(&self.placement, &api, &record.id));
+        match self.runs.lock().expect("runs lock").get(&record.id) {
+            Some(run) => runnable && run.shape == shape(record),
+            None => !runnable,
+        }
     }
 
     async fn supervise(
@@ -415,4 +472,15 @@ pub(crate) fn start_entrypoint(
         delivery_log,
         metrics,
     })
+}
+
+/// What of a subscription's record its run depends on: its API, its consumer configuration and its statuses (not
+/// the failure cause shown while a source is unreachable, nor the time of the last change).
+fn shape(subscription: &Subscription) -> Value {
+    serde_json::json!([
+        subscription.api_id,
+        subscription.consumer_configuration,
+        subscription.status,
+        subscription.consumer_status,
+    ])
 }

@@ -2,7 +2,9 @@
 
 mod dispatcher;
 mod lifecycle;
+mod placement;
 
 pub use dispatcher::Dispatcher;
 pub(crate) use dispatcher::{open_dead_letter, start_entrypoint, RunParts};
 pub use lifecycle::{Action, SubscriptionService};
+pub use placement::{Alone, Placement};

@@ -93,8 +93,8 @@ fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, 
         while let Some(command) = next.take() {
             match command {
                 // Only the indexed fields are read; the entry is stored as the plugin wrote it.
-                Command::Entry(text) => match serde_json::from_str::<LogRow>(&text) {
-                    Ok(row) => batch.push(LogRow { document: text, ..row }),
+                Command::Entry(text) => match LogRow::parse(text) {
+                    Ok(row) => batch.push(row),
                     Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
                 },
                 Command::Flush(done) => flushed.push(done),

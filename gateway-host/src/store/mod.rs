@@ -1,12 +1,16 @@
 //! The gateway's store: APIs, subscriptions (with their statuses) and webhook logs. The host depends on the
-//! [`Store`] interface only; [`SqliteStore`] (one embedded file, one gateway) implements it.
+//! [`Store`] interface only; [`SqliteStore`] (one embedded file, one gateway) and [`KafkaStore`] (topics shared by
+//! the nodes of a cluster) implement it side by side.
 //!
 //! Operations block: async callers go through [`call`](trait.Store.html#method.call), which runs them on the
 //! blocking pool.
 
+pub mod kafka;
 mod rows;
+mod sealed;
 mod sqlite;
 
+pub use kafka::KafkaStore;
 pub use rows::{LogFilter, LogRow, StatusRow};
 pub use sqlite::SqliteStore;
 
@@ -15,6 +19,7 @@ use std::sync::Arc;
 use definition::Subscription;
 use secrets::SealError;
 use serde_json::Value;
+use tokio::sync::broadcast;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +39,9 @@ pub enum StoreError {
     /// A sealed secret does not open with the store's key.
     #[error("a secret of the store cannot be opened: {0}")]
     Sealed(#[from] SealError),
+    /// The Kafka store's brokers failed or refused.
+    #[error("kafka store: {0}")]
+    Kafka(String),
     /// The key given is not the one the store's secrets were sealed with.
     #[error(
         "store.encryption_key (GATEWAY_STORE_ENCRYPTION_KEY, or the store.key file beside the store) is not the key \
@@ -77,6 +85,20 @@ pub trait Store: Send + Sync {
     fn webhook_log(&self, api_id: &str, request_id: &str) -> Result<Option<Value>, StoreError>;
     /// Drops entries older than `oldest` (ms since the epoch) and all but the newest `keep`; returns how many.
     fn trim_webhook_logs(&self, oldest: i64, keep: u64) -> Result<usize, StoreError>;
+    /// Every change of an API or a subscription as this node applies it, whichever node made it; `None` when this
+    /// gateway is the only writer (nothing changes behind its back).
+    fn changes(&self) -> Option<broadcast::Receiver<Change>> {
+        None
+    }
+}
+
+/// A change in a store shared by several gateways.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The API of this id was put or deleted.
+    Api(String),
+    /// The subscription of this id was put or deleted.
+    Subscription(String),
 }
 
 impl dyn Store {

@@ -24,6 +24,14 @@ pub struct LogRow {
     pub document: String,
 }
 
+impl LogRow {
+    /// The row of an entry as the plugin wrote it (JSON).
+    pub fn parse(document: String) -> Result<Self, serde_json::Error> {
+        let row: Self = serde_json::from_str(&document)?;
+        Ok(Self { document, ..row })
+    }
+}
+
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {

@@ -16,19 +16,18 @@ use tokio::sync::Semaphore;
 use crate::catch_up::CATCH_UPS;
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
-use crate::feed::{FeedSpec, Feeds, HEARTBEAT_INTERVAL};
+use crate::feed::{FeedSpec, Feeds};
 use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::reader::Reader;
 use crate::readers::OpenReaders;
 use crate::replay;
 use crate::security::client_settings;
 use crate::source::{KafkaSource, SourceParts};
+use kafka_group::{HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
 use plugin_kit::dead_letters::finite_source;
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
 const RUNTIME_WORKERS: usize = 1;
-/// A consumer that stops heart-beating (a killed gateway) loses its partitions after this long.
-const SESSION_TIMEOUT_MS: &str = "10000";
 /// How often a feed's statistics (and so its subscriptions' lag) are refreshed.
 const STATISTICS_INTERVAL_MS: &str = "5000";
 
@@ -80,7 +79,7 @@ impl KafkaEndpoint {
         config
             .set("group.id", &group)
             .set("client.id", &group)
-            .set("session.timeout.ms", SESSION_TIMEOUT_MS)
+            .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
             .set("enable.auto.commit", "false")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);

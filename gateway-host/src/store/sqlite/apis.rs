@@ -1,22 +1,19 @@
 //! The `apis` table: definitions deployed through the management API or the definitions folder.
 
 use rusqlite::params;
-use secrets::SecretFields;
 use serde_json::Value;
 
 use super::SqliteStore;
-use crate::store::StoreError;
+use crate::store::{sealed, StoreError};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS apis (id TEXT PRIMARY KEY, document TEXT NOT NULL);";
 
 impl SqliteStore {
     /// Keeps the definition of `id`, its secrets sealed.
     pub(super) fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
-        let mut sealed = document.clone();
-        SecretFields::api().seal(definition::inner_mut(&mut sealed), &self.sealer);
         self.connection().execute(
             "INSERT INTO apis (id, document) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET document = excluded.document",
-            params![id, sealed.to_string()],
+            params![id, sealed::api(document, &self.sealer)],
         )?;
         Ok(())
     }
@@ -34,9 +31,7 @@ impl SqliteStore {
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, document) = row?;
-            let mut document: Value = serde_json::from_str(&document)?;
-            SecretFields::api().open(definition::inner_mut(&mut document), &self.sealer)?;
-            Ok((id, document))
+            Ok((id, sealed::opened_api(&document, &self.sealer)?))
         })
         .collect()
     }

@@ -4,12 +4,10 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::SqliteStore;
+use crate::store::sealed::{self, CHECK};
 use crate::store::StoreError;
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS sealing (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
-
-/// What the check value opens to.
-const CHECK: &str = "webhook-gateway store key";
 
 impl SqliteStore {
     /// Refuses a key that does not open the check value; on a store without one, seals the documents it holds
@@ -20,10 +18,8 @@ impl SqliteStore {
             .query_row("SELECT value FROM sealing WHERE name = 'check'", [], |row| row.get(0))
             .optional()?;
         match check {
-            Some(sealed) => match self.sealer.open(&sealed) {
-                Ok(text) if text == CHECK => Ok(()),
-                _ => Err(StoreError::WrongKey),
-            },
+            Some(check) if sealed::is_check(&check, &self.sealer) => Ok(()),
+            Some(_) => Err(StoreError::WrongKey),
             None => {
                 // Reading opens nothing (nothing is sealed yet); writing back seals.
                 for subscription in self.subscriptions(None)? {

@@ -2,10 +2,10 @@
 
 use definition::Subscription;
 use rusqlite::{params, Connection, OptionalExtension};
-use secrets::{Sealer, SecretFields};
+use secrets::Sealer;
 
 use super::SqliteStore;
-use crate::store::{StatusRow, StoreError};
+use crate::store::{sealed, StatusRow, StoreError};
 
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS subscriptions (
     id TEXT PRIMARY KEY, api_id TEXT NOT NULL, document TEXT NOT NULL);
@@ -39,7 +39,7 @@ impl SqliteStore {
 
     /// The subscriptions of `api_id`, or of every API, in creation order.
     pub(super) fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
-        self.documents(api_id)?.iter().map(|document| opened(document, &self.sealer)).collect()
+        self.documents(api_id)?.iter().map(|document| sealed::opened_subscription(document, &self.sealer)).collect()
     }
 
     /// Every subscription's status, read without opening its secrets (a metrics scrape needs no more).
@@ -66,23 +66,14 @@ fn read_subscription(connection: &Connection, sealer: &Sealer, id: &str) -> Resu
     let document: Option<String> = connection
         .query_row("SELECT document FROM subscriptions WHERE id = ?1", params![id], |row| row.get(0))
         .optional()?;
-    document.map(|document| opened(&document, sealer)).transpose()
+    document.map(|document| sealed::opened_subscription(&document, sealer)).transpose()
 }
 
 fn write_subscription(connection: &Connection, sealer: &Sealer, subscription: &Subscription) -> Result<(), StoreError> {
-    let mut sealed = subscription.clone();
-    SecretFields::subscription().seal(&mut sealed.consumer_configuration.entrypoint_configuration, sealer);
     connection.execute(
         "INSERT INTO subscriptions (id, api_id, document) VALUES (?1, ?2, ?3)
          ON CONFLICT(id) DO UPDATE SET api_id = excluded.api_id, document = excluded.document",
-        params![subscription.id, subscription.api_id, serde_json::to_string(&sealed)?],
+        params![subscription.id, subscription.api_id, sealed::subscription(subscription, sealer)?],
     )?;
     Ok(())
-}
-
-/// A stored subscription, its secrets opened.
-fn opened(document: &str, sealer: &Sealer) -> Result<Subscription, StoreError> {
-    let mut subscription: Subscription = serde_json::from_str(document)?;
-    SecretFields::subscription().open(&mut subscription.consumer_configuration.entrypoint_configuration, sealer)?;
-    Ok(subscription)
 }

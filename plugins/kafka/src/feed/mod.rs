@@ -41,9 +41,6 @@ pub(crate) type FeedConsumer = BaseConsumer<FeedContext>;
 const REBALANCE_WAIT: Duration = Duration::from_millis(100);
 /// Attempts to join between rebalances before giving up (about a minute).
 const JOIN_ATTEMPTS: usize = 600;
-/// How often a feed's consumer tells the group coordinator it is alive (well inside the session timeout); a member
-/// hears of a rebalance with its next heartbeat.
-pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 /// How long opening a feed waits for the brokers to answer before calling them unreachable.
 const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -170,11 +167,11 @@ pub(crate) struct Feed {
 impl Feed {
     /// Opens a feed on `topics` (the consumer joins the feed group; partitions come with the first poll).
     fn open(spec: FeedSpec) -> Result<Self, OpenError> {
-        let FeedSpec { group, config, catch_up_config, admin_config, topics, .. } = spec;
+        let FeedSpec { config, catch_up_config, admin_config, topics, .. } = spec;
         let topics = topics.as_slice();
         let shared = Arc::new(Shared::new());
         let consumer: FeedConsumer = config
-            .create_with_context(FeedContext::new(Arc::clone(&shared), &group, topics))
+            .create_with_context(FeedContext::new(Arc::clone(&shared), topics))
             .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
         let servers = config.get("bootstrap.servers").unwrap_or_default().to_string();
         consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {

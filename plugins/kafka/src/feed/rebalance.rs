@@ -5,14 +5,16 @@
 //!
 //! A broker whose group coordinator hands out a new generation before every member has rejoined (tansu does: Kafka
 //! waits for them) can give partitions to a joining gateway while another still reads them, until that one's next
-//! heartbeat tells it of the rebalance. So a feed that gains partitions while its group has other members waits out
-//! [`HANDOVER_WAIT`] before reading where its readers start: the previous owner has revoked them by then, and
-//! committed what it delivered. Partitions lost (the session expired) are not committed: they may be someone else's.
+//! heartbeat tells it of the rebalance. So a feed that gains partitions waits out [`HANDOVER_WAIT`] before reading
+//! where its readers start: a previous owner has revoked them by then, and committed what it delivered. (Whether the
+//! group has other members cannot be asked of tansu: its DescribeGroups fails and drops the connection.) An
+//! assignment without a new generation (a member expired, and the others were not told) makes the feed leave and
+//! join again ([`kafka_group::Generations`]). Partitions lost (the session expired) are not committed: they may be
+//! someone else's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::Qos;
 use rdkafka::client::ClientContext;
@@ -25,35 +27,38 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::positions;
 use super::ring::Ring;
-use super::{Shared, HEARTBEAT_INTERVAL};
+use super::Shared;
 use crate::context::KafkaContext;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
-
-/// How long a feed gaining partitions waits when its group has other members: two heartbeats and the time for the
-/// previous owner to revoke.
-const HANDOVER_WAIT: Duration = Duration::from_millis(2 * HEARTBEAT_INTERVAL.as_millis() as u64 + 500);
-/// How long asking for the group's members may take.
-const MEMBERS_TIMEOUT: Duration = Duration::from_secs(2);
+use kafka_group::{Generations, HANDOVER_WAIT};
 
 /// Context of a feed's consumer.
 pub(crate) struct FeedContext {
     shared: Arc<Shared>,
-    /// The feed group.
-    group: String,
     log: KafkaContext,
     /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
     rebalanced: AtomicBool,
+    /// The generation of each assignment.
+    generations: Mutex<Generations>,
+    /// Set when an assignment came without a new generation: the poll thread leaves the group and joins again.
+    rejoin: AtomicBool,
 }
 
 impl FeedContext {
-    pub(super) fn new(shared: Arc<Shared>, group: &str, topics: &[String]) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, topics: &[String]) -> Self {
         Self {
             shared,
-            group: group.to_string(),
             log: KafkaContext::labelled(&format!("feed {}", topics.join(","))),
             rebalanced: AtomicBool::new(false),
+            generations: Mutex::default(),
+            rejoin: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the feed should leave its group and join again (once per call that says so).
+    pub(super) fn take_rejoin(&self) -> bool {
+        self.rejoin.swap(false, Ordering::Relaxed)
     }
 
     /// Whether a rebalance happened since the last call.
@@ -89,16 +94,6 @@ impl ClientContext for FeedContext {
     }
 }
 
-impl FeedContext {
-    /// Whether the feed group has members besides this one (or the broker could not say).
-    fn shared_with_others(&self, consumer: &BaseConsumer<Self>) -> bool {
-        match consumer.fetch_group_list(Some(&self.group), MEMBERS_TIMEOUT) {
-            Ok(list) => list.groups().iter().any(|group| group.members().len() > 1),
-            Err(_) => true,
-        }
-    }
-}
-
 impl ConsumerContext for FeedContext {
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         self.rebalanced.store(true, Ordering::Relaxed);
@@ -107,7 +102,7 @@ impl ConsumerContext for FeedContext {
         let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                if !partitions.is_empty() && self.shared_with_others(consumer) {
+                if !partitions.is_empty() {
                     tracing::info!(wait = ?HANDOVER_WAIT, "waiting for the partitions' previous owner to let them go");
                     std::thread::sleep(HANDOVER_WAIT);
                 }
@@ -115,6 +110,10 @@ impl ConsumerContext for FeedContext {
                     let _ = tpl.set_partition_offset(&partition.0, partition.1, Offset::Offset(floor));
                 }
                 tracing::info!(partitions = partitions.len(), "the feed's partitions changed");
+                if self.generations.lock().expect("generations lock").assigned(kafka_group::generation(consumer)) {
+                    tracing::info!("assigned without a new generation (a member expired unseen); joining again");
+                    self.rejoin.store(true, Ordering::Relaxed);
+                }
                 if cooperative {
                     consumer.incremental_assign(tpl)
                 } else {

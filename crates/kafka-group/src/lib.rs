@@ -1,0 +1,98 @@
+//! What the kafka plugin's feeds and the cluster's work shares share about consumer groups.
+//!
+//! Two habits of brokers without Kafka's join barrier (tansu) are made harmless here:
+//! - a new generation is handed out before every member has rejoined, so a member gaining partitions waits
+//!   [`HANDOVER_WAIT`] for their previous owner to hear of the rebalance (its next heartbeat) and let them go;
+//! - a member whose session expired is dropped without a new generation: the member that noticed rejoins into the
+//!   same generation and the others never hear of it, so the dead member's partitions stay assigned to nobody alive.
+//!   [`Generations`] sees an assignment come without a new generation; the member then leaves and joins again,
+//!   which makes the broker start a new generation that every member joins.
+
+use std::ffi::c_void;
+
+use rdkafka::bindings as rd;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use std::time::Duration;
+
+/// A member that stops heart-beating (its process killed) loses its partitions after this long.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a member tells the coordinator it is alive; it hears of a rebalance with its next heartbeat.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a member gaining partitions waits before using them: two heartbeats and the time for a previous owner
+/// to revoke them.
+pub const HANDOVER_WAIT: Duration = Duration::from_millis(2 * HEARTBEAT_INTERVAL.as_millis() as u64 + 500);
+
+/// What librdkafka's serialized group metadata starts with (`rd_kafka_consumer_group_metadata_write`), followed
+/// by the generation in the host's byte order.
+const METADATA_MAGIC: &[u8] = b"CGMDv2:";
+
+/// The generation of the group `consumer` is a member of, as librdkafka last heard it.
+pub fn generation<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Option<i32> {
+    // SAFETY: the client pointer lives as long as `consumer`; the metadata object and the buffer librdkafka
+    // allocates are freed here, each once.
+    unsafe {
+        let metadata = rd::rd_kafka_consumer_group_metadata(consumer.client().native_ptr());
+        if metadata.is_null() {
+            return None;
+        }
+        let mut buffer: *mut c_void = std::ptr::null_mut();
+        let mut size: usize = 0;
+        let error = rd::rd_kafka_consumer_group_metadata_write(metadata, &mut buffer, &mut size);
+        rd::rd_kafka_consumer_group_metadata_destroy(metadata);
+        if !error.is_null() {
+            rd::rd_kafka_error_destroy(error);
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(buffer.cast::<u8>(), size);
+        let generation = parse_generation(bytes);
+        rd::rd_kafka_mem_free(std::ptr::null_mut(), buffer);
+        generation
+    }
+}
+
+/// The generation in serialized group metadata.
+fn parse_generation(bytes: &[u8]) -> Option<i32> {
+    let rest = bytes.strip_prefix(METADATA_MAGIC)?;
+    Some(i32::from_ne_bytes(rest.get(..4)?.try_into().ok()?))
+}
+
+/// The generation of each assignment a member received.
+#[derive(Debug, Default)]
+pub struct Generations {
+    last: Option<i32>,
+}
+
+impl Generations {
+    /// Notes the generation of an assignment just received; true when it is the generation of the one before: the
+    /// broker re-formed the group without a new one, and the member should leave and join again.
+    pub fn assigned(&mut self, generation: Option<i32>) -> bool {
+        let stale = generation.is_some() && generation == self.last;
+        self.last = generation;
+        stale
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generation_follows_the_magic() {
+        let mut bytes = METADATA_MAGIC.to_vec();
+        bytes.extend_from_slice(&7_i32.to_ne_bytes());
+        bytes.extend_from_slice(b"group\0member\0");
+        assert_eq!(parse_generation(&bytes), Some(7));
+        assert_eq!(parse_generation(b"CGMDv1:\0\0\0\x07"), None);
+        assert_eq!(parse_generation(b"CGMDv2:\0"), None);
+    }
+
+    #[test]
+    fn an_assignment_without_a_new_generation_is_stale() {
+        let mut generations = Generations::default();
+        assert!(!generations.assigned(Some(3)), "the first");
+        assert!(!generations.assigned(Some(4)));
+        assert!(generations.assigned(Some(4)), "the same generation again");
+        assert!(!generations.assigned(None), "unknown");
+        assert!(!generations.assigned(None));
+    }
+}

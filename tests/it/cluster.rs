@@ -1,0 +1,281 @@
+//! Three gateway processes and one tansu broker: a cluster on Kafka itself (`store.kind = "kafka"`). APIs,
+//! subscriptions and their statuses, and webhook logs are shared through the store's topics; Kafka-fed subscriptions
+//! share their partitions through consumer groups; a mock subscription runs on exactly one live node.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::broker::Broker;
+use crate::support::eventually;
+use crate::support::gateway::{Gateway, GatewayHome, TOKEN};
+use crate::support::kafka::{create_topic, produce, Record};
+use crate::support::receiver::{Receiver, Reply};
+use crate::support::scenario::{kafka_api, mock_api, subscription};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// The same key on every node: each opens the secrets the others sealed.
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// Long enough for a node gaining partitions or shares to have waited for their previous owner.
+const SETTLE: Duration = Duration::from_secs(4);
+
+/// A node's folder (its webhook log index), kept across its restarts.
+struct Node {
+    home: GatewayHome,
+    gateway: Option<Gateway>,
+}
+
+impl Node {
+    fn start(bootstrap: &str) -> Self {
+        let mut node = Self { home: GatewayHome::new(), gateway: None };
+        node.restart(bootstrap);
+        node
+    }
+
+    fn restart(&mut self, bootstrap: &str) {
+        self.gateway = Some(self.home.start_with_env(&[
+            ("GATEWAY_STORE_KIND", "kafka"),
+            ("GATEWAY_STORE_BOOTSTRAP_SERVERS", bootstrap),
+            ("GATEWAY_STORE_TOPIC_PREFIX", "cluster"),
+            ("GATEWAY_STORE_ENCRYPTION_KEY", KEY),
+        ]));
+    }
+
+    fn gateway(&self) -> &Gateway {
+        self.gateway.as_ref().expect("the node runs")
+    }
+}
+
+/// Three nodes of one cluster.
+fn three_nodes(bootstrap: &str) -> Vec<Node> {
+    (0..3).map(|_| Node::start(bootstrap)).collect()
+}
+
+/// How many subscriptions `gateway` delivers for now.
+async fn running(gateway: &Gateway) -> u64 {
+    let reply = gateway.api().send(hyper::Method::GET, "/metrics", None, Some(TOKEN)).await;
+    let text = reply.body.as_str().unwrap_or_default().to_string();
+    text.lines()
+        .find_map(|line| line.strip_prefix("gateway_subscriptions_running{} "))
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .unwrap_or(0.0) as u64
+}
+
+/// How many of `nodes` deliver the one subscription, as each says.
+async fn running_on(nodes: &[&Gateway]) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for gateway in nodes {
+        counts.push(running(gateway).await);
+    }
+    counts
+}
+
+fn records(range: std::ops::Range<usize>) -> Vec<Record> {
+    range.map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect()
+}
+
+/// How many times each body arrived.
+fn tally(receiver: &Receiver) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for request in receiver.requests() {
+        *seen.entry(String::from_utf8_lossy(&request.body).into_owned()).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// A Kafka-fed API whose webhook logs every delivery.
+fn logged_kafka_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
+    let mut api = kafka_api(id, qos, bootstrap, topic);
+    api["listeners"][0]["entrypoints"][0]["configuration"] = json!({ "logging": { "enabled": true } });
+    api
+}
+
+async fn subscribe_as(gateway: &Gateway, api: &str, id: &str, callback: &str) {
+    let mut body = subscription(callback);
+    body["id"] = json!(id);
+    gateway.api().subscribe(api, &body).await;
+}
+
+async fn log_count(gateway: &Gateway, api: &str) -> u64 {
+    let reply = gateway.api().get(&format!("/management/v2/apis/{api}/webhook-logs?perPage=1")).await;
+    reply.body["pagination"]["totalCount"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_all() {
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    create_topic(&bootstrap, "orders", 6).await;
+    let receiver = Receiver::answering(200).await;
+    let mut nodes = three_nodes(&bootstrap);
+    let api = logged_kafka_api("orders", "at-least-once", &bootstrap, "orders");
+    nodes[0].gateway().api().deploy(&api).await;
+    subscribe_as(nodes[0].gateway(), "orders", "orders-sub", &receiver.url("/hook")).await;
+
+    // Created on node 1: visible on nodes 2 and 3, and running on every node.
+    for node in &nodes[1..] {
+        let shown = eventually(WAIT, || async {
+            node.gateway().api().get("/management/v2/apis/orders/subscriptions/orders-sub").await.status == 200
+        })
+        .await;
+        assert!(shown, "the subscription reaches every node:\n{}", node.gateway().output());
+        assert_eq!(node.gateway().api().get("/management/v2/apis/orders").await.status, 200);
+    }
+    let gateways: Vec<&Gateway> = nodes.iter().map(Node::gateway).collect();
+    let everywhere = eventually(WAIT, || async { running_on(&gateways).await == [1, 1, 1] }).await;
+    assert!(everywhere, "running on every node: {:?}", running_on(&gateways).await);
+    tokio::time::sleep(SETTLE).await;
+    produce(&bootstrap, "orders", &records(0..300)).await;
+    assert!(receiver.wait_for(300, WAIT).await, "got {}", receiver.count());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = tally(&receiver);
+    assert_eq!(seen.len(), 300, "every record");
+    assert!(seen.values().all(|times| *times == 1), "no duplicates in steady state");
+    let delivering: Vec<usize> = gateways.iter().map(|gateway| gateway.count_lines("partitions assigned")).collect();
+    assert!(delivering.iter().all(|count| *count >= 1), "each node reads some partitions: {delivering:?}");
+
+    // Paused through node 3: delivery stops on every node within 2 s.
+    let paused = gateways[2].api().act("orders", "orders-sub", "_pause").await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(running_on(&gateways).await, [0, 0, 0], "stopped everywhere");
+    for gateway in &gateways {
+        assert_eq!(gateway.api().subscription("orders", "orders-sub").await["status"], "PAUSED");
+    }
+    produce(&bootstrap, "orders", &records(300..400)).await;
+    receiver.assert_stays_at(300, Duration::from_secs(3)).await;
+    let resumed = gateways[1].api().act("orders", "orders-sub", "_resume").await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert!(receiver.wait_for(400, WAIT).await, "got {}", receiver.count());
+
+    // Every node answers for every node's deliveries.
+    for gateway in &gateways {
+        let all = eventually(WAIT, || async { log_count(gateway, "orders").await >= 400 }).await;
+        assert!(all, "entries of every node: {}", log_count(gateway, "orders").await);
+    }
+    let entries = log_count(gateways[2], "orders").await;
+    drop(gateways);
+
+    // Every node restarted: APIs, subscriptions, statuses and webhook logs are intact.
+    for node in &mut nodes {
+        node.gateway.as_mut().expect("running").terminate();
+    }
+    for node in &mut nodes {
+        node.restart(&bootstrap);
+    }
+    for node in &nodes {
+        let shown = node.gateway().api().subscription("orders", "orders-sub").await;
+        assert_eq!((shown["status"].as_str(), shown["consumerStatus"].as_str()), (Some("ACCEPTED"), Some("STARTED")));
+        let indexed = eventually(WAIT, || async { log_count(node.gateway(), "orders").await == entries }).await;
+        assert!(indexed, "the index is rebuilt from the topic: {}", log_count(node.gateway(), "orders").await);
+    }
+    let before = receiver.count();
+    produce(&bootstrap, "orders", &records(400..450)).await;
+    assert!(receiver.wait_for(before + 50, WAIT).await, "delivery goes on after the restart");
+    let seen = tally(&receiver);
+    assert_eq!(seen.len(), 450);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream() {
+    const RECORDS: usize = 600;
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    create_topic(&bootstrap, "stream", 6).await;
+    // A few milliseconds a call: the kill strikes while deliveries are in flight on every node.
+    let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(5))).await;
+    let mut nodes = three_nodes(&bootstrap);
+    nodes[0].gateway().api().deploy(&kafka_api("stream", "at-least-once", &bootstrap, "stream")).await;
+    subscribe_as(nodes[0].gateway(), "stream", "stream-sub", &receiver.url("/hook")).await;
+    let gateways: Vec<&Gateway> = nodes.iter().map(Node::gateway).collect();
+    let everywhere = eventually(WAIT, || async { running_on(&gateways).await == [1, 1, 1] }).await;
+    assert!(everywhere, "running on every node: {:?}", running_on(&gateways).await);
+    drop(gateways);
+    tokio::time::sleep(SETTLE).await;
+    produce(&bootstrap, "stream", &records(0..RECORDS)).await;
+    assert!(receiver.wait_for(RECORDS / 4, WAIT).await, "got {}", receiver.count());
+    nodes[1].gateway.take().expect("running").kill();
+    let expected: BTreeSet<String> = (0..RECORDS).map(|index| format!("record-{index}")).collect();
+    let complete = eventually(Duration::from_secs(90), || async {
+        tally(&receiver).keys().cloned().collect::<BTreeSet<String>>() == expected
+    })
+    .await;
+    let lost = RECORDS - tally(&receiver).len();
+    assert!(complete, "{lost} records lost:\n{}", nodes[0].gateway().output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it() {
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    create_topic(&bootstrap, "resume", 1).await;
+    produce(&bootstrap, "resume", &records(0..10)).await;
+    let nodes = three_nodes(&bootstrap);
+    let script = vec![Reply::Status(200), Reply::Status(200), Reply::Status(200), Reply::Status(400)];
+    let receiver = Receiver::scripted(script, Reply::Status(200)).await;
+    nodes[0].gateway().api().deploy(&kafka_api("resume", "at-least-once", &bootstrap, "resume")).await;
+    subscribe_as(nodes[0].gateway(), "resume", "resuming", &receiver.url("/hook")).await;
+    let gateways: Vec<&Gateway> = nodes.iter().map(Node::gateway).collect();
+    for gateway in &gateways {
+        let failed = gateway.api().wait_consumer_status("resume", "resuming", "FAILURE").await;
+        assert_eq!(failed["failureCause"], "callback answered 400 Bad Request");
+    }
+    let stopped = eventually(WAIT, || async { running_on(&gateways).await == [0, 0, 0] }).await;
+    assert!(stopped, "stopped on every node: {:?}", running_on(&gateways).await);
+    let failed_on =
+        gateways.iter().position(|gateway| gateway.count_lines("subscription failed") > 0).expect("a node failed");
+    receiver.assert_stays_at(4, Duration::from_secs(2)).await;
+
+    let other = gateways[(failed_on + 1) % 3];
+    let resumed = other.api().act("resume", "resuming", "_resumeFailure").await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert!(receiver.wait_for(11, WAIT).await, "got {}", receiver.count());
+    receiver.assert_stays_at(11, Duration::from_secs(2)).await;
+    let bodies: Vec<String> =
+        receiver.requests().iter().map(|request| String::from_utf8_lossy(&request.body).into_owned()).collect();
+    let mut expected: Vec<String> = (0..4).map(|index| format!("record-{index}")).collect();
+    expected.extend((3..10).map(|index| format!("record-{index}")));
+    assert_eq!(bodies, expected, "resumed at the record that failed");
+    for gateway in &gateways {
+        assert_eq!(gateway.api().subscription("resume", "resuming").await["consumerStatus"], "STARTED");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies() {
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    let receiver = Receiver::answering(200).await;
+    let mut nodes = three_nodes(&bootstrap);
+    let api = mock_api("ticks", "at-least-once", json!({}), json!({ "messageInterval": 20, "messageContent": "tick" }));
+    nodes[0].gateway().api().deploy(&api).await;
+    subscribe_as(nodes[0].gateway(), "ticks", "ticking", &receiver.url("/hook")).await;
+    let gateways: Vec<&Gateway> = nodes.iter().map(Node::gateway).collect();
+    let placed = eventually(WAIT, || async { running_on(&gateways).await.iter().sum::<u64>() == 1 }).await;
+    assert!(placed, "runs on one node: {:?}", running_on(&gateways).await);
+    tokio::time::sleep(SETTLE).await;
+    let counts = running_on(&gateways).await;
+    assert_eq!(counts.iter().sum::<u64>(), 1, "still on exactly one node: {counts:?}");
+    let owner = counts.iter().position(|count| *count == 1).expect("an owner");
+    for gateway in &gateways {
+        assert!(
+            gateway.count_lines("subscription started") <= 1,
+            "never started twice on a node:\n{}",
+            gateway.output()
+        );
+    }
+    let started: usize = gateways.iter().map(|gateway| gateway.count_lines("subscription started")).sum();
+    assert_eq!(started, 1, "started on one node only");
+    assert!(receiver.wait_for(20, WAIT).await);
+    drop(gateways);
+
+    nodes[owner].gateway.take().expect("running").kill();
+    let survivors: Vec<&Gateway> = nodes.iter().filter_map(|node| node.gateway.as_ref()).collect();
+    let moved = eventually(WAIT, || async { running_on(&survivors).await.iter().sum::<u64>() == 1 }).await;
+    assert!(moved, "moved to one survivor: {:?}", running_on(&survivors).await);
+    let before = receiver.count();
+    assert!(receiver.wait_for(before + 20, WAIT).await, "delivery goes on from the new node");
+    tokio::time::sleep(SETTLE).await;
+    assert_eq!(running_on(&survivors).await.iter().sum::<u64>(), 1, "on exactly one survivor");
+}
