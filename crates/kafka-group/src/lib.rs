@@ -56,17 +56,24 @@ fn parse_generation(bytes: &[u8]) -> Option<i32> {
     Some(i32::from_ne_bytes(rest.get(..4)?.try_into().ok()?))
 }
 
-/// The generation of each assignment a member received.
+/// The generation a member last held: at its last assignment or revocation.
 #[derive(Debug, Default)]
 pub struct Generations {
     last: Option<i32>,
 }
 
 impl Generations {
-    /// Notes the generation of an assignment just received; true when it is the generation of the one before: the
-    /// broker re-formed the group without a new one, and the member should leave and join again.
+    /// Notes the generation of partitions being revoked (a rebalance begins for this member).
+    pub fn revoked(&mut self, generation: Option<i32>) {
+        if generation.is_some_and(|generation| generation >= 0) {
+            self.last = generation;
+        }
+    }
+
+    /// Notes the generation of an assignment just received; true when it is the one the member held before: the
+    /// broker re-formed the group without a new generation, and the member should leave and join again.
     pub fn assigned(&mut self, generation: Option<i32>) -> bool {
-        let stale = generation.is_some() && generation == self.last;
+        let stale = generation.is_some_and(|generation| generation >= 0) && generation == self.last;
         self.last = generation;
         stale
     }
@@ -92,6 +99,11 @@ mod tests {
         assert!(!generations.assigned(Some(3)), "the first");
         assert!(!generations.assigned(Some(4)));
         assert!(generations.assigned(Some(4)), "the same generation again");
+        generations.revoked(Some(7));
+        assert!(generations.assigned(Some(7)), "revoked and assigned again in one generation");
+        generations.revoked(Some(7));
+        generations.revoked(Some(-1));
+        assert!(!generations.assigned(Some(8)), "a new generation");
         assert!(!generations.assigned(None), "unknown");
         assert!(!generations.assigned(None));
     }

@@ -153,8 +153,9 @@ impl ClientContext for SharesContext {
 }
 
 impl ConsumerContext for SharesContext {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(partitions) = rebalance {
+            self.generations.lock().expect("generations lock").revoked(kafka_group::generation(consumer));
             let revoked: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
             let mut owned = self.state.owned.lock().expect("shares lock");
             owned.retain(|share| !revoked.contains(share));

@@ -121,6 +121,7 @@ impl ConsumerContext for FeedContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.generations.lock().expect("generations lock").revoked(kafka_group::generation(consumer));
                 revoke(&self.shared, &partitions, !consumer.assignment_lost());
                 tracing::info!(partitions = partitions.len(), "the feed's partitions were revoked");
                 if cooperative {
