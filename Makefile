@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka broker proxies browser api-tools promtool test soak fuzz bench-tools bench lint clean
+.PHONY: deps build run run-kafka run-cluster broker proxies browser api-tools promtool test soak fuzz bench-tools bench lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -18,6 +18,10 @@ run: build
 ## The same demo against a local Kafka-compatible broker (tansu) fed by `target/debug/kafka-produce`.
 run-kafka: build broker
 	./examples/demo/run.sh kafka
+
+## Three gateways sharing a Kafka store (docs/cluster.md): tansu, nodes on 127.0.0.1:18082-18084, the demo receiver.
+run-cluster: build broker
+	./examples/demo/run.sh cluster
 
 ## Installs the Kafka-compatible broker the tests and run-kafka use (tansu; about 10 minutes the first time).
 broker:

@@ -354,6 +354,31 @@ mod tests {
     }
 
     #[test]
+    fn a_kafka_store_needs_its_brokers_and_the_clusters_key() {
+        assert_eq!(GatewayConfig::load(None, env(&[])).unwrap().store.kind, StoreKind::Sqlite, "sqlite by default");
+        let error = GatewayConfig::load(None, env(&[("GATEWAY_STORE_KIND", "kafka")])).unwrap_err();
+        assert!(error.to_string().contains("GATEWAY_STORE_BOOTSTRAP_SERVERS"), "{error}");
+        let error = GatewayConfig::load(
+            None,
+            env(&[("GATEWAY_STORE_KIND", "kafka"), ("GATEWAY_STORE_BOOTSTRAP_SERVERS", "127.0.0.1:9092")]),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("GATEWAY_STORE_ENCRYPTION_KEY"), "{error}");
+        let config = GatewayConfig::load(
+            None,
+            env(&[
+                ("GATEWAY_STORE_KIND", "kafka"),
+                ("GATEWAY_STORE_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                ("GATEWAY_STORE_ENCRYPTION_KEY", "k"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((config.store.kind, config.store.topic_prefix.as_str()), (StoreKind::Kafka, "webhook-gateway"));
+        let error = GatewayConfig::load(None, env(&[("GATEWAY_STORE_KIND", "etcd")])).unwrap_err();
+        assert!(error.to_string().contains("etcd"), "{error}");
+    }
+
+    #[test]
     fn egress_networks_come_comma_separated_and_a_bad_one_is_named() {
         let config = GatewayConfig::load(None, env(&[("GATEWAY_EGRESS_ALLOW_NETWORKS", "127.0.0.0/8, ::1")])).unwrap();
         assert_eq!(config.egress.allow_networks, ["127.0.0.0/8", "::1"]);
