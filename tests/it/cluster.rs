@@ -52,14 +52,19 @@ fn three_nodes(bootstrap: &str) -> Vec<Node> {
     (0..3).map(|_| Node::start(bootstrap)).collect()
 }
 
-/// How many subscriptions `gateway` delivers for now.
-async fn running(gateway: &Gateway) -> u64 {
+/// The sum of the samples of `gateway`'s metrics whose series starts with `series`.
+async fn metric(gateway: &Gateway, series: &str) -> u64 {
     let reply = gateway.api().send(hyper::Method::GET, "/metrics", None, Some(TOKEN)).await;
     let text = reply.body.as_str().unwrap_or_default().to_string();
     text.lines()
-        .find_map(|line| line.strip_prefix("gateway_subscriptions_running{} "))
-        .and_then(|value| value.trim().parse::<f64>().ok())
-        .unwrap_or(0.0) as u64
+        .filter(|line| line.starts_with(series))
+        .filter_map(|line| line.rsplit_once(' ')?.1.trim().parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// How many subscriptions `gateway` delivers for now.
+async fn running(gateway: &Gateway) -> u64 {
+    metric(gateway, "gateway_subscriptions_running{}").await
 }
 
 /// How many of `nodes` deliver the one subscription, as each says.
@@ -149,7 +154,9 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
     assert_eq!(resumed.status, 200, "{}", resumed.body);
     assert!(receiver.wait_for(400, WAIT).await, "got {}", receiver.count());
 
-    // Every node answers for every node's deliveries.
+    // Every node answers for every node's deliveries: those node 1 made are found through node 3.
+    let by_node_1 = metric(gateways[0], "gateway_deliveries_total{").await;
+    assert!(by_node_1 > 0, "node 1 delivered some");
     for gateway in &gateways {
         let all = eventually(WAIT, || async { log_count(gateway, "orders").await >= 400 }).await;
         assert!(all, "entries of every node: {}", log_count(gateway, "orders").await);
