@@ -108,7 +108,7 @@ async fn log_count(gateway: &Gateway, api: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_all() {
+async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node() {
     let broker = Broker::start();
     let bootstrap = broker.bootstrap();
     create_topic(&bootstrap, "orders", 6).await;
@@ -164,11 +164,10 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
     let entries = log_count(gateways[2], "orders").await;
     drop(gateways);
 
-    // Every node restarted: APIs, subscriptions, statuses and webhook logs are intact.
+    // Every node restarted, one after the other (docs/cluster.md says why not all at once on tansu): APIs,
+    // subscriptions, statuses and webhook logs are intact, and delivery goes on.
     for node in &mut nodes {
         node.gateway.as_mut().expect("running").terminate();
-    }
-    for node in &mut nodes {
         node.restart(&bootstrap);
     }
     for node in &nodes {
