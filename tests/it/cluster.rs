@@ -164,10 +164,12 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
     let entries = log_count(gateways[2], "orders").await;
     drop(gateways);
 
-    // Every node restarted, one after the other (docs/cluster.md says why not all at once on tansu): APIs,
-    // subscriptions, statuses and webhook logs are intact, and delivery goes on.
+    // Every node stopped, then every node started again: APIs, subscriptions, statuses and webhook logs are intact,
+    // and delivery goes on.
     for node in &mut nodes {
         node.gateway.as_mut().expect("running").terminate();
+    }
+    for node in &mut nodes {
         node.restart(&bootstrap);
     }
     for node in &nodes {
@@ -178,7 +180,8 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
     }
     let before = receiver.count();
     produce(&bootstrap, "orders", &records(400..450)).await;
-    assert!(receiver.wait_for(before + 50, WAIT).await, "delivery goes on after the restart");
+    // Partitions a restart left to members gone are found within the coverage wait (30 s) and reassigned.
+    assert!(receiver.wait_for(before + 50, Duration::from_secs(90)).await, "delivery goes on after the restart");
     let seen = tally(&receiver);
     assert_eq!(seen.len(), 450);
 }

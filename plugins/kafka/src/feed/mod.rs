@@ -5,6 +5,7 @@
 //! committed. A subscription that falls behind a ring's floor catches up on its own ([`crate::catch_up`]).
 
 mod commits;
+mod coverage;
 mod poll;
 mod positions;
 mod rebalance;
@@ -157,6 +158,8 @@ pub(crate) struct Feed {
     /// Readers' background commits, made by a thread of the feed.
     pub(crate) commits: Arc<Commits>,
     commit_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Looks for partitions nobody delivers.
+    coverage_thread: Mutex<Option<JoinHandle<()>>>,
     topics: Vec<String>,
     /// How its readers' catch-up consumers reach the same brokers.
     pub(crate) catch_up_config: ClientConfig,
@@ -195,6 +198,7 @@ impl Feed {
             thread: Mutex::new(None),
             commits: Arc::default(),
             commit_thread: Mutex::new(None),
+            coverage_thread: Mutex::new(None),
             topics: topics.to_vec(),
             catch_up_config,
             members: Mutex::new(0),
@@ -206,8 +210,12 @@ impl Feed {
         let mut thread = self.thread.lock().expect("thread lock");
         if thread.is_none() && !self.stop.load(Ordering::Relaxed) {
             let consumer = self.consumer()?;
-            let started = poll::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
+            let started =
+                poll::start(Arc::clone(&consumer), Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
             *thread = Some(started.map_err(|error| format!("cannot start the feed's poll thread: {error}"))?);
+            let looking = coverage::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
+            *self.coverage_thread.lock().expect("thread lock") =
+                Some(looking.map_err(|error| format!("cannot start the feed's coverage thread: {error}"))?);
             let committing = commits::start(Arc::clone(&self.shared), Arc::clone(&self.commits));
             *self.commit_thread.lock().expect("thread lock") =
                 Some(committing.map_err(|error| format!("cannot start the feed's commit thread: {error}"))?);
@@ -245,7 +253,7 @@ impl Feed {
     fn shut_down(&self) {
         self.stop.store(true, Ordering::Relaxed);
         self.commits.stop();
-        for thread in [&self.thread, &self.commit_thread] {
+        for thread in [&self.thread, &self.commit_thread, &self.coverage_thread] {
             if let Some(thread) = thread.lock().expect("thread lock").take() {
                 let _ = thread.join();
             }

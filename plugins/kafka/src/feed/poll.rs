@@ -26,16 +26,6 @@ const BATCH: usize = 256;
 /// records and fetches them again on resume, about a second against the test broker), so a feed whose readers keep
 /// up never pauses.
 const PAUSE_AFTER: Duration = Duration::from_secs(5);
-/// How long a feed may own no partition of topics that have some before it leaves its group and joins again (a
-/// broker that re-formed its group around a member gone, or an assignment made while the topics were unknown, leaves
-/// partitions to nobody); doubled after each time up to [`MOST_IDLE`], so that a gateway with nothing to own (more
-/// gateways than partitions) rejoins seldom.
-const FIRST_IDLE: Duration = Duration::from_secs(20);
-/// The longest a feed owning nothing waits before it joins again.
-const MOST_IDLE: Duration = Duration::from_secs(300);
-/// How long reading the topics' partition counts may take.
-const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Starts polling `consumer` on a thread of its own until `stop`.
 pub(super) fn start(
     consumer: Arc<FeedConsumer>,
@@ -52,12 +42,7 @@ pub(super) fn start(
 fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBool, topics: &[Arc<str>]) {
     let mut paused = false;
     let mut holding_since: Option<Instant> = None;
-    let mut idle = IdleWatch::default();
     while !stop.load(Ordering::Relaxed) {
-        if idle.due(consumer) && has_partitions(consumer, topics) {
-            tracing::info!("the feed has owned no partition for long; joining its group again");
-            rejoin(consumer, topics);
-        }
         // A holding feed waits (up to a poll interval) for a reader to come near a ring's head.
         let holding = shared.hold(if paused { Duration::ZERO } else { POLL_INTERVAL });
         holding_since = holding.then(|| holding_since.unwrap_or_else(Instant::now));
@@ -98,52 +83,6 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
             shared.state.lock().expect("feed state lock").push(records);
         }
     }
-}
-
-/// When a feed owning nothing should join its group again.
-struct IdleWatch {
-    /// Since when it owns nothing (looked at once a second).
-    since: Option<Instant>,
-    last_look: Instant,
-    wait: Duration,
-}
-
-impl Default for IdleWatch {
-    fn default() -> Self {
-        Self { since: None, last_look: Instant::now(), wait: FIRST_IDLE }
-    }
-}
-
-impl IdleWatch {
-    /// Whether the feed has owned nothing for its wait (then the wait doubles); looks once a second.
-    fn due(&mut self, consumer: &FeedConsumer) -> bool {
-        if self.last_look.elapsed() < Duration::from_secs(1) {
-            return false;
-        }
-        self.last_look = Instant::now();
-        let owns = consumer.assignment().is_ok_and(|assignment| assignment.count() > 0);
-        if owns {
-            self.since = None;
-            self.wait = FIRST_IDLE;
-            return false;
-        }
-        let since = *self.since.get_or_insert_with(Instant::now);
-        if since.elapsed() < self.wait {
-            return false;
-        }
-        self.since = None;
-        self.wait = (self.wait * 2).min(MOST_IDLE);
-        true
-    }
-}
-
-/// Whether the topics have partitions (someone should own them).
-fn has_partitions(consumer: &FeedConsumer, topics: &[Arc<str>]) -> bool {
-    topics.iter().any(|topic| {
-        consumer
-            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-            .is_ok_and(|metadata| metadata.topics().iter().any(|topic| !topic.partitions().is_empty()))
-    })
 }
 
 /// Leaves the group and joins it again: the broker then starts a generation every member joins.

@@ -56,6 +56,11 @@ impl FeedContext {
         }
     }
 
+    /// Asks the poll thread to leave the group and join again.
+    pub(super) fn ask_rejoin(&self) {
+        self.rejoin.store(true, Ordering::Relaxed);
+    }
+
     /// Whether the feed should leave its group and join again (once per call that says so).
     pub(super) fn take_rejoin(&self) -> bool {
         self.rejoin.swap(false, Ordering::Relaxed)
@@ -112,7 +117,7 @@ impl ConsumerContext for FeedContext {
                 tracing::info!(partitions = partitions.len(), "the feed's partitions changed");
                 if self.generations.lock().expect("generations lock").assigned(kafka_group::generation(consumer)) {
                     tracing::info!("assigned without a new generation (a member expired unseen); joining again");
-                    self.rejoin.store(true, Ordering::Relaxed);
+                    self.ask_rejoin();
                 }
                 if cooperative {
                     consumer.incremental_assign(tpl)

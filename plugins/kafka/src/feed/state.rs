@@ -33,6 +33,11 @@ impl State {
         self.failure.as_deref()
     }
 
+    /// The first reader `suits`.
+    pub(super) fn witness(&self, suits: impl Fn(&Reader) -> bool) -> Option<Arc<Reader>> {
+        self.readers.iter().find(|reader| suits(reader)).cloned()
+    }
+
     pub(super) fn add(&mut self, reader: Arc<Reader>) {
         self.readers.push(reader);
     }
