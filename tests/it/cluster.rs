@@ -34,17 +34,22 @@ impl Node {
     }
 
     fn restart(&mut self, bootstrap: &str) {
-        self.gateway = Some(self.home.start_with_env(&[
-            ("GATEWAY_STORE_KIND", "kafka"),
-            ("GATEWAY_STORE_BOOTSTRAP_SERVERS", bootstrap),
-            ("GATEWAY_STORE_TOPIC_PREFIX", "cluster"),
-            ("GATEWAY_STORE_ENCRYPTION_KEY", KEY),
-        ]));
+        self.gateway = Some(self.home.start_with_env(&node_settings(bootstrap, KEY)));
     }
 
     fn gateway(&self) -> &Gateway {
         self.gateway.as_ref().expect("the node runs")
     }
+}
+
+/// The settings of a node of the cluster on `bootstrap` whose store key is `key`.
+fn node_settings<'a>(bootstrap: &'a str, key: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("GATEWAY_STORE_KIND", "kafka"),
+        ("GATEWAY_STORE_BOOTSTRAP_SERVERS", bootstrap),
+        ("GATEWAY_STORE_TOPIC_PREFIX", "cluster"),
+        ("GATEWAY_STORE_ENCRYPTION_KEY", key),
+    ]
 }
 
 /// Three nodes of one cluster.
@@ -287,4 +292,20 @@ async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies() {
     assert!(receiver.wait_for(before + 20, WAIT).await, "delivery goes on from the new node");
     tokio::time::sleep(SETTLE).await;
     assert_eq!(running_on(&survivors).await.iter().sum::<u64>(), 1, "on exactly one survivor");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on() {
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    let node = Node::start(&bootstrap);
+    let other_key = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+    let (code, said) = GatewayHome::new().run_refused(&node_settings(&bootstrap, other_key));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("store.encryption_key") && said.contains("not the key"), "{said}");
+    assert!(!said.contains(other_key) && !said.contains(KEY), "no key in the log: {said}");
+    assert_eq!(node.gateway().api().get("/_node/health").await.status, 200, "the cluster goes on");
+    let (code, said) = GatewayHome::new().run_refused(&[("GATEWAY_STORE_KIND", "kafka")]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("GATEWAY_STORE_BOOTSTRAP_SERVERS"), "{said}");
 }
