@@ -246,7 +246,7 @@ impl Dispatcher {
                     let shown = format!("{cause} (retrying)");
                     self.record(&id, generation, false, move |subscription| {
                         let changed = subscription.failure_cause.as_deref() != Some(shown.as_str());
-                        subscription.failure_cause = Some(shown);
+                        subscription.failure_cause = Some(shown.clone());
                         changed
                     })
                     .await;
@@ -292,31 +292,32 @@ impl Dispatcher {
     }
 
     /// Applies `edit` to the stored subscription if run `generation` is still its current run, in one store step;
-    /// with `ending`, the run is forgotten in that same step.
+    /// with `ending`, the run is forgotten in that same step. A shared store may apply `edit` again to a record
+    /// another node changed meanwhile; whether the run was current is decided once.
     async fn record(
         self: &Arc<Self>,
         id: &str,
         generation: u64,
         ending: bool,
-        edit: impl FnOnce(&mut Subscription) -> bool + Send + 'static,
+        edit: impl Fn(&mut Subscription) -> bool + Send + 'static,
     ) {
         let dispatcher = Arc::clone(self);
         let key = id.to_string();
         let result = self
             .store
             .call(move |store| {
-                let mut edit = Some(edit);
+                let mut was_current = None;
                 store.edit_subscription(&key, &mut |subscription| {
-                    let current = {
+                    let current = *was_current.get_or_insert_with(|| {
                         let mut runs = dispatcher.runs.lock().expect("runs lock");
                         let current = runs.get(&key).is_some_and(|run| run.generation == generation);
                         if current && ending {
                             runs.remove(&key);
                         }
                         current
-                    };
-                    match (subscription, edit.take()) {
-                        (Some(subscription), Some(edit)) if current => {
+                    });
+                    match subscription {
+                        Some(subscription) if current => {
                             let changed = edit(subscription);
                             if changed {
                                 subscription.updated_at = now_rfc3339();
@@ -340,9 +341,9 @@ impl Dispatcher {
         match ended {
             Ended::Failed(cause) => {
                 tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
-                self.record(id, generation, true, |subscription| {
+                self.record(id, generation, true, move |subscription| {
                     subscription.consumer_status = ConsumerStatus::Failure;
-                    subscription.failure_cause = Some(cause);
+                    subscription.failure_cause = Some(cause.clone());
                     true
                 })
                 .await;

@@ -220,17 +220,18 @@ impl SubscriptionService {
         let written = self
             .store
             .call(move |store| {
-                let mut edit = Some(edit);
+                // A shared store may apply the edit again to a record another node changed meanwhile: the last
+                // application decides.
                 let mut edited = Ok(());
-                let record = store.edit_subscription(&key, &mut |subscription| match (subscription, edit.take()) {
-                    (Some(subscription), Some(edit)) => {
+                let record = store.edit_subscription(&key, &mut |subscription| match subscription {
+                    Some(subscription) => {
                         edited = edit(subscription);
                         if edited.is_ok() {
                             subscription.updated_at = now_rfc3339();
                         }
                         edited.is_ok()
                     }
-                    _ => false,
+                    None => false,
                 })?;
                 Ok((record, edited))
             })

@@ -65,7 +65,8 @@ pub trait Store: Send + Sync {
     fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError>;
     /// Reads, edits and keeps the subscription `id` as one step: no other write lands between the read and the
     /// write. `edit` gets the record (`None` when there is none) and says whether it changed it; a changed record is
-    /// kept. Returns the record as it then stands.
+    /// kept. A store shared by several gateways calls `edit` again on the record another gateway wrote meanwhile.
+    /// Returns the record as it then stands.
     fn edit_subscription(
         &self,
         id: &str,

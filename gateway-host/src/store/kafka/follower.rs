@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::client::StoreContext;
@@ -16,6 +16,8 @@ use crate::store::StoreError;
 
 /// How long a poll waits for records: how quickly a stop is seen.
 const POLL_WAIT: Duration = Duration::from_millis(100);
+/// The header naming the version a record edits.
+pub(super) const BASE_HEADER: &str = "base";
 /// Records handed over at once, at most.
 const BATCH: usize = 1024;
 
@@ -27,6 +29,8 @@ pub(super) struct Record {
     pub(super) value: Option<String>,
     /// Its offset in its partition.
     pub(super) offset: i64,
+    /// The version it edits, from its `base` header (see [`super::replica`]).
+    pub(super) base: Option<i64>,
 }
 
 /// A running follower; stopped when dropped.
@@ -83,6 +87,12 @@ fn next_batch(consumer: &BaseConsumer<StoreContext>) -> Vec<Record> {
                 key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
                 value: message.payload().map(|value| String::from_utf8_lossy(value).into_owned()),
                 offset: message.offset(),
+                base: message.headers().and_then(|headers| {
+                    headers
+                        .iter()
+                        .find(|header| header.key == BASE_HEADER)
+                        .and_then(|header| std::str::from_utf8(header.value?).ok()?.parse().ok())
+                }),
             }),
             Some(Err(error)) => tracing::debug!(error = %error, "store follower: no records"),
             None => break,

@@ -3,7 +3,8 @@
 //! APIs and subscriptions (with their statuses) are records of the compacted topic `<prefix>.config`, keyed
 //! `api/<id>` and `subscription/<id>`, tombstones for deletions, secrets sealed as in the embedded store. Every node
 //! follows the topic into its [`replica`] and reads from it; it reads the topic to its end before it serves. A write
-//! is produced, then answered once this node has applied it (a node reads its own writes); every change applied is
+//! is produced, then answered once this node has applied it (a node reads its own writes); an edit names the version
+//! it was made from and is made again when another node's edit of that version came first; every change applied is
 //! told to the node's dispatcher ([`Store::changes`]), whichever node made it.
 //!
 //! Webhook log entries go to `<prefix>.webhook-logs` (deleted after the retention); every node follows that topic
@@ -29,12 +30,14 @@ use tokio::sync::broadcast;
 use super::{sealed, Change, LogFilter, LogRow, SqliteStore, StatusRow, Store, StoreError};
 use follower::{Follower, Record};
 use producer::Producer;
-use replica::{Replica, API, CHECK, SUBSCRIPTION};
+use replica::{Kept, Replica, API, CHECK, SUBSCRIPTION};
 
 /// How long a write waits to be read back.
 const READ_BACK_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long reading the configuration topic to its end may take at start.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How many times an edit is made again on a record another node changed meanwhile.
+const EDIT_ATTEMPTS: usize = 10;
 /// How long asking the brokers for offsets and partitions may take.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -74,7 +77,7 @@ impl KafkaStore {
         let filling = Arc::clone(&replica);
         let config_follower = Follower::start(config, &topics.config, 1, move |records: Vec<Record>| {
             for record in records {
-                filling.apply(&record.key, record.value, record.offset);
+                filling.apply(&record.key, record.value, record.offset, record.base);
             }
         })?;
         let (end, log_partitions) = ends(config, &topics)?;
@@ -110,18 +113,25 @@ impl KafkaStore {
         match check {
             Some(check) if sealed::is_check(&check, &self.sealer) => Ok(()),
             Some(_) => Err(StoreError::WrongKey),
-            None => self.write(CHECK, Some(&self.sealer.seal(sealed::CHECK))),
+            None => self.write(CHECK, Some(&self.sealer.seal(sealed::CHECK)), None).map(|_| ()),
         }
     }
 
-    /// Produces one record of the configuration topic and waits until this node has applied it. Blocking.
-    fn write(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
-        let offset = self.producer.write(&self.topics.config, key, value)?;
-        self.replica.wait_for(offset, READ_BACK_TIMEOUT)
+    /// Produces one record of the configuration topic and waits until this node has applied it; returns its
+    /// offset. Blocking.
+    fn write(&self, key: &str, value: Option<&str>, base: Option<i64>) -> Result<i64, StoreError> {
+        let offset = self.producer.write(&self.topics.config, key, value, base)?;
+        self.replica.wait_for(offset, READ_BACK_TIMEOUT)?;
+        Ok(offset)
     }
 
-    fn sealed_subscription(&self, id: &str) -> Option<String> {
-        self.replica.tables().subscriptions.get(id).map(|(_, document)| document.clone())
+    /// The subscription `id` as applied, and the offset of its record (-1: none).
+    fn kept_subscription(&self, id: &str) -> Result<(Option<Subscription>, i64), StoreError> {
+        let kept = self.replica.tables().subscriptions.get(id).cloned();
+        match kept {
+            Some(kept) => Ok((Some(sealed::opened_subscription(&kept.document, &self.sealer)?), kept.offset)),
+            None => Ok((None, -1)),
+        }
     }
 }
 
@@ -145,12 +155,12 @@ fn ends(config: &ClientConfig, topics: &Topics) -> Result<(i64, i32), StoreError
 impl Store for KafkaStore {
     fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
         let _write = self.writes.lock().expect("writes lock");
-        self.write(&format!("{API}{id}"), Some(&sealed::api(document, &self.sealer)))
+        self.write(&format!("{API}{id}"), Some(&sealed::api(document, &self.sealer)), None).map(|_| ())
     }
 
     fn delete_api(&self, id: &str) -> Result<(), StoreError> {
         let _write = self.writes.lock().expect("writes lock");
-        self.write(&format!("{API}{id}"), None)
+        self.write(&format!("{API}{id}"), None, None).map(|_| ())
     }
 
     fn apis(&self) -> Result<Vec<(String, Value)>, StoreError> {
@@ -162,11 +172,11 @@ impl Store for KafkaStore {
     fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
         let _write = self.writes.lock().expect("writes lock");
         let document = sealed::subscription(subscription, &self.sealer)?;
-        self.write(&format!("{SUBSCRIPTION}{}", subscription.id), Some(&document))
+        self.write(&format!("{SUBSCRIPTION}{}", subscription.id), Some(&document), None).map(|_| ())
     }
 
     fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.sealed_subscription(id).map(|document| sealed::opened_subscription(&document, &self.sealer)).transpose()
+        Ok(self.kept_subscription(id)?.0)
     }
 
     fn edit_subscription(
@@ -175,21 +185,30 @@ impl Store for KafkaStore {
         edit: &mut dyn FnMut(Option<&mut Subscription>) -> bool,
     ) -> Result<Option<Subscription>, StoreError> {
         let _write = self.writes.lock().expect("writes lock");
-        let mut subscription = self.subscription(id)?;
-        let changed = edit(subscription.as_mut());
-        if let (Some(subscription), true) = (&subscription, changed) {
-            let document = sealed::subscription(subscription, &self.sealer)?;
-            self.write(&format!("{SUBSCRIPTION}{id}"), Some(&document))?;
+        // The record names the version it was edited from; another node's write of that version first makes it
+        // void (the replica skips it), and the edit is made again on what that node wrote.
+        for _ in 0..EDIT_ATTEMPTS {
+            let (mut subscription, version) = self.kept_subscription(id)?;
+            let changed = edit(subscription.as_mut());
+            let Some(edited) = subscription.as_ref().filter(|_| changed) else {
+                return Ok(subscription);
+            };
+            let document = sealed::subscription(edited, &self.sealer)?;
+            let offset = self.write(&format!("{SUBSCRIPTION}{id}"), Some(&document), Some(version))?;
+            if self.replica.tables().subscriptions.get(id).is_some_and(|kept| kept.offset == offset) {
+                return Ok(subscription);
+            }
+            tracing::debug!(subscription = %id, "changed on another node meanwhile; editing again");
         }
-        Ok(subscription)
+        Err(StoreError::Kafka(format!("subscription {id} kept changing on other nodes; try again")))
     }
 
     fn subscriptions(&self, api_id: Option<&str>) -> Result<Vec<Subscription>, StoreError> {
-        let mut kept: Vec<(u64, String)> = self.replica.tables().subscriptions.values().cloned().collect();
-        kept.sort_by_key(|(order, _)| *order);
+        let mut kept: Vec<Kept> = self.replica.tables().subscriptions.values().cloned().collect();
+        kept.sort_by_key(|kept| kept.order);
         let mut subscriptions = Vec::with_capacity(kept.len());
-        for (_, document) in kept {
-            let subscription = sealed::opened_subscription(&document, &self.sealer)?;
+        for kept in kept {
+            let subscription = sealed::opened_subscription(&kept.document, &self.sealer)?;
             if api_id.is_none_or(|api_id| subscription.api_id == api_id) {
                 subscriptions.push(subscription);
             }
@@ -199,20 +218,20 @@ impl Store for KafkaStore {
 
     fn subscription_statuses(&self) -> Result<Vec<StatusRow>, StoreError> {
         let kept: Vec<String> =
-            self.replica.tables().subscriptions.values().map(|(_, document)| document.clone()).collect();
+            self.replica.tables().subscriptions.values().map(|kept| kept.document.clone()).collect();
         kept.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
     }
 
     fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
         let _write = self.writes.lock().expect("writes lock");
-        self.write(&format!("{SUBSCRIPTION}{id}"), None)
+        self.write(&format!("{SUBSCRIPTION}{id}"), None, None).map(|_| ())
     }
 
     fn insert_webhook_logs(&self, entries: &[LogRow]) -> Result<(), StoreError> {
         let topic = &self.topics.webhook_logs;
         let sent: Vec<_> = entries
             .iter()
-            .map(|entry| self.producer.send(topic, &entry.request_id, Some(&entry.document)))
+            .map(|entry| self.producer.send(topic, &entry.request_id, Some(&entry.document), None))
             .collect::<Result<_, _>>()?;
         for answered in sent {
             Producer::answer(topic, answered)?;

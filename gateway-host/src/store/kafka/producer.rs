@@ -7,9 +7,11 @@ use std::time::Duration;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 
 use super::client::StoreContext;
+use super::follower::BASE_HEADER;
 use crate::store::StoreError;
 
 /// How long the producer tries to deliver a record before giving up.
@@ -67,15 +69,21 @@ impl Producer {
         Ok(Self { producer })
     }
 
-    /// Queues `value` (`None`: a tombstone) under `key`; the receiver gets its offset or why it failed.
+    /// Queues `value` (`None`: a tombstone) under `key`, naming the version it edits if `base`; the receiver gets
+    /// its offset or why it failed.
     pub(super) fn send(
         &self,
         topic: &str,
         key: &str,
         value: Option<&str>,
+        base: Option<i64>,
     ) -> Result<Receiver<Result<i64, String>>, StoreError> {
         let (answer, answered) = sync_channel(1);
         let mut record = BaseRecord::with_opaque_to(topic, Box::new(answer)).key(key);
+        if let Some(base) = base {
+            let version = base.to_string();
+            record = record.headers(OwnedHeaders::new().insert(Header { key: BASE_HEADER, value: Some(&version) }));
+        }
         if let Some(value) = value {
             record = record.payload(value);
         }
@@ -85,9 +93,15 @@ impl Producer {
         Ok(answered)
     }
 
-    /// Writes `value` under `key` and returns its offset. Blocking.
-    pub(super) fn write(&self, topic: &str, key: &str, value: Option<&str>) -> Result<i64, StoreError> {
-        Self::answer(topic, self.send(topic, key, value)?)
+    /// Writes `value` under `key` (naming the version it edits if `base`) and returns its offset. Blocking.
+    pub(super) fn write(
+        &self,
+        topic: &str,
+        key: &str,
+        value: Option<&str>,
+        base: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        Self::answer(topic, self.send(topic, key, value, base)?)
     }
 
     /// The answer about one record sent to `topic`. Blocking.

@@ -19,13 +19,24 @@ pub(super) const CHECK: &str = "sealing/check";
 /// How many changes may wait for a slow follower of the change feed before it resynchronises.
 const CHANGE_BACKLOG: usize = 4096;
 
+/// A subscription as applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Kept {
+    /// The order it first appeared in.
+    pub(super) order: u64,
+    /// Its sealed document.
+    pub(super) document: String,
+    /// The offset of the record it comes from (an edit names it as the version it changes).
+    pub(super) offset: i64,
+}
+
 /// The configuration as applied so far.
 #[derive(Default)]
 pub(super) struct Tables {
     /// Sealed API documents by id.
     pub(super) apis: BTreeMap<String, String>,
-    /// Sealed subscription documents by id, with the order they first appeared in.
-    pub(super) subscriptions: HashMap<String, (u64, String)>,
+    /// Sealed subscription documents by id.
+    pub(super) subscriptions: HashMap<String, Kept>,
     /// The store key's check value.
     pub(super) check: Option<String>,
     /// The next order number.
@@ -35,8 +46,11 @@ pub(super) struct Tables {
 }
 
 impl Tables {
-    /// Applies one record (`None`: a tombstone) at `offset`; returns the change it makes, if any.
-    fn apply(&mut self, key: &str, value: Option<String>, offset: i64) -> Option<Change> {
+    /// Applies one record (`None`: a tombstone) at `offset`; returns the change it makes, if any. A subscription
+    /// record that names the version it changes (`base`: the offset of the record it was edited from, -1 for none)
+    /// is applied only if that is still the current one: of two edits of one version, the first in the topic wins,
+    /// and the other's writer edits again.
+    fn apply(&mut self, key: &str, value: Option<String>, offset: i64, base: Option<i64>) -> Option<Change> {
         self.next_offset = self.next_offset.max(offset + 1);
         if let Some(id) = key.strip_prefix(API) {
             let changed = match value {
@@ -46,17 +60,23 @@ impl Tables {
             return changed.then(|| Change::Api(id.to_string()));
         }
         if let Some(id) = key.strip_prefix(SUBSCRIPTION) {
+            let current = self.subscriptions.get(id);
+            if base.is_some_and(|base| current.map_or(-1, |kept| kept.offset) != base) {
+                return None; // an edit of a version another write replaced
+            }
             match value {
                 Some(document) => {
-                    let order = match self.subscriptions.get(id) {
-                        Some((_, old)) if *old == document => return None,
-                        Some((order, _)) => *order,
+                    let (order, same) = match current {
+                        Some(kept) => (kept.order, kept.document == document),
                         None => {
                             self.order += 1;
-                            self.order
+                            (self.order, false)
                         }
                     };
-                    self.subscriptions.insert(id.to_string(), (order, document));
+                    self.subscriptions.insert(id.to_string(), Kept { order, document, offset });
+                    if same {
+                        return None;
+                    }
                 }
                 None => {
                     self.subscriptions.remove(id)?;
@@ -91,8 +111,8 @@ impl Replica {
     }
 
     /// Applies one record of the topic and tells the change feed.
-    pub(super) fn apply(&self, key: &str, value: Option<String>, offset: i64) {
-        let change = self.tables().apply(key, value, offset);
+    pub(super) fn apply(&self, key: &str, value: Option<String>, offset: i64, base: Option<i64>) {
+        let change = self.tables().apply(key, value, offset, base);
         self.applied.notify_all();
         if let Some(change) = change {
             let _ = self.changes.send(change); // nobody listening yet: the start reads everything anyway
@@ -129,16 +149,30 @@ mod tests {
     #[test]
     fn records_apply_in_order_and_only_real_changes_are_told() {
         let mut tables = Tables::default();
-        assert_eq!(tables.apply("api/a", Some("{1}".into()), 0), Some(Change::Api("a".into())));
-        assert_eq!(tables.apply("api/a", Some("{1}".into()), 1), None, "the same document again");
-        assert_eq!(tables.apply("subscription/s", Some("{}".into()), 2), Some(Change::Subscription("s".into())));
-        assert_eq!(tables.apply("subscription/t", Some("{}".into()), 3), Some(Change::Subscription("t".into())));
-        assert_eq!(tables.apply("subscription/s", Some("{2}".into()), 4), Some(Change::Subscription("s".into())));
-        assert_eq!(tables.subscriptions["s"].0, 1, "an update keeps the creation order");
-        assert_eq!(tables.apply("subscription/s", None, 5), Some(Change::Subscription("s".into())));
-        assert_eq!(tables.apply("subscription/s", None, 6), None, "a tombstone of nothing");
-        assert_eq!(tables.apply("api/a", None, 7), Some(Change::Api("a".into())));
-        assert_eq!(tables.next_offset, 8);
-        assert!(tables.apis.is_empty() && tables.subscriptions.len() == 1);
+        assert_eq!(tables.apply("api/a", Some("{1}".into()), 0, None), Some(Change::Api("a".into())));
+        assert_eq!(tables.apply("api/a", Some("{1}".into()), 1, None), None, "the same document again");
+        assert_eq!(tables.apply("subscription/s", Some("{}".into()), 2, None), Some(Change::Subscription("s".into())));
+        assert_eq!(tables.apply("subscription/t", Some("{}".into()), 3, None), Some(Change::Subscription("t".into())));
+        assert_eq!(
+            tables.apply("subscription/s", Some("{2}".into()), 4, Some(2)),
+            Some(Change::Subscription("s".into()))
+        );
+        assert_eq!(tables.subscriptions["s"].order, 1, "an update keeps the creation order");
+        assert_eq!(
+            tables.apply("subscription/s", Some("{3}".into()), 5, Some(2)),
+            None,
+            "an edit of a replaced version"
+        );
+        assert_eq!(tables.subscriptions["s"].document, "{2}");
+        assert_eq!(tables.apply("subscription/s", None, 6, None), Some(Change::Subscription("s".into())));
+        assert_eq!(tables.apply("subscription/s", None, 7, None), None, "a tombstone of nothing");
+        assert_eq!(
+            tables.apply("subscription/u", Some("{}".into()), 8, Some(-1)),
+            Some(Change::Subscription("u".into()))
+        );
+        assert_eq!(tables.apply("subscription/u", Some("{}".into()), 9, Some(-1)), None, "created twice");
+        assert_eq!(tables.apply("api/a", None, 10, None), Some(Change::Api("a".into())));
+        assert_eq!(tables.next_offset, 11);
+        assert!(tables.apis.is_empty() && tables.subscriptions.len() == 2);
     }
 }
