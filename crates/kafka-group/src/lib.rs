@@ -5,10 +5,12 @@
 //!   [`HANDOVER_WAIT`] for their previous owner to hear of the rebalance (its next heartbeat) and let them go;
 //! - a member whose session expired is dropped without a new generation: the member that noticed rejoins into the
 //!   same generation and the others never hear of it, so the dead member's partitions stay assigned to nobody alive.
-//!   [`Generations`] sees an assignment come without a new generation; the member then leaves and joins again,
-//!   which makes the broker start a new generation that every member joins.
+//!   [`Rejoin`] sees an assignment come without a new generation; the member then leaves and joins again, which
+//!   makes the broker start a new generation that every member joins.
 
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -56,15 +58,56 @@ fn parse_generation(bytes: &[u8]) -> Option<i32> {
     Some(i32::from_ne_bytes(rest.get(..4)?.try_into().ok()?))
 }
 
+/// Whether a member should leave its group and join again: told of its revocations and assignments (in its
+/// rebalance callbacks), asked by whoever polls the consumer.
+#[derive(Debug, Default)]
+pub struct Rejoin {
+    generations: Mutex<Generations>,
+    wanted: AtomicBool,
+}
+
+impl Rejoin {
+    /// Notes that `consumer`'s partitions are being revoked (a rebalance begins for it).
+    pub fn revoked<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) {
+        self.generations.lock().expect("generations lock").revoked(generation(consumer));
+    }
+
+    /// Notes an assignment `consumer` just received; true (and a rejoin wanted) when it came without a new
+    /// generation.
+    pub fn assigned<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) -> bool {
+        let stale = self.generations.lock().expect("generations lock").assigned(generation(consumer));
+        if stale {
+            self.ask();
+        }
+        stale
+    }
+
+    /// Asks for a rejoin.
+    pub fn ask(&self) {
+        self.wanted.store(true, Ordering::Relaxed);
+    }
+
+    /// Leaves `consumer`'s group and subscribes to `topics` again, if a rejoin was asked for since the last call.
+    /// Call it where the consumer is polled.
+    pub fn serve<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, topics: &[&str]) {
+        if self.wanted.swap(false, Ordering::Relaxed) {
+            consumer.unsubscribe();
+            if let Err(error) = consumer.subscribe(topics) {
+                tracing::error!(error = %error, topics = ?topics, "cannot join the group again");
+            }
+        }
+    }
+}
+
 /// The generation a member last held: at its last assignment or revocation.
 #[derive(Debug, Default)]
-pub struct Generations {
+struct Generations {
     last: Option<i32>,
 }
 
 impl Generations {
     /// Notes the generation of partitions being revoked (a rebalance begins for this member).
-    pub fn revoked(&mut self, generation: Option<i32>) {
+    fn revoked(&mut self, generation: Option<i32>) {
         if generation.is_some_and(|generation| generation >= 0) {
             self.last = generation;
         }
@@ -72,7 +115,7 @@ impl Generations {
 
     /// Notes the generation of an assignment just received; true when it is the one the member held before: the
     /// broker re-formed the group without a new generation, and the member should leave and join again.
-    pub fn assigned(&mut self, generation: Option<i32>) -> bool {
+    fn assigned(&mut self, generation: Option<i32>) -> bool {
         let stale = generation.is_some_and(|generation| generation >= 0) && generation == self.last;
         self.last = generation;
         stale

@@ -8,12 +8,12 @@
 //! joins again after an assignment without a new generation ([`kafka_group`] says why).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use kafka_group::{Generations, HANDOVER_WAIT, HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
+use kafka_group::{Rejoin, HANDOVER_WAIT, HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -38,7 +38,7 @@ pub struct WorkShares {
 
 struct SharesState {
     /// How many shares there are (the work topic's partitions).
-    count: u32,
+    count: AtomicU32,
     /// The shares this node holds.
     owned: Mutex<HashSet<i32>>,
     /// Bumped whenever the shares held change.
@@ -55,30 +55,25 @@ impl WorkShares {
             .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
             .set("enable.auto.commit", "false");
-        let probe: BaseConsumer<StoreContext> = config
-            .create_with_context(StoreContext::labelled("work shares"))
-            .map_err(|error| StoreError::Kafka(format!("cannot create a consumer: {error}")))?;
-        let metadata = probe
+        let state =
+            Arc::new(SharesState { count: AtomicU32::new(0), owned: Mutex::default(), moved: watch::channel(0).0 });
+        let context = SharesContext {
+            state: Arc::clone(&state),
+            log: StoreContext::labelled("work shares"),
+            rejoin: Rejoin::default(),
+        };
+        let consumer: BaseConsumer<SharesContext> = config
+            .create_with_context(context)
+            .map_err(|error| StoreError::Kafka(format!("cannot create the work shares' consumer: {error}")))?;
+        let metadata = consumer
             .fetch_metadata(Some(&topics.work), METADATA_TIMEOUT)
             .map_err(|error| StoreError::Kafka(format!("cannot read {}: {error}", topics.work)))?;
         let count = metadata.topics().first().map_or(0, |topic| topic.partitions().len());
         if count == 0 {
             return Err(StoreError::Kafka(format!("the topic {} has no partitions", topics.work)));
         }
-        let state = Arc::new(SharesState {
-            count: u32::try_from(count).unwrap_or(u32::MAX),
-            owned: Mutex::default(),
-            moved: watch::channel(0).0,
-        });
-        let context = SharesContext {
-            state: Arc::clone(&state),
-            log: StoreContext::labelled("work shares"),
-            generations: Mutex::default(),
-            rejoin: AtomicBool::new(false),
-        };
-        let consumer: BaseConsumer<SharesContext> = config
-            .create_with_context(context)
-            .map_err(|error| StoreError::Kafka(format!("cannot create the work shares' consumer: {error}")))?;
+        // Known before the group assigns anything: the subscription is only then made.
+        state.count.store(u32::try_from(count).unwrap_or(u32::MAX), Ordering::Relaxed);
         consumer
             .subscribe(&[&topics.work])
             .map_err(|error| StoreError::Kafka(format!("cannot join the group over {}: {error}", topics.work)))?;
@@ -91,12 +86,7 @@ impl WorkShares {
                 while !stopped.load(Ordering::Relaxed) {
                     // Nothing is produced there: polling serves the group's rebalances.
                     let _ = consumer.poll(POLL_WAIT);
-                    if consumer.context().rejoin.swap(false, Ordering::Relaxed) {
-                        consumer.unsubscribe();
-                        if let Err(error) = consumer.subscribe(&[&work]) {
-                            tracing::error!(error = %error, "cannot join the nodes' group again");
-                        }
-                    }
+                    consumer.context().rejoin.serve(&consumer, &[&work]);
                 }
                 consumer.unsubscribe();
             })
@@ -120,7 +110,7 @@ impl WorkShares {
 
 impl Placement for WorkShares {
     fn holds(&self, subscription_id: &str) -> bool {
-        let share = share_of(subscription_id, self.state.count);
+        let share = share_of(subscription_id, self.state.count.load(Ordering::Relaxed));
         self.state.owned.lock().expect("shares lock").contains(&share)
     }
 }
@@ -136,10 +126,8 @@ fn share_of(subscription_id: &str, count: u32) -> i32 {
 struct SharesContext {
     state: Arc<SharesState>,
     log: StoreContext,
-    /// The generation of each assignment.
-    generations: Mutex<Generations>,
-    /// Set when an assignment came without a new generation: the poll loop leaves the group and joins again.
-    rejoin: AtomicBool,
+    /// Whether the poll loop should leave the group and join again.
+    rejoin: Rejoin,
 }
 
 impl ClientContext for SharesContext {
@@ -155,7 +143,7 @@ impl ClientContext for SharesContext {
 impl ConsumerContext for SharesContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(partitions) = rebalance {
-            self.generations.lock().expect("generations lock").revoked(kafka_group::generation(consumer));
+            self.rejoin.revoked(consumer);
             let revoked: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
             let mut owned = self.state.owned.lock().expect("shares lock");
             owned.retain(|share| !revoked.contains(share));
@@ -167,9 +155,8 @@ impl ConsumerContext for SharesContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
-            if self.generations.lock().expect("generations lock").assigned(kafka_group::generation(consumer)) {
+            if self.rejoin.assigned(consumer) {
                 tracing::info!("shares assigned without a new generation (a node expired unseen); joining again");
-                self.rejoin.store(true, Ordering::Relaxed);
             }
             let assigned: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
             if assigned.is_empty() {

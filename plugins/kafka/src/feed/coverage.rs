@@ -46,7 +46,7 @@ pub(super) fn start(
             std::thread::sleep(STOP_LOOK);
             if coverage.orphaned(&consumer, &shared, &topics, &stop) {
                 tracing::info!("a partition looks orphaned; joining the feed group again");
-                consumer.context().ask_rejoin();
+                consumer.context().rejoin.ask();
             }
         }
     })

@@ -42,6 +42,7 @@ pub(super) fn start(
 fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBool, topics: &[Arc<str>]) {
     let mut paused = false;
     let mut holding_since: Option<Instant> = None;
+    let names: Vec<&str> = topics.iter().map(|topic| &**topic).collect();
     while !stop.load(Ordering::Relaxed) {
         // A holding feed waits (up to a poll interval) for a reader to come near a ring's head.
         let holding = shared.hold(if paused { Duration::ZERO } else { POLL_INTERVAL });
@@ -49,9 +50,7 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
         let pause = holding_since.is_some_and(|since| since.elapsed() >= PAUSE_AFTER);
         // librdkafka keeps a partition's pause across a revocation and a new assignment of it: after a rebalance
         // the assignment is set again either way.
-        if consumer.context().take_rejoin() {
-            rejoin(consumer, topics);
-        }
+        consumer.context().rejoin.serve(consumer, &names);
         if consumer.context().take_rebalanced() || pause != paused {
             set_paused(consumer, pause);
             paused = pause;
@@ -82,15 +81,6 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
         if !records.is_empty() {
             shared.state.lock().expect("feed state lock").push(records);
         }
-    }
-}
-
-/// Leaves the group and joins it again: the broker then starts a generation every member joins.
-fn rejoin(consumer: &FeedConsumer, topics: &[Arc<str>]) {
-    consumer.unsubscribe();
-    let names: Vec<&str> = topics.iter().map(|topic| &**topic).collect();
-    if let Err(error) = consumer.subscribe(&names) {
-        tracing::error!(error = %error, "cannot join the feed group again");
     }
 }
 

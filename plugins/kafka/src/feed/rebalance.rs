@@ -9,12 +9,12 @@
 //! where its readers start: a previous owner has revoked them by then, and committed what it delivered. (Whether the
 //! group has other members cannot be asked of tansu: its DescribeGroups fails and drops the connection.) An
 //! assignment without a new generation (a member expired, and the others were not told) makes the feed leave and
-//! join again ([`kafka_group::Generations`]). Partitions lost (the session expired) are not committed: they may be
+//! join again ([`kafka_group::Rejoin`]). Partitions lost (the session expired) are not committed: they may be
 //! someone else's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use plugin_kit::api::Qos;
 use rdkafka::client::ClientContext;
@@ -31,7 +31,7 @@ use super::Shared;
 use crate::context::KafkaContext;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
-use kafka_group::{Generations, HANDOVER_WAIT};
+use kafka_group::{Rejoin, HANDOVER_WAIT};
 
 /// Context of a feed's consumer.
 pub(crate) struct FeedContext {
@@ -39,10 +39,8 @@ pub(crate) struct FeedContext {
     log: KafkaContext,
     /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
     rebalanced: AtomicBool,
-    /// The generation of each assignment.
-    generations: Mutex<Generations>,
-    /// Set when an assignment came without a new generation: the poll thread leaves the group and joins again.
-    rejoin: AtomicBool,
+    /// Whether the poll thread should leave the group and join again.
+    pub(super) rejoin: Rejoin,
 }
 
 impl FeedContext {
@@ -51,19 +49,8 @@ impl FeedContext {
             shared,
             log: KafkaContext::labelled(&format!("feed {}", topics.join(","))),
             rebalanced: AtomicBool::new(false),
-            generations: Mutex::default(),
-            rejoin: AtomicBool::new(false),
+            rejoin: Rejoin::default(),
         }
-    }
-
-    /// Asks the poll thread to leave the group and join again.
-    pub(super) fn ask_rejoin(&self) {
-        self.rejoin.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether the feed should leave its group and join again (once per call that says so).
-    pub(super) fn take_rejoin(&self) -> bool {
-        self.rejoin.swap(false, Ordering::Relaxed)
     }
 
     /// Whether a rebalance happened since the last call.
@@ -115,9 +102,8 @@ impl ConsumerContext for FeedContext {
                     let _ = tpl.set_partition_offset(&partition.0, partition.1, Offset::Offset(floor));
                 }
                 tracing::info!(partitions = partitions.len(), "the feed's partitions changed");
-                if self.generations.lock().expect("generations lock").assigned(kafka_group::generation(consumer)) {
+                if self.rejoin.assigned(consumer) {
                     tracing::info!("assigned without a new generation (a member expired unseen); joining again");
-                    self.ask_rejoin();
                 }
                 if cooperative {
                     consumer.incremental_assign(tpl)
@@ -126,7 +112,7 @@ impl ConsumerContext for FeedContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                self.generations.lock().expect("generations lock").revoked(kafka_group::generation(consumer));
+                self.rejoin.revoked(consumer);
                 revoke(&self.shared, &partitions, !consumer.assignment_lost());
                 tracing::info!(partitions = partitions.len(), "the feed's partitions were revoked");
                 if cooperative {
