@@ -11,9 +11,7 @@ use plugin_kit::api::{
 };
 use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 use rdkafka::config::ClientConfig;
-use tokio::sync::Semaphore;
 
-use crate::catch_up::CATCH_UPS;
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
 use crate::feed::{FeedSpec, Feeds};
@@ -38,8 +36,6 @@ pub(crate) struct KafkaEndpoint {
     producers: Mutex<HashMap<String, Weak<KafkaProducer>>>,
     /// One feed per topic list and client settings, shared by the subscriptions reading them.
     feeds: Arc<Feeds>,
-    /// Turns for the catch-up consumers of subscriptions behind their feed.
-    catch_up_turns: Arc<Semaphore>,
     /// Every open subscription's reader (their lag).
     open: Arc<OpenReaders>,
 }
@@ -52,7 +48,6 @@ impl KafkaEndpoint {
             runtime,
             producers: Mutex::new(HashMap::new()),
             feeds: Arc::default(),
-            catch_up_turns: Arc::new(Semaphore::new(CATCH_UPS)),
             open: Arc::default(),
         }))
     }
@@ -84,7 +79,8 @@ impl KafkaEndpoint {
             .set("enable.auto.commit", "false")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         let key = format!("{group}\n{:?}", catch_up_config.config_map());
-        let spec = FeedSpec { group, key, topics, config, catch_up_config, admin_config };
+        let slot = format!("{}\n{group}", settings.bootstrap_servers);
+        let spec = FeedSpec { slot, key, topics, config, catch_up_config, admin_config };
         let reader = Arc::new(Reader::new(
             subscription_id,
             request.qos,
@@ -98,7 +94,6 @@ impl KafkaEndpoint {
             feeds: Arc::clone(&self.feeds),
             feed,
             reader,
-            catch_up_turns: Arc::clone(&self.catch_up_turns),
             open: Arc::clone(&self.open),
         });
         Ok(RawSource_TO::from_value(source, TD_Opaque))

@@ -9,7 +9,6 @@ use plugin_kit::api::async_ffi::{FfiFuture, FutureExt};
 use plugin_kit::api::{Batch, Message, Qos, RawSource};
 use plugin_kit::spawn_ffi;
 use tokio::runtime::Handle;
-use tokio::sync::Semaphore;
 
 use crate::catch_up::CatchUp;
 use crate::feed::{Feed, Feeds};
@@ -33,8 +32,6 @@ pub(crate) struct KafkaSource {
     reader: Arc<Reader>,
     /// Held by each `next_batch` (one at a time); keeps the catch-up consumer while the subscription is behind.
     catching_up: Arc<tokio::sync::Mutex<Option<CatchUp>>>,
-    /// Turns for catch-up consumers, shared by the gateway's sources.
-    catch_up_turns: Arc<Semaphore>,
     /// Where the endpoint finds open readers (their lag); left when the source closes.
     open: Arc<OpenReaders>,
 }
@@ -45,23 +42,22 @@ pub(crate) struct SourceParts {
     pub(crate) feeds: Arc<Feeds>,
     pub(crate) feed: Arc<Feed>,
     pub(crate) reader: Arc<Reader>,
-    pub(crate) catch_up_turns: Arc<Semaphore>,
     pub(crate) open: Arc<OpenReaders>,
 }
 
 impl KafkaSource {
     /// A source reading `parts.feed` (under `auto` and `at-least-once`, the feed's commit thread commits for it).
     pub(crate) fn start(parts: SourceParts) -> Self {
-        let SourceParts { runtime, feeds, feed, reader, catch_up_turns, open } = parts;
+        let SourceParts { runtime, feeds, feed, reader, open } = parts;
         open.insert(&reader, &feed.shared);
-        Self { runtime, feeds, feed, reader, catching_up: Arc::default(), catch_up_turns, open }
+        Self { runtime, feeds, feed, reader, catching_up: Arc::default(), open }
     }
 }
 
 impl RawSource for KafkaSource {
     fn next_batch(&self, max: u32) -> FfiFuture<RResult<Batch, RString>> {
         let (feed, reader) = (Arc::clone(&self.feed), Arc::clone(&self.reader));
-        let (catching_up, turns) = (Arc::clone(&self.catching_up), Arc::clone(&self.catch_up_turns));
+        let (catching_up, turns) = (Arc::clone(&self.catching_up), Arc::clone(&self.feed.catch_up_turns));
         spawn_ffi(&self.runtime, async move {
             let max = max.max(1) as usize;
             let mut catching_up = catching_up.lock().await;

@@ -23,7 +23,9 @@ use plugin_kit::api::{OpenError, PartitionLag};
 use rdkafka::admin::AdminClient;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use tokio::sync::Semaphore;
 
+use crate::catch_up::CATCH_UPS;
 use crate::context::KafkaContext;
 use crate::endpoint::refused;
 use crate::group_offsets::Client;
@@ -163,14 +165,18 @@ pub(crate) struct Feed {
     topics: Vec<String>,
     /// How its readers' catch-up consumers reach the same brokers.
     pub(crate) catch_up_config: ClientConfig,
-    /// Readers joined or joining.
-    members: Mutex<usize>,
+    /// Turns for its readers' catch-up consumers (brokers that stop answering hold only this feed's turns).
+    pub(crate) catch_up_turns: Arc<Semaphore>,
+    /// Its place in the registry ([`FeedSpec::slot`]).
+    slot: String,
+    /// Readers joined or joining; `None` once the last one left (the feed is shut down).
+    members: Mutex<Option<usize>>,
 }
 
 impl Feed {
     /// Opens a feed on `topics` (the consumer joins the feed group; partitions come with the first poll).
     fn open(spec: FeedSpec) -> Result<Self, OpenError> {
-        let FeedSpec { config, catch_up_config, admin_config, topics, .. } = spec;
+        let FeedSpec { slot, config, catch_up_config, admin_config, topics, .. } = spec;
         let topics = topics.as_slice();
         let shared = Arc::new(Shared::new());
         let consumer: FeedConsumer = config
@@ -201,8 +207,37 @@ impl Feed {
             coverage_thread: Mutex::new(None),
             topics: topics.to_vec(),
             catch_up_config,
-            members: Mutex::new(0),
+            catch_up_turns: Arc::new(Semaphore::new(CATCH_UPS)),
+            slot,
+            members: Mutex::new(Some(0)),
         })
+    }
+
+    /// Counts one more reader in, unless the feed is shut down (or shutting down).
+    fn enter(&self) -> bool {
+        let mut members = self.members.lock().expect("members lock");
+        members.as_mut().map(|count| *count += 1).is_some()
+    }
+
+    /// Counts a reader out; whether it was the last (the feed is then to be shut down, and no reader enters it).
+    fn exit(&self) -> bool {
+        let mut members = self.members.lock().expect("members lock");
+        match *members {
+            Some(count) if count > 1 => {
+                *members = Some(count - 1);
+                false
+            }
+            _ => {
+                *members = None;
+                true
+            }
+        }
+    }
+
+    /// Whether new readers may join it: neither failed nor shut down.
+    fn is_usable(&self) -> bool {
+        self.members.lock().expect("members lock").is_some()
+            && self.shared.state.lock().expect("feed state lock").failure().is_none()
     }
 
     /// Starts polling, once its first reader is in: the first assignment then starts where that reader does.
@@ -265,21 +300,35 @@ impl Feed {
     }
 }
 
-/// Every open feed, by group, with the client settings it was opened with; and the feeds that could not be opened
+/// Every open feed, by brokers and group, with the client settings it was opened with; and the feeds that could not be opened
 /// lately (brokers unreachable), so that the subscriptions waiting for them fail fast instead of each waiting out
 /// the reachability timeout in turn (ten thousand subscriptions of a topic would take hours to hear it).
+///
+/// No broker wait happens under a lock another feed needs: the registry's lock is held only to find a feed's slot;
+/// opening a feed (its metadata fetch waits up to [`REACHABILITY_TIMEOUT`]) holds that slot alone, so brokers that do
+/// not answer cost only the subscriptions of their own feed.
 #[derive(Default)]
 pub(crate) struct Feeds {
-    open: Mutex<HashMap<String, (String, Arc<Feed>)>>,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
     unreachable: Mutex<HashMap<String, (Instant, OpenError)>>,
+}
+
+/// A feed's place in the registry: the feed open there, if any. Locked while that feed opens.
+type Slot = Mutex<Option<OpenFeed>>;
+
+/// A feed and the client settings it was opened with.
+struct OpenFeed {
+    key: String,
+    feed: Arc<Feed>,
 }
 
 /// How a feed is opened, if none is open for its group.
 pub(crate) struct FeedSpec {
-    /// The feed group (`gateway-feed.<topics>`): one feed per group in a gateway.
-    pub(crate) group: String,
-    /// Its client settings: a subscription with other settings for the same topics is refused (two feeds of one
-    /// group in one gateway would split its partitions between them).
+    /// Its brokers and its feed group (`gateway-feed.<topics>`): one feed per group of a cluster in a gateway (the
+    /// same group on other brokers is another group).
+    pub(crate) slot: String,
+    /// Its client settings: a subscription with other settings for the same topics on the same brokers is refused
+    /// (two feeds of one group in one gateway would split its partitions between them).
     pub(crate) key: String,
     /// The topics, sorted, without repeats.
     pub(crate) topics: Vec<String>,
@@ -292,31 +341,30 @@ pub(crate) struct FeedSpec {
 }
 
 impl Feeds {
-    /// Adds `reader` to the feed of `spec`, opened if needed. Blocking.
+    /// Adds `reader` to the feed of `spec`, opened if needed. Blocking: waits for the brokers of this feed only.
     pub(crate) fn join(&self, spec: FeedSpec, reader: &Arc<Reader>) -> Result<Arc<Feed>, OpenError> {
         if let Some(error) = self.lately_unreachable(&spec.key) {
             return Err(error);
         }
+        let slot = self.slot(&spec.slot);
         let feed = {
-            let mut feeds = self.open.lock().expect("feeds lock");
-            let open = feeds
-                .get(&spec.group)
-                .filter(|(_, feed)| feed.shared.state.lock().expect("feed state lock").failure().is_none());
-            let feed = match open {
-                Some((key, feed)) if *key == spec.key => Arc::clone(feed),
-                Some(_) => {
+            // Waits only for an opening of the same feed.
+            let mut open = slot.lock().expect("feed slot lock");
+            match open.as_ref().filter(|open| open.feed.is_usable()) {
+                Some(open) if open.key != spec.key => {
                     return Err(refused(&format!(
                         "the topics {:?} are already read on these brokers with other client settings (security, \
                          consumer properties): give every API reading them the same settings",
                         spec.topics
                     )))
                 }
-                None => {
-                    // A subscription that waited for this lock may find the brokers just found unreachable.
+                Some(current) if current.feed.enter() => Arc::clone(&current.feed),
+                _ => {
+                    // A subscription that waited for this slot may find the brokers just found unreachable.
                     if let Some(error) = self.lately_unreachable(&spec.key) {
                         return Err(error);
                     }
-                    let (group, key) = (spec.group.clone(), spec.key.clone());
+                    let key = spec.key.clone();
                     let feed = match Feed::open(spec) {
                         Ok(feed) => Arc::new(feed),
                         Err(error) => {
@@ -327,12 +375,11 @@ impl Feeds {
                             return Err(error);
                         }
                     };
-                    feeds.insert(group, (key, Arc::clone(&feed)));
+                    feed.enter();
+                    *open = Some(OpenFeed { key, feed: Arc::clone(&feed) });
                     feed
                 }
-            };
-            *feed.members.lock().expect("members lock") += 1;
-            feed
+            }
         };
         match feed.add(reader).and_then(|()| feed.start_polling()) {
             Ok(()) => Ok(feed),
@@ -341,6 +388,13 @@ impl Feeds {
                 Err(OpenError { message: message.into(), retryable: true })
             }
         }
+    }
+
+    /// The slot named `name`, made if needed; slots nobody uses any more are dropped meanwhile.
+    fn slot(&self, name: &str) -> Arc<Slot> {
+        let mut slots = self.slots.lock().expect("feeds lock");
+        slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.try_lock().map_or(true, |open| open.is_some()));
+        Arc::clone(slots.entry(name.to_string()).or_default())
     }
 
     /// Why the feed of `key` could not be opened, if that was less than [`REACHABILITY_TIMEOUT`] ago.
@@ -353,18 +407,16 @@ impl Feeds {
     /// Removes `reader` from `feed`; the feed is shut down with its last reader. Blocking.
     pub(crate) fn leave(&self, feed: &Arc<Feed>, reader: &Arc<Reader>) {
         feed.shared.state.lock().expect("feed state lock").remove(reader);
-        let last = {
-            let mut feeds = self.open.lock().expect("feeds lock");
-            let mut members = feed.members.lock().expect("members lock");
-            *members -= 1;
-            let last = *members == 0;
-            if last {
-                feeds.retain(|_, (_, open)| !Arc::ptr_eq(open, feed));
-            }
-            last
-        };
-        if last {
-            feed.shut_down();
+        if !feed.exit() {
+            return;
         }
+        let slot = self.slots.lock().expect("feeds lock").get(&feed.slot).cloned();
+        if let Some(slot) = slot {
+            let mut open = slot.lock().expect("feed slot lock");
+            if open.as_ref().is_some_and(|open| Arc::ptr_eq(&open.feed, feed)) {
+                *open = None;
+            }
+        }
+        feed.shut_down();
     }
 }
