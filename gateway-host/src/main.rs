@@ -49,8 +49,26 @@ use crate::replay::Replays;
 use crate::store::{kafka, KafkaStore, SqliteStore, Store};
 use crate::telemetry::Telemetry;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long the runtime waits at exit for blocking work still under way (an opening waiting on brokers that do not
+/// answer): the process exits without it.
+const EXIT_WAIT: Duration = Duration::from_millis(100);
+/// How long a shutdown gives, after the subscriptions, to leaving the cluster's group and the last webhook logs.
+const CLEANUP_BOUND: Duration = Duration::from_secs(2);
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gateway-host: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(gateway());
+    runtime.shutdown_timeout(EXIT_WAIT);
+    code
+}
+
+async fn gateway() -> ExitCode {
     let cli = Cli::from_args(&CompatibilityMatrix::shipped().platform().to_string());
     let config = match GatewayConfig::load(cli.config.as_deref(), |key| std::env::var(key).ok()) {
         Ok(config) => config,
@@ -145,11 +163,19 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing in-flight deliveries");
     dispatcher.stop_all(config.shutdown.drain_timeout()).await;
-    if let Some(shares) = shares {
-        // Leaving at once moves this node's shares to the others without waiting for its session to expire.
-        let _ = tokio::task::spawn_blocking(move || shares.leave()).await;
+    let cleanup = async {
+        if let Some(shares) = shares {
+            // Leaving at once moves this node's shares to the others without waiting for its session to expire.
+            let _ = tokio::task::spawn_blocking(move || shares.leave()).await;
+        }
+        webhook_logs.flush().await;
+    };
+    if tokio::time::timeout(CLEANUP_BOUND, cleanup).await.is_err() {
+        tracing::warn!(
+            timeout_ms = CLEANUP_BOUND.as_millis() as u64,
+            "leaving the cluster or writing the last webhook logs was cut short"
+        );
     }
-    webhook_logs.flush().await;
     tracing::info!("stopped");
     Ok(())
 }

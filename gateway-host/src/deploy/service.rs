@@ -112,11 +112,15 @@ impl ApiService {
         let key = id.to_string();
         let before = self.store.call(move |store| store.subscriptions(Some(&key))).await?;
         let mut held = Vec::with_capacity(before.len());
+        let mut stopping = tokio::task::JoinSet::new();
         for subscription in &before {
             let lock = self.dispatcher.lock(&subscription.id).await;
-            self.dispatcher.stop(&subscription.id).await;
+            let (dispatcher, id) = (Arc::clone(&self.dispatcher), subscription.id.clone());
+            // Side by side: each stop is bounded (about a second), not their sum.
+            stopping.spawn(async move { dispatcher.stop(&id).await });
             held.push((subscription.id.clone(), lock));
         }
+        while stopping.join_next().await.is_some() {}
         if let Some(document) = document {
             let key = id.to_string();
             self.store.call(move |store| store.put_api(&key, &document)).await?;

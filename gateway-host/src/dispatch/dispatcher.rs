@@ -4,8 +4,10 @@
 //! Rules that keep a subscription to one run at a time and its record true:
 //! - every lifecycle change holds that subscription's lock ([`Dispatcher::lock`]); changes of different
 //!   subscriptions never wait for each other;
-//! - a stop waits until the run has ended (its deliveries finished or abandoned, its source closed), so the next
-//!   run never overlaps it;
+//! - a stop ends the run and waits for that within a bound ([`STOP_GRACE`] + [`CLOSE_WAIT`] for a delivering run,
+//!   nothing for one still opening its source): what waits on a broker past it (an opening, a final commit, leaving a
+//!   group) goes on in the background as the subscription's [`Ending`], and its next run waits for it before opening
+//!   its source, so that two runs never overlap while no answer waits on a broker;
 //! - a run records its state only while it is the current run of its subscription, checked in the same store step
 //!   as the write, so nothing an old run says lands after a newer change;
 //! - the store is reached only from the blocking pool; the runs map is a plain lock, never held across a wait.
@@ -39,8 +41,11 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// committed them: they count as lost in flight), so that it is answered within about a second whatever the
 /// callback does. A shutdown gives them the configured drain timeout instead.
 const STOP_GRACE: Duration = Duration::from_millis(750);
-/// How long a shutdown waits, after the drain, for sources to close (final commits, leaving consumer groups).
-const CLOSE_BOUND: Duration = Duration::from_secs(10);
+/// How long a lifecycle change waits, after the grace, for a delivering run's source to close (final commits,
+/// leaving consumer groups) before answering; the close goes on in the background.
+const CLOSE_WAIT: Duration = Duration::from_millis(250);
+/// How long a shutdown waits, after the drain, for sources to close.
+const CLOSE_BOUND: Duration = Duration::from_secs(2);
 
 /// Runs subscriptions and keeps their consumer status true.
 pub struct Dispatcher {
@@ -48,6 +53,8 @@ pub struct Dispatcher {
     catalog: Arc<ApiCatalog>,
     telemetry: Arc<Telemetry>,
     runs: Mutex<HashMap<String, Run>>,
+    /// Runs stopped but not yet ended (waiting on a broker): the next run of the same subscription waits for them.
+    endings: Mutex<HashMap<String, Ending>>,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     generations: AtomicU64,
     /// Whether this node runs the subscriptions whose source cannot be shared.
@@ -71,6 +78,28 @@ enum Phase {
     Delivering(RunningSubscription),
 }
 
+/// The end of a stopped run, awaited by whoever needs it (the stop, within its bound; the subscription's next run;
+/// a shutdown).
+#[derive(Clone)]
+struct Ending {
+    /// Closed when the run has ended (its stopping task drops the sender).
+    ended: watch::Receiver<()>,
+    /// Whether the run was delivering (else it was still opening its source: nothing to drain).
+    delivering: bool,
+}
+
+impl Ending {
+    /// Resolves when the run has ended.
+    async fn wait(mut self) {
+        while self.ended.changed().await.is_ok() {}
+    }
+
+    /// Whether the run has ended.
+    fn has_ended(&self) -> bool {
+        self.ended.has_changed().is_err()
+    }
+}
+
 /// Why a start did not get to delivering.
 enum LaunchError {
     /// The backend is unreachable for now; try again later.
@@ -90,20 +119,27 @@ impl From<OpenFailure> for LaunchError {
 }
 
 impl Run {
-    /// Stops the run and waits until it has ended: a run being opened gives up (and stops what it opened), a
-    /// delivering one ends its deliveries as the entrypoint's stop rules say and closes its source.
-    async fn stop(self, id: String, grace: Duration) {
+    /// Stops the run in the background and returns its end: a run being opened gives up (and stops what it opened
+    /// once its opening returns), a delivering one ends its deliveries as the entrypoint's stop rules say and closes
+    /// its source.
+    fn stop(self, id: String, grace: Duration) -> Ending {
+        let (ended, ending) = watch::channel(());
         let _ = self.cancel.send(true);
-        match self.phase {
-            Phase::Opening(supervisor) => {
-                let _ = supervisor.await;
+        let delivering = matches!(self.phase, Phase::Delivering(_));
+        tokio::spawn(async move {
+            match self.phase {
+                Phase::Opening(supervisor) => {
+                    let _ = supervisor.await;
+                }
+                Phase::Delivering(handle) => {
+                    handle.stop(grace);
+                    let ended = handle.wait().await;
+                    tracing::info!(subscription = %id, ended = ?ended, "subscription stopped");
+                }
             }
-            Phase::Delivering(handle) => {
-                handle.stop(grace);
-                let ended = handle.wait().await;
-                tracing::info!(subscription = %id, ended = ?ended, "subscription stopped");
-            }
-        }
+            drop(ended);
+        });
+        Ending { ended: ending, delivering }
     }
 }
 
@@ -120,6 +156,7 @@ impl Dispatcher {
             catalog,
             telemetry,
             runs: Mutex::new(HashMap::new()),
+            endings: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
             placement,
@@ -213,6 +250,13 @@ impl Dispatcher {
         mut cancelled: watch::Receiver<bool>,
     ) {
         let id = subscription.id.clone();
+        if let Some(previous) = self.ending_of(&id) {
+            tracing::info!(subscription = %id, "waiting for its previous run to end");
+            tokio::select! {
+                () = previous.wait() => {}
+                _ = cancelled.wait_for(|cancelled| *cancelled) => return,
+            }
+        }
         let mut delay = FIRST_RETRY;
         loop {
             let dispatcher = Arc::clone(&self);
@@ -370,24 +414,46 @@ impl Dispatcher {
         self.telemetry.metrics.remove(id);
     }
 
-    /// Stops `id` if it runs and waits until the run has ended.
+    /// Stops `id` if it runs. Waits until a delivering run has ended, at most [`STOP_GRACE`] + [`CLOSE_WAIT`]; a run
+    /// still opening its source is not waited for. What has not ended by then ends in the background, and the
+    /// subscription's next run waits for it.
     pub async fn stop(&self, id: &str) {
         let run = self.runs.lock().expect("runs lock").remove(id);
-        if let Some(run) = run {
-            run.stop(id.to_string(), STOP_GRACE).await;
+        let Some(run) = run else {
+            return;
+        };
+        let ending = run.stop(id.to_string(), STOP_GRACE);
+        if ending.delivering && tokio::time::timeout(STOP_GRACE + CLOSE_WAIT, ending.clone().wait()).await.is_ok() {
+            return;
+        }
+        if !ending.has_ended() {
+            tracing::info!(subscription = %id, "its run ends in the background (waiting on its source)");
+            let mut endings = self.endings.lock().expect("endings lock");
+            endings.retain(|_, ending| !ending.has_ended());
+            endings.insert(id.to_string(), ending);
         }
     }
 
+    /// The end of `id`'s last stopped run, unless it has ended.
+    fn ending_of(&self, id: &str) -> Option<Ending> {
+        self.endings.lock().expect("endings lock").get(id).filter(|ending| !ending.has_ended()).cloned()
+    }
+
     /// Stops every subscription; in-flight deliveries get `drain` to finish, after which they are abandoned
-    /// unacknowledged; sources then close (final commits).
+    /// unacknowledged; sources then close (final commits) within [`CLOSE_BOUND`]. Runs still opening a source, and
+    /// closes still waiting on a broker past that, are left.
     pub async fn stop_all(&self, drain: Duration) {
         let runs: Vec<(String, Run)> = self.runs.lock().expect("runs lock").drain().collect();
-        let mut stopping = tokio::task::JoinSet::new();
-        for (id, run) in runs {
-            stopping.spawn(run.stop(id, drain));
-        }
-        // The runs abandon what is still in flight after `drain`; closing their sources is bounded by this.
-        let all = async { while stopping.join_next().await.is_some() {} };
+        let stopped = runs.into_iter().map(|(id, run)| run.stop(id, drain));
+        let lingering: Vec<Ending> =
+            self.endings.lock().expect("endings lock").drain().map(|(_, ending)| ending).collect();
+        // A run still opening its source has delivered nothing: nothing to drain, nothing to wait for.
+        let delivering: Vec<Ending> = stopped.chain(lingering).filter(|ending| ending.delivering).collect();
+        let all = async {
+            for ending in delivering {
+                ending.wait().await;
+            }
+        };
         if tokio::time::timeout(drain + CLOSE_BOUND, all).await.is_err() {
             tracing::warn!(
                 timeout_ms = (drain + CLOSE_BOUND).as_millis() as u64,

@@ -17,7 +17,7 @@ mod replica;
 
 pub use client::{base_config, StoreContext, Topics};
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use definition::Subscription;
@@ -49,8 +49,6 @@ pub struct KafkaStore {
     sealer: Sealer,
     /// This node's index of every node's webhook log entries.
     index: Arc<SqliteStore>,
-    /// One write of this node at a time: an edit reads and writes as one step on this node.
-    writes: Mutex<()>,
     /// The followers of the configuration and webhook log topics (stopped with the store).
     _followers: [Follower; 2],
 }
@@ -94,15 +92,7 @@ impl KafkaStore {
                 tracing::error!(error = %error, "webhook log entries not indexed");
             }
         })?;
-        let store = Self {
-            topics,
-            producer,
-            replica,
-            sealer,
-            index,
-            writes: Mutex::new(()),
-            _followers: [config_follower, log_follower],
-        };
+        let store = Self { topics, producer, replica, sealer, index, _followers: [config_follower, log_follower] };
         store.check_key()?;
         Ok(store)
     }
@@ -154,12 +144,10 @@ fn ends(config: &ClientConfig, topics: &Topics) -> Result<(i64, i32), StoreError
 
 impl Store for KafkaStore {
     fn put_api(&self, id: &str, document: &Value) -> Result<(), StoreError> {
-        let _write = self.writes.lock().expect("writes lock");
         self.write(&format!("{API}{id}"), Some(&sealed::api(document, &self.sealer)), None).map(|_| ())
     }
 
     fn delete_api(&self, id: &str) -> Result<(), StoreError> {
-        let _write = self.writes.lock().expect("writes lock");
         self.write(&format!("{API}{id}"), None, None).map(|_| ())
     }
 
@@ -170,7 +158,6 @@ impl Store for KafkaStore {
     }
 
     fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
-        let _write = self.writes.lock().expect("writes lock");
         let document = sealed::subscription(subscription, &self.sealer)?;
         self.write(&format!("{SUBSCRIPTION}{}", subscription.id), Some(&document), None).map(|_| ())
     }
@@ -184,9 +171,9 @@ impl Store for KafkaStore {
         id: &str,
         edit: &mut dyn FnMut(Option<&mut Subscription>) -> bool,
     ) -> Result<Option<Subscription>, StoreError> {
-        let _write = self.writes.lock().expect("writes lock");
-        // The record names the version it was edited from; another node's write of that version first makes it
-        // void (the replica skips it), and the edit is made again on what that node wrote.
+        // The record names the version it was edited from; another write of that version first (of another node, or
+        // of this one: writes of this node are not serialised, so that none waits on the brokers for another) makes
+        // it void (the replica skips it), and the edit is made again on what that write left.
         for _ in 0..EDIT_ATTEMPTS {
             let (mut subscription, version) = self.kept_subscription(id)?;
             let changed = edit(subscription.as_mut());
@@ -223,7 +210,6 @@ impl Store for KafkaStore {
     }
 
     fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
-        let _write = self.writes.lock().expect("writes lock");
         self.write(&format!("{SUBSCRIPTION}{id}"), None, None).map(|_| ())
     }
 
