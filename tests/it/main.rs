@@ -16,6 +16,7 @@ mod egress;
 mod fan_out;
 mod faults;
 mod hostile;
+mod isolation;
 mod jwt;
 mod kafka;
 mod lifecycle;
