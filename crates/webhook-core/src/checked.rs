@@ -6,7 +6,8 @@ use egress::EgressPolicy;
 use plugin_api::ConfigError;
 
 use crate::config::{CallbackTarget, SubscriptionConfig};
-use crate::{egress_rules, tls};
+use crate::egress_rules;
+use crate::transport::tls;
 
 /// A consumer configuration that passed every check.
 pub struct CheckedSubscription {

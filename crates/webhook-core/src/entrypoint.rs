@@ -15,17 +15,17 @@ use plugin_kit::{catch_panic, entrypoint_instance, PluginRuntime};
 use tokio::sync::watch;
 
 use crate::checked::CheckedSubscription;
-use crate::client::build_client;
 use crate::config::{EntrypointConfig, SubscriptionConfig};
-use crate::delivery::Deliverer;
-use crate::delivery_log::DeliveryLogger;
-use crate::delivery_loop::DeliveryLoop;
+use crate::delivery::deliverer::Deliverer;
+use crate::delivery::log::DeliveryLogger;
+use crate::delivery::outcome::InterruptFlags;
+use crate::delivery::request::RequestTemplate;
+use crate::delivery::run_loop::DeliveryLoop;
+use crate::delivery::signing::Signer;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
-use crate::outcome::InterruptFlags;
-use crate::request::RequestTemplate;
 use crate::running::Running;
-use crate::signing::Signer;
+use crate::transport::client::build_client;
 
 /// Worker threads of a webhook plugin's runtime: half the machine's cores, at least one. Delivery is I/O bound,
 /// and each extra worker costs wake-ups across threads: on 2 cores, one worker instead of two cut the gateway's CPU

@@ -10,9 +10,9 @@ use plugin_api::abi_stable::std_types::RArc;
 use plugin_api::{DeliveryMetrics, Message, PublisherBox};
 use tokio::runtime::Handle;
 
-use crate::attempt::CallbackError;
-use crate::client::CallbackClient;
 use crate::config::SubscriptionConfig;
+use crate::transport::attempt::CallbackError;
+use crate::transport::client::CallbackClient;
 
 /// A boxed future, for the hooks' async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -8,31 +8,21 @@
 
 pub mod config;
 
-mod attempt;
-mod bounded_body;
 mod checked;
-mod client;
 mod delivery;
-mod delivery_log;
-mod delivery_loop;
 mod edition;
 mod egress_rules;
 mod entrypoint;
 mod layers;
-mod outcome;
-mod request;
-mod resolver;
-mod retry_after;
 mod running;
-mod signing;
-mod tls;
+mod transport;
 
-pub use attempt::{CallbackError, CallbackErrorKind};
-pub use bounded_body::{read_prefix, BodyPrefix};
 pub use checked::CheckedSubscription;
-pub use client::{build_client, CallbackClient};
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;
 pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};
-pub use resolver::{address_denied, AddressDenied};
-pub use tls::pkcs12_signing_key;
+pub use transport::attempt::{CallbackError, CallbackErrorKind};
+pub use transport::bounded_body::{read_prefix, BodyPrefix};
+pub use transport::client::{build_client, CallbackClient};
+pub use transport::resolver::{address_denied, AddressDenied};
+pub use transport::tls::pkcs12_signing_key;

@@ -9,7 +9,7 @@ use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
-use crate::delivery::{Deliverer, Verdict};
+use crate::delivery::deliverer::{Deliverer, Verdict};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;

@@ -9,8 +9,8 @@ use plugin_api::DeliveryLogBox;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::attempt::{Answer, AttemptResult};
 use crate::config::{LoggedParts, LoggingOptions};
+use crate::transport::attempt::{Answer, AttemptResult};
 
 /// Shown instead of a credential.
 const MASK: &str = "***";

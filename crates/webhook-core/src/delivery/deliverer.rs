@@ -11,14 +11,14 @@ use plugin_api::abi_stable::std_types::RArc;
 use plugin_api::{DeliveryMetrics, DeliveryOutcome, Message};
 use tokio::sync::watch;
 
-use crate::attempt::{send, Answer, AttemptResult};
-use crate::client::CallbackClient;
 use crate::config::RetryConfig;
-use crate::delivery_log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
+use crate::delivery::log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
+use crate::delivery::outcome::{InterruptFlags, Outcome};
+use crate::delivery::request::RequestTemplate;
+use crate::delivery::retry_after::asked_wait;
 use crate::layers::{DeadLetterContext, Layers};
-use crate::outcome::{InterruptFlags, Outcome};
-use crate::request::RequestTemplate;
-use crate::retry_after::asked_wait;
+use crate::transport::attempt::{send, Answer, AttemptResult};
+use crate::transport::client::CallbackClient;
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! What a delivery's last attempt means for the message (SPEC §5, outcome table).
 
-use crate::attempt::AttemptResult;
+use crate::transport::attempt::AttemptResult;
 
 /// The meaning of a delivery's last attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl InterruptFlags {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attempt::{CallbackError, CallbackErrorKind};
+    use crate::transport::attempt::{CallbackError, CallbackErrorKind};
     use http::StatusCode;
 
     const STOP_ON_BOTH: InterruptFlags =

@@ -2,8 +2,8 @@
 //! subscription's proxy (HTTP, SOCKS4, SOCKS5, or the gateway's own proxy settings), TLS on top for https
 //! callbacks. Through an HTTP proxy, an `http://` callback is a forward request (absolute-form URI,
 //! `Proxy-Authorization`), an `https://` one goes through a CONNECT tunnel. Redirects are never followed (hyper's
-//! client does not follow them). Direct connections obey the egress policy (see [`crate::resolver`]); connections
-//! to proxies, the operator's choice, do not.
+//! client does not follow them). Direct connections obey the egress policy (see [`super::resolver`]); connections to
+//! proxies, the operator's choice, do not.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use crate::config::{HttpOptions, ProxyOptions, ProxyType};
-use crate::resolver::{check_literal, GuardedResolver};
+use crate::transport::resolver::{check_literal, GuardedResolver};
 use egress::EgressPolicy;
 
 /// The client every callback call (and token request) goes through.

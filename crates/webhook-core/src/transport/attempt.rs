@@ -9,9 +9,9 @@ use http::header::PROXY_AUTHENTICATE;
 use http::{Request, StatusCode};
 use http_body_util::Full;
 
-use crate::bounded_body::read_prefix;
-use crate::client::{CallbackClient, ProxyError};
-use crate::resolver::address_denied;
+use crate::transport::bounded_body::read_prefix;
+use crate::transport::client::{CallbackClient, ProxyError};
+use crate::transport::resolver::address_denied;
 
 /// What one call to the callback gave.
 #[derive(Debug, Clone, PartialEq, Eq)]

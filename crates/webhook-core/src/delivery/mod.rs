@@ -1,0 +1,12 @@
+//! The delivery pipeline of one subscription: the loop that takes messages from the source and settles them
+//! ([`run_loop`]), the delivery of one message with its retries and verdict ([`deliverer`]), the request built for it
+//! ([`request`], [`signing`]), what an answer means ([`outcome`], [`retry_after`]), and its webhook log entry
+//! ([`log`]).
+
+pub(crate) mod deliverer;
+pub(crate) mod log;
+pub(crate) mod outcome;
+pub(crate) mod request;
+pub(crate) mod retry_after;
+pub(crate) mod run_loop;
+pub(crate) mod signing;
