@@ -23,6 +23,7 @@ mod lifecycle;
 mod logs_page;
 mod metrics;
 mod openapi;
+mod ordering;
 mod plugins;
 mod proxy;
 mod rebalance;

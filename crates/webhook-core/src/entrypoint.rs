@@ -21,6 +21,7 @@ use crate::delivery::log::DeliveryLogger;
 use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::run_loop::DeliveryLoop;
+use crate::delivery::scheduler::Scheduler;
 use crate::delivery::signing::Signer;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
@@ -77,7 +78,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let entrypoint = EntrypointConfig::parse(&request.entrypoint_configuration).map_err(describe)?;
         let CheckedSubscription { config, target, tls } =
             self.check_subscription(&request.subscription_configuration).map_err(describe)?;
-        let concurrency = entrypoint.http.concurrency(request.qos);
+        let concurrency = entrypoint.concurrency(request.qos);
         let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency, Arc::clone(&self.egress));
         let layers = self.edition.layers(LayerSetup {
             config: &config,
@@ -123,6 +124,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             deliverer,
             qos: request.qos,
             concurrency,
+            scheduler: Scheduler::new(&entrypoint.ordering(request.qos), request.qos, concurrency),
             stop: stop_requested,
             subscription_id: request.subscription_id.to_string(),
         };

@@ -41,6 +41,8 @@ pub enum Reply {
     Streaming(u64),
     /// Answers this status (429, 503) with this `Retry-After`.
     SlowDown(u16, String),
+    /// Answers with this status after a delay between the two given, varying from one call to the next.
+    Varying(u16, Duration, Duration),
 }
 
 /// One call the receiver got.
@@ -74,6 +76,8 @@ struct State {
     answered: AtomicUsize,
     /// Connections accepted.
     connections: AtomicUsize,
+    /// Calls whose body contains this text answer 500 while the count lasts.
+    failing: Mutex<Option<(String, usize)>>,
 }
 
 /// A receiver; stops when dropped.
@@ -142,6 +146,11 @@ impl Receiver {
     /// A URL of this receiver.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// Answers 500 to the next `times` calls whose body contains `needle` (whatever the script says).
+    pub fn fail_next(&self, needle: &str, times: usize) {
+        *self.state.failing.lock().expect("failing") = Some((needle.to_string(), times));
     }
 
     /// Takes the callback down (connections are closed unanswered, kept-alive ones too) or brings it back up.
@@ -236,7 +245,14 @@ async fn handle(
             at: std::time::Instant::now(),
             client_certificate,
         });
-        state.script.lock().expect("script").pop_front().unwrap_or(then)
+        let failing = &mut *state.failing.lock().expect("failing");
+        match failing {
+            Some((needle, times)) if *times > 0 && contains(&requests.last().expect("just pushed").body, needle) => {
+                *times -= 1;
+                Reply::Status(500)
+            }
+            _ => state.script.lock().expect("script").pop_front().unwrap_or(then),
+        }
     };
     let mut body = Bytes::new();
     let mut location = None;
@@ -268,6 +284,13 @@ async fn handle(
             retry_after = Some(after);
             status
         }
+        Reply::Varying(status, least, most) => {
+            // Spread over the range by a multiplicative hash of the call's number.
+            let call = state.requests.lock().expect("requests").len() as u64;
+            let spread = (most - least).as_millis() as u64 + 1;
+            tokio::time::sleep(least + Duration::from_millis(call.wrapping_mul(2_654_435_761) % spread)).await;
+            status
+        }
     };
     state.answered.fetch_add(1, Ordering::SeqCst);
     let body = match streamed {
@@ -284,6 +307,11 @@ async fn handle(
         response.headers_mut().insert("retry-after", after.parse().expect("a header value"));
     }
     Ok(response)
+}
+
+/// Whether `body` contains `needle`.
+fn contains(body: &[u8], needle: &str) -> bool {
+    body.windows(needle.len().max(1)).any(|window| window == needle.as_bytes())
 }
 
 /// A loopback URL where nothing listens: port 1 (tcpmux), privileged, never handed out by a bind to port 0, so no

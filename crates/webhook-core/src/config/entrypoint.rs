@@ -5,6 +5,7 @@ use std::time::Duration;
 use plugin_api::{ConfigError, Qos};
 use serde::Deserialize;
 
+use super::ordering::{Ordering, OrderingConfig};
 use super::proxy::ProxyOptions;
 
 /// Requests in flight per subscription may not exceed this (SPEC §3).
@@ -35,6 +36,9 @@ pub struct EntrypointConfig {
     /// What webhook logs keep.
     #[serde(default)]
     pub logging: LoggingOptions,
+    /// Which messages are delivered one after the other.
+    #[serde(default)]
+    pub ordering: OrderingConfig,
 }
 
 /// The reference product stops on failures unless told otherwise.
@@ -110,15 +114,6 @@ impl HttpOptions {
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
     }
-
-    /// Requests in flight under `qos`: one under the ordered guarantees.
-    pub fn concurrency(&self, qos: Qos) -> usize {
-        if qos.is_ordered() {
-            1
-        } else {
-            self.max_concurrent_connections as usize
-        }
-    }
 }
 
 /// `logging`: whether deliveries are logged, and which parts (SPEC §8).
@@ -158,12 +153,23 @@ impl EntrypointConfig {
         }
     }
 
+    /// The ordering applied under `qos`.
+    pub fn ordering(&self, qos: Qos) -> Ordering {
+        self.ordering.resolve(qos)
+    }
+
+    /// Requests in flight per subscription under `qos`: one under strict ordering.
+    pub fn concurrency(&self, qos: Qos) -> usize {
+        self.ordering(qos).concurrency(self.http.max_concurrent_connections)
+    }
+
     /// Warnings for settings that are accepted but do not apply under `qos`.
     pub fn warnings(&self, qos: Qos) -> Vec<String> {
         let mut warnings = Vec::new();
-        if qos.is_ordered() && self.http.max_concurrent_connections > 1 {
+        if self.ordering(qos) == Ordering::Strict && self.http.max_concurrent_connections > 1 {
             warnings.push(format!(
-                "http.maxConcurrentConnections {} is forced to 1 under {}",
+                "http.maxConcurrentConnections {} is forced to 1 under {} with strict ordering (ordering.mode `key` \
+                 delivers different keys at once)",
                 self.http.max_concurrent_connections,
                 qos.as_str()
             ));
@@ -199,6 +205,7 @@ impl EntrypointConfig {
             ));
         }
         errors.extend(self.proxy.check());
+        errors.extend(self.ordering.check());
         errors
     }
 }
@@ -213,8 +220,8 @@ mod tests {
         assert_eq!(config.http.connect_timeout_ms, 3_000);
         assert_eq!(config.http.read_timeout_ms, 10_000);
         assert_eq!(config.http.idle_timeout_ms, 60_000);
-        assert_eq!(config.http.concurrency(Qos::Auto), 5);
-        assert_eq!(config.http.concurrency(Qos::AtLeastOnce), 1);
+        assert_eq!(config.concurrency(Qos::Auto), 5);
+        assert_eq!(config.concurrency(Qos::AtLeastOnce), 1);
         assert!(config.interrupt_consumption_on_server_error && config.interrupt_consumption_on_exception);
     }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod entrypoint;
 mod jwt_profile;
+mod ordering;
 mod proxy;
 mod retry;
 mod secret;
@@ -14,6 +15,7 @@ mod subscription;
 pub use auth::{AuthConfig, BasicAuth, OAuth2Auth, TokenAuth};
 pub use entrypoint::{EntrypointConfig, HttpOptions, LoggedParts, LoggingOptions};
 pub use jwt_profile::{CertChain, Claim, JwtProfileAuth, KeySource, KeystoreOptions, SignatureAlgorithm, TimeUnit};
+pub use ordering::{Ordering, OrderingConfig, OrderingKey, OrderingMode};
 pub use proxy::{ProxyOptions, ProxyType};
 pub use retry::{RetryConfig, RetryOption, RetryStrategy};
 pub use secret::Secret;

@@ -16,6 +16,7 @@ use crate::delivery::log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
 use crate::delivery::outcome::{InterruptFlags, Outcome};
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::retry_after::asked_wait;
+use crate::delivery::scheduler::Key;
 use crate::layers::{DeadLetterContext, Layers};
 use crate::transport::attempt::{send, Answer, AttemptResult};
 use crate::transport::client::CallbackClient;
@@ -109,8 +110,9 @@ impl Calls {
 }
 
 impl Deliverer {
-    /// POSTs `message` (retrying as configured), says what became of it, and logs it when sampled.
-    pub(crate) async fn deliver(self: Arc<Self>, mut message: Message) -> Verdict {
+    /// POSTs `message` (retrying as configured), says what became of it, and logs it (with its ordering `key`) when
+    /// sampled.
+    pub(crate) async fn deliver(self: Arc<Self>, mut message: Message, key: Option<Key>) -> Verdict {
         let _in_flight = InFlight::enter(&self.metrics);
         let body = Bytes::from(std::mem::take(&mut message.content).into_vec());
         let request_id = request_id();
@@ -130,6 +132,7 @@ impl Deliverer {
             self.log.record(&DeliveryRecord {
                 request_id: &request_id,
                 message_id: &message_id,
+                key: key.as_deref(),
                 callback_url: self.template.callback_url(),
                 method: self.template.method().as_str(),
                 attempts: &calls.attempts,

@@ -39,6 +39,8 @@ pub(crate) struct AttemptRecord {
 pub(crate) struct DeliveryRecord<'a> {
     pub(crate) request_id: &'a str,
     pub(crate) message_id: &'a str,
+    /// The message's ordering key, under `ordering.mode = key`.
+    pub(crate) key: Option<&'a [u8]>,
     pub(crate) callback_url: String,
     pub(crate) method: &'a str,
     pub(crate) attempts: &'a [AttemptRecord],
@@ -73,6 +75,7 @@ impl DeliveryLogger {
         Entry {
             request_id: delivery.request_id,
             message_id: delivery.message_id,
+            key: delivery.key.map(String::from_utf8_lossy),
             api_id: &self.api_id,
             subscription_id: &self.subscription_id,
             application_id: &self.application_id,
@@ -134,6 +137,8 @@ impl DeliveryLogger {
 struct Entry<'a> {
     request_id: &'a str,
     message_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<std::borrow::Cow<'a, str>>,
     api_id: &'a str,
     subscription_id: &'a str,
     application_id: &'a str,

@@ -1,5 +1,5 @@
 //! The delivery pipeline of one subscription: the loop that takes messages from the source and settles them
-//! ([`run_loop`]), the delivery of one message with its retries and verdict ([`deliverer`]), the request built for it
+//! ([`run_loop`]), which of them may start ([`scheduler`]: keyed ordering), the delivery of one message with its retries and verdict ([`deliverer`]), the request built for it
 //! ([`request`], [`signing`]), what an answer means ([`outcome`], [`retry_after`]), and its webhook log entry
 //! ([`log`]).
 
@@ -9,4 +9,5 @@ pub(crate) mod outcome;
 pub(crate) mod request;
 pub(crate) mod retry_after;
 pub(crate) mod run_loop;
+pub(crate) mod scheduler;
 pub(crate) mod signing;

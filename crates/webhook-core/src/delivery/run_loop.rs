@@ -1,6 +1,7 @@
-//! The loop that runs one subscription: take batches from the source, deliver with the QoS's concurrency and
-//! ordering, and acknowledge settled messages to the source.
+//! The loop that runs one subscription: take batches from the source, admit each message by its ordering
+//! ([`Scheduler`]), deliver with the subscription's concurrency, and acknowledge settled messages to the source.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
-use crate::delivery::deliverer::{Deliverer, Verdict};
+use super::deliverer::{Deliverer, Verdict};
+use super::scheduler::{Admitted, Scheduler};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;
@@ -24,6 +26,8 @@ pub(crate) struct DeliveryLoop {
     pub(crate) qos: Qos,
     /// Requests in flight at most.
     pub(crate) concurrency: usize,
+    /// Which messages wait for others (their key's delivery under way).
+    pub(crate) scheduler: Scheduler,
     /// Set, with the grace in-flight calls get, when the host asks the subscription to stop.
     pub(crate) stop: watch::Receiver<Option<Duration>>,
     /// For logs.
@@ -73,7 +77,7 @@ impl DeliveryLoop {
 
     /// Settles the deliveries still in flight; once a stop is asked, waits at most its grace more, then abandons the
     /// rest. Returns how many were abandoned.
-    async fn drain(&self, in_flight: &mut JoinSet<(u64, Verdict)>, failure: &mut Option<String>) -> usize {
+    async fn drain(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, failure: &mut Option<String>) -> usize {
         let mut stop = self.stop.clone();
         let stopped = async {
             let grace = match stop.wait_for(Option::is_some).await {
@@ -118,8 +122,8 @@ impl DeliveryLoop {
             let batch = match event {
                 Waited::Stop => return Exit::Stopped,
                 Waited::Delivered(joined) => {
-                    if let Err(cause) = self.settle(joined).await {
-                        return Exit::Failed(cause);
+                    if let Err(exit) = self.settle_and_go_on(in_flight, joined).await {
+                        return exit;
                     }
                     continue;
                 }
@@ -131,52 +135,118 @@ impl DeliveryLoop {
                 RResult::RErr(error) => return Exit::Failed(format!("source failed: {error}")),
             };
             for message in messages {
-                while in_flight.len() >= self.concurrency {
-                    let joined = tokio::select! {
-                        biased;
-                        _ = self.stop.wait_for(Option::is_some) => return Exit::Stopped,
-                        joined = in_flight.join_next() => joined.expect("the set is not empty"),
-                    };
-                    if let Err(cause) = self.settle(joined).await {
-                        return Exit::Failed(cause);
-                    }
-                }
                 if self.stop.borrow().is_some() {
                     return Exit::Stopped;
                 }
-                if let Err(exit) = self.start(in_flight, message).await {
+                if let Err(exit) = self.take(in_flight, message).await {
                     return exit;
                 }
             }
             if end {
+                // Every message waiting behind its key is delivered before the run finishes.
+                while !in_flight.is_empty() {
+                    if let Err(exit) = self.settle_next(in_flight).await {
+                        return exit;
+                    }
+                }
                 return Exit::Finished;
             }
         }
     }
 
-    /// Starts delivering `message`. Under at-most-once the source commits it first; a message the source refuses
-    /// (its partition moved to another consumer, which delivers it) is not delivered.
-    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), Exit> {
-        let token = message.ack_token;
-        if self.qos == Qos::AtMostOnce {
-            let mut stop = self.stop.clone();
-            let refused = tokio::select! {
-                biased;
-                _ = stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
-                acked = self.ack(token) => acked.map_err(Exit::Failed)?,
-            };
-            if refused {
-                tracing::debug!(subscription = %self.subscription_id, message_id = %message.id, "message of a revoked partition not delivered");
-                return Ok(());
-            }
+    /// Admits `message`: starts it as soon as a request may start, or holds it behind its key. Under at-most-once
+    /// with keys, it is committed first, in source order, even when held (a later message of another key may start
+    /// before it, and the source commits only past settled messages).
+    async fn take(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), Exit> {
+        // Bounded: while too many messages wait behind their keys, take nothing more from the source.
+        while self.scheduler.held() >= self.scheduler.held_limit() {
+            self.settle_next(in_flight).await?;
         }
-        let deliverer = Arc::clone(&self.deliverer);
-        in_flight.spawn(async move { (token, deliverer.deliver(message).await) });
+        if self.scheduler.is_keyed() && self.qos == Qos::AtMostOnce && self.commit_first(&message).await? {
+            return Ok(());
+        }
+        match self.scheduler.admit(message) {
+            Some(admitted) => self.start_when_free(in_flight, admitted).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Starts `admitted`, and what settling deliveries meanwhile lets start, each once a request may start.
+    async fn start_when_free(
+        &mut self,
+        in_flight: &mut JoinSet<(u64, Verdict)>,
+        admitted: Admitted,
+    ) -> Result<(), Exit> {
+        let mut ready = VecDeque::from([admitted]);
+        while let Some(admitted) = ready.pop_front() {
+            while in_flight.len() >= self.concurrency {
+                let joined = tokio::select! {
+                    biased;
+                    _ = self.stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
+                    joined = in_flight.join_next() => joined.expect("the set is not empty"),
+                };
+                ready.extend(self.settle(joined).await.map_err(Exit::Failed)?);
+            }
+            if self.stop.borrow().is_some() {
+                return Err(Exit::Stopped);
+            }
+            self.start(in_flight, admitted).await?;
+        }
         Ok(())
     }
 
-    /// Acknowledges a finished delivery, or says why the subscription must stop.
-    async fn settle(&self, joined: Result<(u64, Verdict), JoinError>) -> Result<(), String> {
+    /// Waits for the next delivery to end and settles it (what it lets start starts).
+    async fn settle_next(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>) -> Result<(), Exit> {
+        let joined = tokio::select! {
+            biased;
+            _ = self.stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
+            joined = in_flight.join_next() => joined.expect("deliveries are under way"),
+        };
+        self.settle_and_go_on(in_flight, joined).await
+    }
+
+    /// Settles an ended delivery and starts the message of its key that waited for it, if any.
+    async fn settle_and_go_on(
+        &mut self,
+        in_flight: &mut JoinSet<(u64, Verdict)>,
+        joined: Result<(u64, Verdict), JoinError>,
+    ) -> Result<(), Exit> {
+        match self.settle(joined).await.map_err(Exit::Failed)? {
+            Some(next) => self.start_when_free(in_flight, next).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Starts delivering `admitted`. Under at-most-once (without keys) the source commits it first; a message the
+    /// source refuses (its partition moved to another consumer, which delivers it) is not delivered.
+    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, admitted: Admitted) -> Result<(), Exit> {
+        let Admitted { message, key } = admitted;
+        if self.qos == Qos::AtMostOnce && !self.scheduler.is_keyed() && self.commit_first(&message).await? {
+            return Ok(());
+        }
+        let token = message.ack_token;
+        let deliverer = Arc::clone(&self.deliverer);
+        in_flight.spawn(async move { (token, deliverer.deliver(message, key).await) });
+        Ok(())
+    }
+
+    /// At-most-once: has the source commit `message` before it is delivered; says whether the source refused it.
+    async fn commit_first(&self, message: &Message) -> Result<bool, Exit> {
+        let mut stop = self.stop.clone();
+        let refused = tokio::select! {
+            biased;
+            _ = stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
+            acked = self.ack(message.ack_token) => acked.map_err(Exit::Failed)?,
+        };
+        if refused {
+            tracing::debug!(subscription = %self.subscription_id, message_id = %message.id, "message of a revoked partition not delivered");
+        }
+        Ok(refused)
+    }
+
+    /// Acknowledges a finished delivery and returns the message of its key that may start now, or says why the
+    /// subscription must stop.
+    async fn settle(&mut self, joined: Result<(u64, Verdict), JoinError>) -> Result<Option<Admitted>, String> {
         let (token, verdict) = joined.map_err(|error| format!("delivery task failed: {error}"))?;
         match verdict {
             Verdict::Settled => {}
@@ -187,13 +257,13 @@ impl DeliveryLoop {
                 tracing::info!(subscription = %self.subscription_id, "message handed to the dead letter queue");
             }
             Verdict::Fail(cause) => return Err(cause),
-            Verdict::Abandoned => return Ok(()), // stopped between attempts: left unacknowledged
+            Verdict::Abandoned => return Ok(None), // stopped between attempts: left unacknowledged
         }
-        if self.qos == Qos::AtMostOnce {
-            return Ok(());
+        if self.qos != Qos::AtMostOnce {
+            // A refused token belongs to a partition another consumer now delivers: nothing more to do for it.
+            self.ack(token).await?;
         }
-        // A refused token belongs to a partition another consumer now delivers: nothing more to do for it.
-        self.ack(token).await.map(|_refused| ())
+        Ok(self.scheduler.settled(token))
     }
 
     /// Acknowledges one message; says whether the source refused it.
