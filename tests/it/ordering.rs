@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::support::broker::Broker;
 use crate::support::eventually;
-use crate::support::gateway::GatewayHome;
+use crate::support::gateway::{Gateway, GatewayHome, TOKEN};
 use crate::support::kafka::{create_topic, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_subscription, kafka_api, subscription};
@@ -32,8 +33,8 @@ fn keyed(count: usize, keys: usize) -> Vec<Record> {
 /// A Kafka API whose entrypoint orders by record key, 20 requests in flight at most.
 fn keyed_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
     let mut api = kafka_api(id, qos, bootstrap, topic);
-    api["listeners"][0]["entrypoints"][0]["configuration"] =
-        json!({ "ordering": { "mode": "key" }, "http": { "maxConcurrentConnections": 20 } });
+    api["listeners"][0]["entrypoints"][0]["configuration"] = json!({ "ordering": { "mode": "key" },
+        "http": { "maxConcurrentConnections": 20 }, "logging": { "enabled": true, "request": { "payload": true } } });
     api
 }
 
@@ -71,6 +72,14 @@ fn assert_in_order_per_key(arrivals: &[(String, u64)], keys: usize, per_key: u64
     }
 }
 
+/// The subscription's `gateway_messages_held`, as scraped.
+async fn held(gateway: &Gateway) -> Option<u64> {
+    let reply = gateway.api().send(Method::GET, "/metrics", None, Some(TOKEN)).await;
+    let exposition = reply.body.as_str().unwrap_or_default().to_string();
+    let line = exposition.lines().find(|line| line.starts_with("gateway_messages_held{"))?;
+    line.rsplit_once(' ')?.1.parse().ok()
+}
+
 async fn keyed_topic(broker: &Broker, topic: &str, records: &[Record]) {
     create_topic(&broker.bootstrap(), topic, PARTITIONS).await;
     produce(&broker.bootstrap(), topic, records).await;
@@ -91,6 +100,14 @@ async fn each_key_is_delivered_in_order_while_keys_go_at_once() {
     assert_in_order_per_key(&arrivals(&receiver), 100, 10);
     let most = receiver.max_in_flight();
     assert!((10..=20).contains(&most), "{most} requests in flight at most");
+    // Each webhook log entry shows its message's key.
+    let logged = gateway.api().get("/management/v2/apis/keyed/webhook-logs?perPage=10").await;
+    let entries = logged.body["data"].as_array().expect("entries").clone();
+    assert_eq!(entries.len(), 10, "{}", logged.body);
+    for entry in entries {
+        let body: Value = serde_json::from_str(entry["request"]["body"].as_str().expect("body")).expect("JSON");
+        assert_eq!(entry["key"], body["key"], "{entry}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,8 +125,11 @@ async fn a_failing_key_holds_back_only_itself() {
                                       "initialDelaySeconds": 1, "maxDelaySeconds": 1 } });
     gateway.api().subscribe("stuck", &advanced_subscription(&receiver.url("/hook"), retrying)).await;
 
+    let nine_held = eventually(WAIT, || async { held(&gateway).await == Some(9) }).await;
+    assert!(nine_held, "key-7's nine later messages shown held: {:?}", held(&gateway).await);
     assert!(receiver.wait_for(302, WAIT).await, "{} of 302 calls:\n{}", receiver.count(), gateway.output());
     receiver.assert_stays_at(302, Duration::from_millis(500)).await;
+    assert_eq!(held(&gateway).await, Some(0));
     let arrivals = arrivals(&receiver);
     let seven: Vec<usize> = (0..arrivals.len()).filter(|at| arrivals[*at] == ("key-7".to_string(), 0)).collect();
     assert_eq!(seven.len(), 3, "key-7's first message: two 500s, then delivered");

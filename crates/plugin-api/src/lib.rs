@@ -29,7 +29,7 @@ pub use log::{LogLevel, LogRecord, LogSinkBox, RawLogSink, RawLogSink_TO};
 pub use manifest::{Manifest, Mode, PluginKind, Qos};
 pub use message::{Header, Message};
 pub use metrics::{
-    attempt_result_label, DeliveryMetrics, DeliveryOutcome, DurationHistogram, PartitionLag, Results,
-    CALLBACK_ERROR_KEYS, DURATION_BUCKETS,
+    attempt_result_label, DeliveryMetrics, DeliveryOutcome, DurationHistogram, Gauge, PartitionLag, Results,
+    CALLBACK_ERROR_KEYS, DURATION_BUCKETS, GAUGE_SLOTS,
 };
 pub use module::{EgressSettings, HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};

@@ -134,6 +134,19 @@ pub struct DeliveryMetrics {
     pub dlq_publishes: Results,
     /// OAuth2 token requests.
     pub token_fetches: Results,
+    /// Levels the entrypoint sets, by [`Gauge`]; slots no gauge names yet stay 0 (a new gauge takes the next one, a
+    /// minor change of the interface).
+    pub gauges: [AtomicU64; GAUGE_SLOTS],
+}
+
+/// Slots of [`DeliveryMetrics::gauges`].
+pub const GAUGE_SLOTS: usize = 8;
+
+/// What each slot of [`DeliveryMetrics::gauges`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gauge {
+    /// Messages waiting behind a delivery under way of their ordering key (`ordering.mode = key`).
+    Held = 0,
 }
 
 impl DeliveryMetrics {
@@ -146,6 +159,16 @@ impl DeliveryMetrics {
     pub fn answered(&self, status: u16) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.attempts[class].fetch_add(1, Relaxed);
+    }
+
+    /// Sets `gauge` to `value`.
+    pub fn set(&self, gauge: Gauge, value: u64) {
+        self.gauges[gauge as usize].store(value, Relaxed);
+    }
+
+    /// The level of `gauge`.
+    pub fn level(&self, gauge: Gauge) -> u64 {
+        self.gauges[gauge as usize].load(Relaxed)
     }
 
     /// Counts a call without answer, by its error key (an unknown key counts as `REQUEST_FAILED`).

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use plugin_api::{DeliveryMetrics, DurationHistogram, Results, DURATION_BUCKETS};
+use plugin_api::{DeliveryMetrics, DurationHistogram, Gauge, Results, DURATION_BUCKETS};
 
 /// Delivery counters read at one scrape.
 #[derive(Debug, Default, Clone)]
@@ -11,6 +11,8 @@ pub(crate) struct Counts {
     pub(crate) attempts: Vec<u64>,
     pub(crate) retries: u64,
     pub(crate) in_flight: u64,
+    /// Messages waiting behind a delivery of their key.
+    pub(crate) held: u64,
     pub(crate) callback_duration: Histogram,
     pub(crate) message_age: Histogram,
     pub(crate) dlq_publishes: [u64; 2],
@@ -52,6 +54,7 @@ impl Counts {
         }
         self.retries += metrics.retries.load(Relaxed);
         self.in_flight += metrics.in_flight.load(Relaxed);
+        self.held += metrics.level(Gauge::Held);
         self.callback_duration.add(&metrics.callback_duration);
         self.message_age.add(&metrics.message_age);
         add_results(&mut self.dlq_publishes, &metrics.dlq_publishes);

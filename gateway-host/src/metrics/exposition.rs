@@ -198,6 +198,15 @@ impl Scrape {
         for (key, counts) in &self.counts {
             gauge(&mut family, &labels(key, None), counts.in_flight as i64)?;
         }
+        let mut family = encoder.encode_descriptor(
+            "gateway_messages_held",
+            "Messages waiting behind a delivery under way of their ordering key (ordering.mode key).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (key, counts) in &self.counts {
+            gauge(&mut family, &labels(key, None), counts.held as i64)?;
+        }
         for (name, help, read) in [
             (
                 "gateway_callback_duration_seconds",

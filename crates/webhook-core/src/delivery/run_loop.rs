@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plugin_api::abi_stable::std_types::{RResult, RVec};
-use plugin_api::{Batch, Message, Qos, SourceBox, Termination};
+use plugin_api::{Batch, Gauge, Message, Qos, SourceBox, Termination};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
@@ -64,6 +64,8 @@ impl DeliveryLoop {
         if abandoned > 0 {
             tracing::warn!(subscription = %self.subscription_id, abandoned, "deliveries still running at the stop were abandoned unacknowledged");
         }
+        // What was held is left unacknowledged: it comes again with the next run (at-least-once).
+        self.deliverer.metrics.set(Gauge::Held, 0);
         self.source.close().await;
         match (failure, exit) {
             (Some(cause), _) => {
@@ -167,7 +169,10 @@ impl DeliveryLoop {
         }
         match self.scheduler.admit(message) {
             Some(admitted) => self.start_when_free(in_flight, admitted).await,
-            None => Ok(()),
+            None => {
+                self.show_held();
+                Ok(())
+            }
         }
     }
 
@@ -263,7 +268,16 @@ impl DeliveryLoop {
             // A refused token belongs to a partition another consumer now delivers: nothing more to do for it.
             self.ack(token).await?;
         }
-        Ok(self.scheduler.settled(token))
+        let next = self.scheduler.settled(token);
+        if next.is_some() {
+            self.show_held();
+        }
+        Ok(next)
+    }
+
+    /// Shows how many messages wait behind their key (the subscription's `gateway_messages_held`).
+    fn show_held(&self) {
+        self.deliverer.metrics.set(Gauge::Held, self.scheduler.held() as u64);
     }
 
     /// Acknowledges one message; says whether the source refused it.
