@@ -5,8 +5,9 @@ use std::time::Duration;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-/// Produces `count` records made by `make` (given their number) as fast as the broker takes them.
-pub async fn produce_bulk(bootstrap: &str, topic: &str, count: u64, make: impl Fn(u64) -> Vec<u8>) {
+/// Produces `count` records made by `make` (given their number) as fast as the broker takes them; record `n` has the
+/// key `n mod keys`.
+pub async fn produce_bulk(bootstrap: &str, topic: &str, count: u64, keys: u64, make: impl Fn(u64) -> Vec<u8>) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
@@ -16,7 +17,7 @@ pub async fn produce_bulk(bootstrap: &str, topic: &str, count: u64, make: impl F
     let mut pending = Vec::new();
     for number in 0..count {
         let payload = make(number);
-        let key = number.to_string();
+        let key = (number % keys.max(1)).to_string();
         pending.push(producer.send_result(FutureRecord::to(topic).key(&key).payload(&payload)).expect("enqueued"));
         if pending.len() >= 1_000 {
             for delivery in pending.drain(..) {

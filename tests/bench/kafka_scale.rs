@@ -111,7 +111,7 @@ async fn idle(gateway: &Gateway, broker: &Broker) -> Result<Idle, String> {
 async fn active_rate(gateway: &Gateway, broker: &Broker, receiver: &CountingReceiver) -> Result<f64, String> {
     create_topic(&broker.bootstrap(), "active", PARTITIONS).await;
     let body = vec![b'x'; 1024];
-    produce_bulk(&broker.bootstrap(), "active", ACTIVE_RECORDS, |_| body.clone()).await;
+    produce_bulk(&broker.bootstrap(), "active", ACTIVE_RECORDS, ACTIVE_RECORDS, |_| body.clone()).await;
     let mut definition = kafka_api("active", "auto", &broker.bootstrap(), "active");
     definition["listeners"][0]["entrypoints"][0]["configuration"] =
         json!({ "http": { "maxConcurrentConnections": 5 } });

@@ -11,6 +11,7 @@ mod limits;
 mod metrics_cost;
 mod mock_latency;
 mod nginx;
+mod ordering;
 mod process;
 mod receiver;
 mod report;
@@ -71,6 +72,9 @@ async fn run() {
     }
     if section("footprint") {
         footprint_rows(&mut rows).await;
+    }
+    if section("ordering") {
+        ordering::rows(&home, &nginx, &mut rows).await;
     }
     if section("kafka-scale") {
         kafka_scale::rows(&mut rows).await;
@@ -170,7 +174,7 @@ async fn kafka_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f6
     let body = vec![b'x'; BODY_BYTES];
     let broker = Broker::start();
     create_topic(&broker.bootstrap(), "bench", 1).await;
-    produce_bulk(&broker.bootstrap(), "bench", KAFKA_RECORDS, |_| body.clone()).await;
+    produce_bulk(&broker.bootstrap(), "bench", KAFKA_RECORDS, KAFKA_RECORDS, |_| body.clone()).await;
     let bare = limits::kafka_rate(&broker.bootstrap(), "bench", KAFKA_RECORDS).await;
     match &bare {
         Ok(rate) => rows.push(Row::new("limit: bare rdkafka consumer", format!("{rate:.0} rec/s"))),
@@ -273,9 +277,9 @@ fn write_report(rows: &[Row]) {
 }
 
 /// One mock run: the rate nginx saw, the gateway's CPU time per message (µs), webhook log entries dropped.
-struct MockRun {
+pub(crate) struct MockRun {
     rate: f64,
-    cpu_us_per_message: f64,
+    pub(crate) cpu_us_per_message: f64,
     log_entries_dropped: u64,
 }
 
@@ -287,10 +291,28 @@ async fn mock_rate(
     concurrency: usize,
     logging: bool,
 ) -> Result<MockRun, String> {
-    let id = format!("bench-mock-{qos}-{concurrency}-{logging}");
-    let configuration =
+    mock_run(gateway, nginx, MockCase { qos, concurrency, logging, ordering: None }).await
+}
+
+/// What a mock run delivers: its QoS, requests in flight, logging, and `ordering.mode` over 1,000 keys when given.
+pub(crate) struct MockCase<'a> {
+    pub(crate) qos: &'a str,
+    pub(crate) concurrency: usize,
+    pub(crate) logging: bool,
+    pub(crate) ordering: Option<&'a str>,
+}
+
+/// A mock run of `case` against nginx.
+pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_>) -> Result<MockRun, String> {
+    let MockCase { qos, concurrency, logging, ordering } = case;
+    let id = format!("bench-mock-{qos}-{concurrency}-{logging}-{}", ordering.unwrap_or("default"));
+    let mut configuration =
         json!({ "http": { "maxConcurrentConnections": concurrency }, "logging": { "enabled": logging } });
-    let mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });
+    let mut mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });
+    if let Some(mode) = ordering {
+        configuration["ordering"] = json!({ "mode": mode });
+        mock["messageKeys"] = json!(1_000);
+    }
     gateway.api().deploy(&mock_api(&id, qos, configuration, mock)).await;
     let subscription_id = gateway.api().subscribe(&id, &subscription(&nginx.url)).await;
     tokio::time::sleep(WARM_UP).await;
@@ -411,7 +433,7 @@ async fn latency(
     gateway.api().deploy(&definition).await;
     gateway.api().subscribe(&api, &subscription(&receiver.url)).await;
     let warm_up = receiver.calls();
-    produce_bulk(&broker.bootstrap(), topic, 1, |_| stamped()).await;
+    produce_bulk(&broker.bootstrap(), topic, 1, 1, |_| stamped()).await;
     while receiver.calls() == warm_up {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

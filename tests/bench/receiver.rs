@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 
 #[derive(Default)]
 struct Counters {
+    /// How long each answer waits.
+    delay: std::time::Duration,
     calls: AtomicU64,
     latencies_us: Mutex<Vec<u64>>,
     recording: AtomicBool,
@@ -34,9 +36,14 @@ pub struct CountingReceiver {
 
 impl CountingReceiver {
     pub async fn start() -> Self {
+        Self::answering_after(std::time::Duration::ZERO).await
+    }
+
+    /// A receiver whose every answer waits `delay` (a callback that far away).
+    pub async fn answering_after(delay: std::time::Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("address"));
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters { delay, ..Counters::default() });
         let shared = Arc::clone(&counters);
         let server = tokio::spawn(async move {
             loop {
@@ -85,6 +92,9 @@ async fn answer(counters: Arc<Counters>, request: Request<Incoming>) -> Result<R
         counters.arrivals.lock().expect("arrivals").push(arrival);
     }
     let body = request.into_body().collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    if !counters.delay.is_zero() {
+        tokio::time::sleep(counters.delay).await;
+    }
     counters.calls.fetch_add(1, Ordering::Relaxed);
     if let Some(sent) =
         body.get(..16).and_then(|prefix| std::str::from_utf8(prefix).ok()).and_then(|text| text.parse::<u64>().ok())

@@ -24,6 +24,9 @@ pub(crate) struct MockSettings {
     /// Metadata of every message.
     #[serde(default)]
     pub(crate) metadata: Vec<NameValue>,
+    /// With a number of keys, message `n` has the record key `key-<n mod keys>`; without, no key.
+    #[serde(default)]
+    pub(crate) message_keys: Option<u64>,
 }
 
 /// The longest time between two messages: a day.
@@ -55,12 +58,20 @@ impl MockSettings {
                 format!("must be at most {MAX_INTERVAL_MS} milliseconds, got {}", settings.message_interval_ms);
             return Err(vec![ConfigError::new("configuration.messageInterval", message)].into());
         }
+        if settings.message_keys == Some(0) {
+            return Err(vec![ConfigError::new("configuration.messageKeys", "must be at least 1")].into());
+        }
         Ok(settings)
     }
 
     /// Time between two messages.
     pub(crate) fn interval(&self) -> Duration {
         Duration::from_millis(self.message_interval_ms)
+    }
+
+    /// The record key of message `id`, when keys are asked for.
+    pub(crate) fn key_of(&self, id: u64) -> Option<String> {
+        self.message_keys.map(|keys| format!("key-{}", id % keys))
     }
 
     /// Headers as message headers.

@@ -94,7 +94,7 @@ impl Generator {
             content: self.settings.message_content.as_bytes().to_vec().into(),
             headers: self.headers.clone().into(),
             metadata: self.metadata.clone().into(),
-            key: Default::default(),
+            key: self.settings.key_of(id).map(|key| RVec::from(key.into_bytes())).into(),
             ack_token: id,
             timestamp_ms: plugin_kit::now_ms(),
         }
