@@ -35,6 +35,18 @@ async fn invalid_definitions_are_refused_with_the_json_path() {
         "listeners[0].entrypoints[0].configuration.http.maxConcurrentConnections",
     );
 
+    for (ordering, path) in [
+        (json!({ "mode": "key", "keyHeader": "x-id", "keyJsonPointer": "/id" }), "ordering.keyJsonPointer"),
+        (json!({ "mode": "key", "keyJsonPointer": "id" }), "ordering.keyJsonPointer"),
+        (json!({ "mode": "strict", "keyHeader": "x-id" }), "ordering.keyHeader"),
+        (json!({ "mode": "sometimes" }), "ordering.mode"),
+    ] {
+        let mut bad_ordering = valid.clone();
+        bad_ordering["listeners"][0]["entrypoints"][0]["configuration"] = json!({ "ordering": ordering });
+        let path = format!("listeners[0].entrypoints[0].configuration.{path}");
+        assert_invalid_at(&deploy_attempt(&gateway, &bad_ordering).await, &path);
+    }
+
     let mut bad_mock = valid.clone();
     bad_mock["endpointGroups"][0]["endpoints"][0]["configuration"]["messageInterval"] = json!("often");
     assert_invalid_at(
