@@ -143,20 +143,29 @@ async fn a_failing_key_holds_back_only_itself() {
     assert_in_order_per_key(&arrivals, 30, 10);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_loses_nothing_and_keeps_each_keys_order() {
+/// 600 records over 60 keys on `topic`, ordered by key under `qos` by a gateway killed with SIGKILL after 200
+/// deliveries (with at least 10 in flight at once) and started again: the broker, the gateway's home, the receiver
+/// and the restarted gateway.
+async fn killed_after_200(qos: &str, topic: &str) -> (Broker, GatewayHome, Receiver, Gateway) {
     let broker = Broker::start();
-    keyed_topic(&broker, "crashing", &keyed(600, 60)).await;
+    keyed_topic(&broker, topic, &keyed(600, 60)).await;
     let home = GatewayHome::new();
     let receiver = Receiver::scripted(Vec::new(), VARYING).await;
     let gateway = home.start();
-    gateway.api().deploy(&keyed_api("crashing", "at-least-once", &broker.bootstrap(), "crashing")).await;
+    gateway.api().deploy(&keyed_api(topic, qos, &broker.bootstrap(), topic)).await;
     let mut body = subscription(&receiver.url("/hook"));
-    body["id"] = json!("crashing-sub");
-    gateway.api().subscribe("crashing", &body).await;
+    body["id"] = json!(format!("{topic}-sub"));
+    gateway.api().subscribe(topic, &body).await;
     assert!(receiver.wait_for(200, WAIT).await, "{}", gateway.output());
+    assert!(receiver.max_in_flight() >= 10, "{} in flight at most", receiver.max_in_flight());
     gateway.kill();
     let gateway = home.start();
+    (broker, home, receiver, gateway)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_loses_nothing_and_keeps_each_keys_order() {
+    let (_broker, _home, receiver, gateway) = killed_after_200("at-least-once", "crashing").await;
 
     let complete =
         eventually(WAIT, || async { first_deliveries(&arrivals(&receiver)).values().flatten().count() == 600 }).await;
@@ -193,19 +202,7 @@ async fn a_second_gateway_joining_keeps_each_keys_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_once_with_keys_delivers_nothing_twice_across_a_crash() {
-    let broker = Broker::start();
-    keyed_topic(&broker, "once", &keyed(600, 60)).await;
-    let home = GatewayHome::new();
-    let receiver = Receiver::scripted(Vec::new(), VARYING).await;
-    let gateway = home.start();
-    gateway.api().deploy(&keyed_api("once", "at-most-once", &broker.bootstrap(), "once")).await;
-    let mut body = subscription(&receiver.url("/hook"));
-    body["id"] = json!("once-sub");
-    gateway.api().subscribe("once", &body).await;
-    assert!(receiver.wait_for(200, WAIT).await, "{}", gateway.output());
-    assert!(receiver.max_in_flight() >= 10, "{} in flight at most", receiver.max_in_flight());
-    gateway.kill();
-    let gateway = home.start();
+    let (_broker, _home, receiver, gateway) = killed_after_200("at-most-once", "once").await;
 
     // Delivery goes on after the restart until nothing more comes.
     let quiet = eventually(WAIT, || async {
