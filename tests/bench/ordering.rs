@@ -82,10 +82,10 @@ async fn keyed_rate(
     api["listeners"][0]["entrypoints"][0]["configuration"] =
         json!({ "http": { "maxConcurrentConnections": IN_FLIGHT }, "ordering": { "mode": mode } });
     gateway.api().deploy(&api).await;
+    let (calls_before, started) = (receiver.calls(), Instant::now());
     let subscription_id = gateway.api().subscribe(&id, &subscription(&receiver.url)).await;
     // The first records come after the feed's group handover (2.5 s): warm up past it.
-    let started = Instant::now();
-    while receiver.calls() == 0 && started.elapsed() < Duration::from_secs(30) {
+    while receiver.calls() == calls_before && started.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(WARM_UP).await;
