@@ -182,8 +182,10 @@ impl DeliveryLoop {
         in_flight: &mut JoinSet<(u64, Verdict)>,
         admitted: Admitted,
     ) -> Result<(), Exit> {
-        let mut ready = VecDeque::from([admitted]);
-        while let Some(admitted) = ready.pop_front() {
+        // Released messages queue here; without keys none ever does (no allocation per message).
+        let mut ready = VecDeque::new();
+        let mut next = Some(admitted);
+        while let Some(admitted) = next.take().or_else(|| ready.pop_front()) {
             while in_flight.len() >= self.concurrency {
                 let joined = tokio::select! {
                     biased;

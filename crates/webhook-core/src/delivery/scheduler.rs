@@ -82,6 +82,9 @@ impl Scheduler {
 
     /// The delivery of `token` is settled: the next message of its key, if one waits, may start.
     pub(crate) fn settled(&mut self, token: u64) -> Option<Admitted> {
+        if self.admitted.is_empty() {
+            return None; // nothing ordered by key under way (always so without keys)
+        }
         let key = self.admitted.remove(&token)?;
         let queue = self.waiting.get_mut(&key)?;
         match queue.pop_front() {
