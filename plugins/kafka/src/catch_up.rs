@@ -1,7 +1,8 @@
 //! A subscription behind its feed (its cursor before a ring's floor: a slow callback, a resume, a new subscription
 //! reading from the earliest offset) catches up on its own: a consumer of its own, joining no group, assigned the
 //! partitions where it is behind at its cursors, read until the cursors are back inside the rings. At most
-//! [`CATCH_UPS`] run at once per feed (each is a librdkafka client with its threads); the others wait their turn.
+//! [`crate::feed::CATCH_UPS`] run at once per feed (each is a librdkafka client with its threads); the others wait
+//! their turn.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,8 +19,6 @@ use crate::feed::is_fatal;
 use crate::message::Record;
 use crate::offsets::Partition;
 
-/// Catch-up consumers at once per feed.
-pub(crate) const CATCH_UPS: usize = 4;
 /// Longest wait for the first record of one read.
 const READ_WAIT: Duration = Duration::from_millis(100);
 

@@ -10,8 +10,8 @@ use plugin_kit::api::{
     PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
 };
 use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
-use rdkafka::config::ClientConfig;
 
+use crate::clients::{base_config, refused};
 use crate::config::KafkaSettings;
 use crate::context::KafkaContext;
 use crate::feed::{FeedSpec, Feeds};
@@ -19,7 +19,6 @@ use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::reader::Reader;
 use crate::readers::OpenReaders;
 use crate::replay;
-use crate::security::client_settings;
 use crate::source::{KafkaSource, SourceParts};
 use kafka_group::{HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
 use plugin_kit::dead_letters::finite_source;
@@ -129,21 +128,6 @@ impl KafkaEndpoint {
         producers.insert(key, Arc::downgrade(&producer));
         Ok(producer)
     }
-}
-
-/// Settings every client of `settings` shares: brokers and security.
-pub(crate) fn base_config(settings: &KafkaSettings) -> Result<ClientConfig, OpenError> {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &settings.bootstrap_servers);
-    for (key, value) in client_settings(&settings.security).map_err(|error| refused(&error.message))? {
-        config.set(key, value);
-    }
-    Ok(config)
-}
-
-/// An opening refused for good (a configuration the plugin cannot use), with `message`.
-pub(crate) fn refused(message: &str) -> OpenError {
-    OpenError { message: message.into(), retryable: false }
 }
 
 fn describe(errors: &ConfigErrors) -> String {

@@ -3,6 +3,7 @@
 //! (the subscription id); PUBLISH shares one producer per configuration (used for dead letter queues).
 
 mod catch_up;
+mod clients;
 mod config;
 mod context;
 mod endpoint;

@@ -11,8 +11,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::clients::{base_config, refused};
 use crate::config::KafkaSettings;
-use crate::endpoint::{base_config, refused};
 use crate::message::Record;
 
 /// How long reading the DLQ may take.

@@ -25,9 +25,8 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::sync::Semaphore;
 
-use crate::catch_up::CATCH_UPS;
+use crate::clients::refused;
 use crate::context::KafkaContext;
-use crate::endpoint::refused;
 use crate::group_offsets::Client;
 use crate::message::Record;
 use crate::offsets::{CommitPoint, Partition};
@@ -44,6 +43,8 @@ pub(crate) type FeedConsumer = BaseConsumer<FeedContext>;
 const REBALANCE_WAIT: Duration = Duration::from_millis(100);
 /// Attempts to join between rebalances before giving up (about a minute).
 const JOIN_ATTEMPTS: usize = 600;
+/// Catch-up consumers at once per feed.
+pub(crate) const CATCH_UPS: usize = 4;
 /// How long opening a feed waits for the brokers to answer before calling them unreachable.
 const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 
