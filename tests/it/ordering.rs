@@ -127,9 +127,14 @@ async fn a_failing_key_holds_back_only_itself() {
 
     let nine_held = eventually(WAIT, || async { held(&gateway).await == Some(9) }).await;
     assert!(nine_held, "key-7's nine later messages shown held: {:?}", held(&gateway).await);
+    let listed = gateway.api().get("/management/v2/apis/stuck/subscriptions").await.body;
+    let held_shown = listed["data"][0]["heldMessages"].as_u64();
+    assert!(matches!(held_shown, Some(1..=9)), "the subscription shows what it holds: {listed}");
     assert!(receiver.wait_for(302, WAIT).await, "{} of 302 calls:\n{}", receiver.count(), gateway.output());
     receiver.assert_stays_at(302, Duration::from_millis(500)).await;
     assert_eq!(held(&gateway).await, Some(0));
+    let listed = gateway.api().get("/management/v2/apis/stuck/subscriptions").await.body;
+    assert!(listed["data"][0].get("heldMessages").is_none(), "nothing held, nothing shown: {listed}");
     let arrivals = arrivals(&receiver);
     let seven: Vec<usize> = (0..arrivals.len()).filter(|at| arrivals[*at] == ("key-7".to_string(), 0)).collect();
     assert_eq!(seven.len(), 3, "key-7's first message: two 500s, then delivered");

@@ -18,6 +18,7 @@ use super::error::ApiError;
 use super::reference::{self, Reference};
 use super::AppState;
 use crate::dispatch::Action;
+use plugin_api::Gauge;
 
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -28,7 +29,8 @@ pub(super) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let subscriptions: Vec<Subscription> = state.subscriptions.list(&api_id).await?.into_iter().map(masked).collect();
     let Some(Extension(reference)) = dialect else {
-        return Ok(Json(json!({ "data": subscriptions })));
+        let data: Vec<Value> = subscriptions.iter().map(|subscription| ours(&state, subscription)).collect();
+        return Ok(Json(json!({ "data": data })));
     };
     let raw = raw.as_deref().unwrap_or_default();
     reference::check_query(Some(raw), "statuses", &["PENDING", "REJECTED", "ACCEPTED", "CLOSED", "PAUSED", "RESUMED"])?;
@@ -137,8 +139,19 @@ fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Valu
         let name = state.catalog.view(&subscription.api_id).map(|view| view.name);
         reference::subscription(&subscription, name.as_deref())
     } else {
-        serde_json::to_value(subscription).unwrap_or(Value::Null)
+        ours(state, &subscription)
     }
+}
+
+/// A (masked) subscription in the gateway's shape: its record, and how many messages this node holds behind their
+/// key when it holds some (`ordering.mode = key`).
+fn ours(state: &AppState, subscription: &Subscription) -> Value {
+    let mut shown = serde_json::to_value(subscription).unwrap_or(Value::Null);
+    let held = state.telemetry.metrics.level(&subscription.id, Gauge::Held).filter(|held| *held > 0);
+    if let (Some(held), Some(object)) = (held, shown.as_object_mut()) {
+        object.insert("heldMessages".to_string(), json!(held));
+    }
+    shown
 }
 
 /// The subscription with its configuration's secrets masked: the management API never answers one.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use abi_stable::std_types::RArc;
-use plugin_api::DeliveryMetrics;
+use plugin_api::{DeliveryMetrics, Gauge};
 
 pub(crate) use counts::Counts;
 use exposition::SeriesKey;
@@ -44,6 +44,11 @@ impl Metrics {
             .entry(id.to_string())
             .or_insert_with(|| Series { api_id: api_id.to_string(), counters: RArc::new(DeliveryMetrics::default()) });
         series.counters.clone()
+    }
+
+    /// The level of `gauge` for subscription `id`, if it has run here.
+    pub fn level(&self, id: &str, gauge: Gauge) -> Option<u64> {
+        self.subscriptions.read().expect("metrics lock").get(id).map(|series| series.counters.level(gauge))
     }
 
     /// Whether series carry the `subscription` label.
