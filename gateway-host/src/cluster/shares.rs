@@ -21,8 +21,9 @@ use rdkafka::error::KafkaError;
 use tokio::sync::watch;
 
 use crate::dispatch::Placement;
-use crate::store::kafka::{StoreContext, Topics};
+use crate::store::kafka::Topics;
 use crate::store::StoreError;
+use kafka_client::KafkaContext;
 
 /// How long a poll waits: how quickly a stop is seen.
 const POLL_WAIT: Duration = Duration::from_millis(200);
@@ -59,7 +60,7 @@ impl WorkShares {
             Arc::new(SharesState { count: AtomicU32::new(0), owned: Mutex::default(), moved: watch::channel(0).0 });
         let context = SharesContext {
             state: Arc::clone(&state),
-            log: StoreContext::labelled("work shares"),
+            log: KafkaContext::labelled("work shares"),
             rejoin: Rejoin::default(),
         };
         let consumer: BaseConsumer<SharesContext> = config
@@ -125,7 +126,7 @@ fn share_of(subscription_id: &str, count: u32) -> i32 {
 /// The context of the shares' consumer: it records the shares assigned and revoked.
 struct SharesContext {
     state: Arc<SharesState>,
-    log: StoreContext,
+    log: KafkaContext,
     /// Whether the poll loop should leave the group and join again.
     rejoin: Rejoin,
 }

@@ -14,10 +14,10 @@ use rdkafka::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::context::KafkaContext;
 use crate::feed::is_fatal;
 use crate::message::Record;
 use crate::offsets::Partition;
+use kafka_client::KafkaContext;
 
 /// Longest wait for the first record of one read.
 const READ_WAIT: Duration = Duration::from_millis(100);

@@ -13,13 +13,13 @@ use plugin_kit::{catch_panic, endpoint_instance, PluginRuntime};
 
 use crate::clients::{base_config, refused};
 use crate::config::KafkaSettings;
-use crate::context::KafkaContext;
 use crate::feed::{FeedSpec, Feeds};
 use crate::producer::{KafkaProducer, KafkaPublisher};
 use crate::reader::Reader;
 use crate::readers::OpenReaders;
 use crate::replay;
 use crate::source::{KafkaSource, SourceParts};
+use kafka_client::KafkaContext;
 use kafka_group::{HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
 use plugin_kit::dead_letters::finite_source;
 

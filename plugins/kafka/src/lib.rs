@@ -5,7 +5,6 @@
 mod catch_up;
 mod clients;
 mod config;
-mod context;
 mod endpoint;
 mod feed;
 mod group_offsets;

@@ -13,7 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use tokio::runtime::Handle;
 
-use crate::context::KafkaContext;
+use kafka_client::KafkaContext;
 
 /// The producer type shared by the publishers of one configuration.
 pub(crate) type KafkaProducer = FutureProducer<KafkaContext>;

@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
+use kafka_client::KafkaContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::ClientContext;
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::ConsumerContext;
-use rdkafka::error::KafkaError;
+use rdkafka::config::ClientConfig;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::StoreSection;
@@ -67,8 +65,8 @@ pub fn base_config(store: &StoreSection) -> ClientConfig {
 /// Creates the store's topics that do not exist yet: the configuration topic compacted with one partition (one
 /// order for every change), the webhook logs deleted after `log_retention`, the work topic with [`WORK_SHARES`].
 pub async fn create_topics(config: &ClientConfig, topics: &Topics, log_retention: Duration) -> Result<(), StoreError> {
-    let admin: AdminClient<StoreContext> = config
-        .create_with_context(StoreContext::labelled("store admin"))
+    let admin: AdminClient<KafkaContext> = config
+        .create_with_context(KafkaContext::labelled("store admin"))
         .map_err(|error| StoreError::Kafka(format!("cannot create the admin client: {error}")))?;
     let retention = log_retention.as_millis().to_string();
     let wanted = [
@@ -92,34 +90,3 @@ pub async fn create_topics(config: &ClientConfig, topics: &Topics, log_retention
     }
     Ok(())
 }
-
-/// The context of the store's clients: librdkafka's logs and errors go to the gateway's log.
-pub struct StoreContext {
-    label: String,
-}
-
-impl StoreContext {
-    /// The context of a client known in logs as `label`.
-    pub fn labelled(label: &str) -> Self {
-        Self { label: label.to_string() }
-    }
-}
-
-impl ClientContext for StoreContext {
-    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
-        let client = self.label.as_str();
-        match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
-                tracing::error!(client, facility, "librdkafka: {message}")
-            }
-            RDKafkaLogLevel::Warning => tracing::warn!(client, facility, "librdkafka: {message}"),
-            _ => tracing::debug!(client, facility, "librdkafka: {message}"),
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(client = %self.label, error = %error, reason, "store's kafka client error");
-    }
-}
-
-impl ConsumerContext for StoreContext {}

@@ -11,8 +11,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::client::StoreContext;
 use crate::store::StoreError;
+use kafka_client::KafkaContext;
 
 /// How long a poll waits for records: how quickly a stop is seen.
 const POLL_WAIT: Duration = Duration::from_millis(100);
@@ -50,8 +50,8 @@ impl Follower {
         let mut config = config.clone();
         // Positions are this node's own: no group is joined and nothing is committed.
         config.set("group.id", format!("unused.{topic}")).set("enable.auto.commit", "false");
-        let consumer: BaseConsumer<StoreContext> = config
-            .create_with_context(StoreContext::labelled(&format!("store follower {topic}")))
+        let consumer: BaseConsumer<KafkaContext> = config
+            .create_with_context(KafkaContext::labelled(&format!("store follower {topic}")))
             .map_err(|error| StoreError::Kafka(format!("cannot create the consumer of {topic}: {error}")))?;
         let mut assignment = TopicPartitionList::new();
         for partition in 0..partitions {
@@ -78,7 +78,7 @@ impl Follower {
 }
 
 /// The records ready now (waiting up to [`POLL_WAIT`] for the first).
-fn next_batch(consumer: &BaseConsumer<StoreContext>) -> Vec<Record> {
+fn next_batch(consumer: &BaseConsumer<KafkaContext>) -> Vec<Record> {
     let mut batch = Vec::new();
     let mut wait = POLL_WAIT;
     while batch.len() < BATCH {

@@ -15,12 +15,13 @@ mod follower;
 mod producer;
 mod replica;
 
-pub use client::{base_config, StoreContext, Topics};
+pub use client::{base_config, Topics};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use definition::Subscription;
+use kafka_client::KafkaContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use secrets::Sealer;
@@ -129,8 +130,8 @@ impl KafkaStore {
 fn ends(config: &ClientConfig, topics: &Topics) -> Result<(i64, i32), StoreError> {
     let mut config = config.clone();
     config.set("group.id", format!("unused.{}", topics.prefix));
-    let consumer: BaseConsumer<StoreContext> = config
-        .create_with_context(StoreContext::labelled("store metadata"))
+    let consumer: BaseConsumer<KafkaContext> = config
+        .create_with_context(KafkaContext::labelled("store metadata"))
         .map_err(|error| StoreError::Kafka(format!("cannot create a consumer: {error}")))?;
     let (_, end) = consumer
         .fetch_watermarks(&topics.config, 0, METADATA_TIMEOUT)

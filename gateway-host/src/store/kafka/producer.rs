@@ -10,9 +10,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 
-use super::client::StoreContext;
 use super::follower::BASE_HEADER;
 use crate::store::StoreError;
+use kafka_client::KafkaContext;
 
 /// How long the producer tries to deliver a record before giving up.
 const DELIVERY_TIMEOUT_MS: &str = "20000";
@@ -25,7 +25,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 type Answer = SyncSender<Result<i64, String>>;
 
 /// The producer's context: logs as every store client, and each delivery answered to its writer.
-struct Deliveries(StoreContext);
+struct Deliveries(KafkaContext);
 
 impl ClientContext for Deliveries {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
@@ -64,7 +64,7 @@ impl Producer {
             .set("linger.ms", "1")
             .set("message.timeout.ms", DELIVERY_TIMEOUT_MS);
         let producer = config
-            .create_with_context(Deliveries(StoreContext::labelled("store producer")))
+            .create_with_context(Deliveries(KafkaContext::labelled("store producer")))
             .map_err(|error| StoreError::Kafka(format!("cannot create the store's producer: {error}")))?;
         Ok(Self { producer })
     }

@@ -26,12 +26,12 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::sync::Semaphore;
 
 use crate::clients::refused;
-use crate::context::KafkaContext;
 use crate::group_offsets::Client;
 use crate::message::Record;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 use commits::Commits;
+use kafka_client::KafkaContext;
 pub(crate) use poll::is_fatal;
 pub(crate) use rebalance::FeedContext;
 use state::State;

@@ -28,9 +28,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::positions;
 use super::ring::Ring;
 use super::Shared;
-use crate::context::KafkaContext;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
+use kafka_client::KafkaContext;
 use kafka_group::{Rejoin, HANDOVER_WAIT};
 
 /// Context of a feed's consumer.

@@ -1,5 +1,8 @@
-//! The librdkafka client context of producers and catch-up consumers: their logs and errors go to the plugin's log
-//! (and so to the host), a broker that stays down reported once.
+//! What the kafka plugin and the host's Kafka store and work shares share about librdkafka clients: a client context
+//! that sends librdkafka's logs and errors to `tracing` under the client's label, a broker that stays down reported
+//! once. (In the plugin, `tracing` reaches the host through the plugin's log bridge.)
+#![warn(missing_docs)]
+#![deny(unreachable_pub)]
 
 use std::sync::Mutex;
 
@@ -9,7 +12,7 @@ use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
 
 /// Context of one client.
-pub(crate) struct KafkaContext {
+pub struct KafkaContext {
     /// Who this client works for, in log lines (`producer`, a feed's topics, a subscription catching up).
     label: String,
     /// The last error reported, so that a broker that stays down is reported once, not every second.
@@ -18,17 +21,17 @@ pub(crate) struct KafkaContext {
 
 impl KafkaContext {
     /// The context of a client known in logs as `label`.
-    pub(crate) fn labelled(label: &str) -> Self {
+    pub fn labelled(label: &str) -> Self {
         Self { label: label.to_string(), last_error: Mutex::new(None) }
     }
 
     /// A producer's context.
-    pub(crate) fn producer() -> Self {
+    pub fn producer() -> Self {
         Self::labelled("producer")
     }
 
     /// Forgets the last error: the next one is reported again.
-    pub(crate) fn recovered(&self) {
+    pub fn recovered(&self) {
         self.last_error.lock().expect("error lock").take();
     }
 }
@@ -60,5 +63,6 @@ impl ClientContext for KafkaContext {
     }
 }
 
-/// Catch-up consumers use librdkafka's default assignment handling (they assign partitions themselves).
+/// Consumers that need nothing more use librdkafka's default rebalance handling (catch-up consumers assign partitions
+/// themselves; the store's followers read one partition).
 impl ConsumerContext for KafkaContext {}
