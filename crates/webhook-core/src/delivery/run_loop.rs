@@ -164,7 +164,7 @@ impl DeliveryLoop {
         while self.scheduler.held() >= self.scheduler.held_limit() {
             self.settle_next(in_flight).await?;
         }
-        if self.scheduler.is_keyed() && self.qos == Qos::AtMostOnce && self.commit_first(&message).await? {
+        if self.commits_when_taken() && self.commit_first(&message).await? {
             return Ok(());
         }
         match self.scheduler.admit(message) {
@@ -228,13 +228,19 @@ impl DeliveryLoop {
     /// source refuses (its partition moved to another consumer, which delivers it) is not delivered.
     async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, admitted: Admitted) -> Result<(), Exit> {
         let Admitted { message, key } = admitted;
-        if self.qos == Qos::AtMostOnce && !self.scheduler.is_keyed() && self.commit_first(&message).await? {
+        if self.qos == Qos::AtMostOnce && !self.commits_when_taken() && self.commit_first(&message).await? {
             return Ok(());
         }
         let token = message.ack_token;
         let deliverer = Arc::clone(&self.deliverer);
         in_flight.spawn(async move { (token, deliverer.deliver(message, key).await) });
         Ok(())
+    }
+
+    /// Whether at-most-once commits each message when it is taken rather than when it starts: with keys, a later key
+    /// may start before a held message, and the source commits only past settled messages.
+    fn commits_when_taken(&self) -> bool {
+        self.qos == Qos::AtMostOnce && self.scheduler.is_keyed()
     }
 
     /// At-most-once: has the source commit `message` before it is delivered; says whether the source refused it.

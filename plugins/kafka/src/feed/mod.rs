@@ -301,9 +301,9 @@ impl Feed {
     }
 }
 
-/// Every open feed, by brokers and group, with the client settings it was opened with; and the feeds that could not be opened
-/// lately (brokers unreachable), so that the subscriptions waiting for them fail fast instead of each waiting out
-/// the reachability timeout in turn (ten thousand subscriptions of a topic would take hours to hear it).
+/// Every open feed, by brokers and group, with the client settings it was opened with; and the feeds that could not
+/// be opened lately (brokers unreachable), so that the subscriptions waiting for them fail fast instead of each
+/// waiting out the reachability timeout in turn (ten thousand subscriptions of a topic would take hours to hear it).
 ///
 /// No broker wait happens under a lock another feed needs: the registry's lock is held only to find a feed's slot;
 /// opening a feed (its metadata fetch waits up to [`REACHABILITY_TIMEOUT`]) holds that slot alone, so brokers that do
@@ -394,7 +394,8 @@ impl Feeds {
     /// The slot named `name`, made if needed; slots nobody uses any more are dropped meanwhile.
     fn slot(&self, name: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().expect("feeds lock");
-        slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.try_lock().map_or(true, |open| open.is_some()));
+        // A slot only the registry holds is locked by nobody: looking into it never waits.
+        slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.lock().expect("feed slot lock").is_some());
         Arc::clone(slots.entry(name.to_string()).or_default())
     }
 
