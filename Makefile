@@ -51,7 +51,7 @@ test: build broker proxies browser api-tools promtool
 ## The fault soak (a few minutes): two gateways, a SIGKILL, a broker restart, the callback down 30 s, pause/resume
 ## and a redeploy; prints produced, delivered, lost and duplicated per QoS. `make test` runs a shorter variant.
 soak: build broker
-	GATEWAY_SOAK=full $(CARGO) test -p e2e --test it soak::fault_soak -- --nocapture
+	GATEWAY_SOAK=full $(CARGO) test -p e2e --test it soak:: -- --nocapture
 
 ## Fuzzes the API definition, subscription and sampling parsers, FUZZ_SECONDS (default 60) each, with cargo-fuzz
 ## on the nightly toolchain; a crash is kept in fuzz/artifacts/.

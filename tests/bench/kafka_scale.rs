@@ -12,7 +12,6 @@ use crate::receiver::CountingReceiver;
 use crate::report::Row;
 use crate::support::broker::Broker;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::create_topic;
 use crate::support::scenario::kafka_api;
 use crate::{subscribe_many, QUIET_LOGS};
 
@@ -31,7 +30,7 @@ pub async fn rows(rows: &mut Vec<Row>) {
     let receiver = CountingReceiver::start().await;
     let home = GatewayHome::new();
     let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
-    create_topic(&broker.bootstrap(), "idle", PARTITIONS).await;
+    broker.create_topic("idle", PARTITIONS).await;
     gateway.api().deploy(&kafka_api("idle", "auto", &broker.bootstrap(), "idle")).await;
     let mut subscribed = 0;
     for target in [1_000usize, 10_000] {
@@ -109,7 +108,7 @@ async fn idle(gateway: &Gateway, broker: &Broker) -> Result<Idle, String> {
 /// Deliveries per second of [`ACTIVE`] subscriptions each reading [`ACTIVE_RECORDS`] records of one topic, from
 /// the first delivery to the last.
 async fn active_rate(gateway: &Gateway, broker: &Broker, receiver: &CountingReceiver) -> Result<f64, String> {
-    create_topic(&broker.bootstrap(), "active", PARTITIONS).await;
+    broker.create_topic("active", PARTITIONS).await;
     let body = vec![b'x'; 1024];
     produce_bulk(&broker.bootstrap(), "active", ACTIVE_RECORDS, ACTIVE_RECORDS, |_| body.clone()).await;
     let mut definition = kafka_api("active", "auto", &broker.bootstrap(), "active");

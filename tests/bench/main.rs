@@ -28,7 +28,6 @@ use receiver::{now_us, p50_p99, CountingReceiver};
 use report::Row;
 use support::broker::Broker;
 use support::gateway::{Gateway, GatewayHome};
-use support::kafka::create_topic;
 use support::scenario::{kafka_api, mock_api, subscription};
 
 /// Size of every message body.
@@ -173,7 +172,7 @@ async fn mock_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f64
 async fn kafka_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f64>, rows: &mut Vec<Row>) {
     let body = vec![b'x'; BODY_BYTES];
     let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "bench", 1).await;
+    broker.create_topic("bench", 1).await;
     produce_bulk(&broker.bootstrap(), "bench", KAFKA_RECORDS, KAFKA_RECORDS, |_| body.clone()).await;
     let bare = limits::kafka_rate(&broker.bootstrap(), "bench", KAFKA_RECORDS).await;
     match &bare {
@@ -421,7 +420,7 @@ async fn latency(
     (topic, fetch_wait_ms): (&str, Option<u32>),
     rate: f64,
 ) -> Result<(u64, u64), String> {
-    create_topic(&broker.bootstrap(), topic, 1).await;
+    broker.create_topic(topic, 1).await;
     let api = format!("bench-{topic}");
     let mut definition = kafka_api(&api, "auto", &broker.bootstrap(), topic);
     definition["listeners"][0]["entrypoints"][0]["configuration"] =

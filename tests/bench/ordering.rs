@@ -11,7 +11,6 @@ use crate::receiver::CountingReceiver;
 use crate::report::Row;
 use crate::support::broker::Broker;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::create_topic;
 use crate::support::scenario::{kafka_api, subscription};
 use crate::{mock_run, remove, MockCase, MEASURE, QUIET_LOGS, WARM_UP};
 
@@ -28,7 +27,7 @@ const IN_FLIGHT: usize = 20;
 pub(crate) async fn rows(home: &GatewayHome, nginx: &Nginx, rows: &mut Vec<Row>) {
     let gateway = home.start_with_env(&[("GATEWAY_LOG_LEVEL", QUIET_LOGS)]);
     let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "ordered", 3).await;
+    broker.create_topic("ordered", 3).await;
     produce_bulk(&broker.bootstrap(), "ordered", RECORDS, KEYS, |_| vec![b'x'; 1024]).await;
     let receiver = CountingReceiver::answering_after(RECEIVER_DELAY).await;
     let goal = 0.9 * IN_FLIGHT as f64 / RECEIVER_DELAY.as_secs_f64();

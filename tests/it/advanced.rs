@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{committed, consume, create_topic, produce, Record};
+use crate::support::kafka::{committed, consume, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{
     advanced_mock_api, advanced_subscription, kafka_api, kafka_producer_group, mock_messages,
@@ -57,7 +57,7 @@ fn instant(text: &str) -> std::time::SystemTime {
 async fn refused_records_go_to_the_kafka_dlq_and_consumption_continues() {
     let broker = Broker::start();
     for topic in ["orders", "orders-dlq"] {
-        create_topic(&broker.bootstrap(), topic, 1).await;
+        broker.create_topic(topic, 1).await;
     }
     let records: Vec<Record> = (0..3)
         .map(|index| Record {
@@ -337,7 +337,7 @@ async fn retry_bounds_are_checked() {
 async fn a_connection_error_goes_to_the_dlq_endpoint_named_before_a_group_of_that_name() {
     let broker = Broker::start();
     for topic in ["by-endpoint", "by-group"] {
-        create_topic(&broker.bootstrap(), topic, 1).await;
+        broker.create_topic(topic, 1).await;
     }
     let configuration = json!({ "interruptConsumptionOnException": false });
     let mut definition =

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome, TOKEN};
-use crate::support::kafka::{create_topic, produce, Record};
+use crate::support::kafka::{produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{kafka_api, mock_api, subscription};
 
@@ -112,11 +112,10 @@ async fn log_count(gateway: &Gateway, api: &str) -> u64 {
     reply.body["pagination"]["totalCount"].as_u64().unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node() {
-    let broker = Broker::start();
+async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node(kind: Kind) {
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
-    create_topic(&bootstrap, "orders", 6).await;
+    broker.create_topic("orders", 6).await;
     let receiver = Receiver::answering(200).await;
     let mut nodes = three_nodes(&bootstrap);
     let api = logged_kafka_api("orders", "at-least-once", &bootstrap, "orders");
@@ -191,12 +190,11 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
     assert_eq!(seen.len(), 450);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream() {
+async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream(kind: Kind) {
     const RECORDS: usize = 600;
-    let broker = Broker::start();
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
-    create_topic(&bootstrap, "stream", 6).await;
+    broker.create_topic("stream", 6).await;
     // A few milliseconds a call: the kill strikes while deliveries are in flight on every node.
     let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(5))).await;
     let mut nodes = three_nodes(&bootstrap);
@@ -219,11 +217,10 @@ async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream() {
     assert!(complete, "{lost} records lost:\n{}", nodes[0].gateway().output());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it() {
-    let broker = Broker::start();
+async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it(kind: Kind) {
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
-    create_topic(&bootstrap, "resume", 1).await;
+    broker.create_topic("resume", 1).await;
     produce(&bootstrap, "resume", &records(0..10)).await;
     let nodes = three_nodes(&bootstrap);
     let script = vec![Reply::Status(200), Reply::Status(200), Reply::Status(200), Reply::Status(400)];
@@ -256,9 +253,8 @@ async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_th
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies() {
-    let broker = Broker::start();
+async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kind: Kind) {
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
     let receiver = Receiver::answering(200).await;
     let mut nodes = three_nodes(&bootstrap);
@@ -294,9 +290,8 @@ async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies() {
     assert_eq!(running_on(&survivors).await.iter().sum::<u64>(), 1, "on exactly one survivor");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on() {
-    let broker = Broker::start();
+async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on(kind: Kind) {
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
     let node = Node::start(&bootstrap);
     let other_key = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
@@ -310,12 +305,11 @@ async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on() {
     assert!(said.contains("GATEWAY_STORE_BOOTSTRAP_SERVERS"), "{said}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost() {
+async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost(kind: Kind) {
     const ROUNDS: usize = 8;
-    let broker = Broker::start();
+    let broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
-    create_topic(&bootstrap, "crossing", 2).await;
+    broker.create_topic("crossing", 2).await;
     let receiver = Receiver::answering(200).await;
     let nodes: Vec<Node> = (0..2).map(|_| Node::start(&bootstrap)).collect();
     let (first, second) = (nodes[0].gateway(), nodes[1].gateway());
@@ -345,3 +339,12 @@ async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost() {
     let stopped = eventually(WAIT, || async { running_on(&[first, second]).await == [0, 0] }).await;
     assert!(stopped, "closed subscriptions run nowhere: {:?}", running_on(&[first, second]).await);
 }
+
+crate::on_both_brokers!(
+    a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node,
+    at_least_once_loses_nothing_when_a_node_is_killed_mid_stream,
+    a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it,
+    a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies,
+    a_node_with_another_key_is_refused_and_the_cluster_goes_on,
+    lifecycle_actions_crossing_on_two_nodes_are_never_lost,
+);

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::kafka::{committed, produce, Record};
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{kafka_api, subscription};
 
@@ -29,11 +29,10 @@ fn calls_per_path(receiver: &Receiver) -> BTreeMap<String, usize> {
     calls
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_its_own_position() {
+async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_its_own_position(kind: Kind) {
     const SUBSCRIPTIONS: usize = 40;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "fan", 2).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("fan", 2).await;
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -75,12 +74,11 @@ async fn forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_it
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on() {
+async fn a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on(kind: Kind) {
     // More records than a feed keeps per partition (1,024): the paused subscription's position falls out of it.
     const BACKLOG: usize = 1500;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "behind", 1).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("behind", 1).await;
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -129,10 +127,9 @@ async fn a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on
     assert_eq!(gateway.count_lines("kafka feed opened"), 1, "one feed throughout");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_api_reading_the_same_topics_with_other_client_settings_is_refused_clearly() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "shared-settings", 1).await;
+async fn a_second_api_reading_the_same_topics_with_other_client_settings_is_refused_clearly(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("shared-settings", 1).await;
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -159,13 +156,12 @@ async fn a_second_api_reading_the_same_topics_with_other_client_settings_is_refu
     assert!(receiver.wait_for(3, WAIT).await, "the first API still delivers: got {}", receiver.count());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backlog_many_rings_long_is_read_to_its_end() {
+async fn a_backlog_many_rings_long_is_read_to_its_end(kind: Kind) {
     // The feed once held off whenever its rings were full and no reader was out of records: a reader keeping up
     // got one record per poll interval.
     const BACKLOG: usize = 20_000;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "backlog", 1).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("backlog", 1).await;
     produce(&broker.bootstrap(), "backlog", &records(0..BACKLOG)).await;
     let receiver = Receiver::answering(200).await;
     let home = GatewayHome::new();
@@ -188,12 +184,11 @@ async fn subscribe_all(gateway: &Gateway, receiver: &Receiver, count: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_gateways_share_the_partitions_of_every_subscription_of_a_topic_without_duplicates() {
+async fn two_gateways_share_the_partitions_of_every_subscription_of_a_topic_without_duplicates(kind: Kind) {
     const SUBSCRIPTIONS: usize = 3;
     const RECORDS: usize = 60;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "split", 4).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("split", 4).await;
     let receiver = Receiver::answering(200).await;
     let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
     let first = first_home.start();
@@ -223,11 +218,10 @@ async fn two_gateways_share_the_partitions_of_every_subscription_of_a_topic_with
     assert!(both_delivered, "every subscription reads partitions on both gateways");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deployments_naming_their_own_feed_group_each_read_every_partition() {
+async fn deployments_naming_their_own_feed_group_each_read_every_partition(kind: Kind) {
     const RECORDS: usize = 20;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "both", 2).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("both", 2).await;
     let receiver = Receiver::answering(200).await;
     let (staging_home, production_home) = (GatewayHome::new(), GatewayHome::new());
     let (staging, production) = (staging_home.start(), production_home.start());
@@ -254,12 +248,11 @@ async fn deployments_naming_their_own_feed_group_each_read_every_partition() {
     assert_eq!(calls.get("/production").copied(), Some(RECORDS), "{calls:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_callback_never_holds_back_another_subscription_of_the_same_feed() {
+async fn a_slow_callback_never_holds_back_another_subscription_of_the_same_feed(kind: Kind) {
     // More than a feed keeps per partition: the slow subscription falls out of the ring and catches up on its own.
     const RECORDS: usize = 2_000;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "uneven", 1).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("uneven", 1).await;
     let fast = Receiver::answering(200).await;
     let slow =
         Receiver::scripted(Vec::new(), crate::support::receiver::Reply::Delayed(200, Duration::from_millis(20))).await;
@@ -282,3 +275,13 @@ async fn a_slow_callback_never_holds_back_another_subscription_of_the_same_feed(
     assert!(slow.wait_for(slow_then + 20, WAIT).await, "the slow subscription goes on: {}", slow.count());
     assert_eq!(fast.count(), RECORDS, "each record once to the fast subscription");
 }
+
+crate::on_both_brokers!(
+    forty_subscriptions_of_one_topic_share_one_consumer_and_each_commits_its_own_position,
+    a_subscription_left_behind_catches_up_on_its_own_while_the_others_go_on,
+    a_second_api_reading_the_same_topics_with_other_client_settings_is_refused_clearly,
+    a_backlog_many_rings_long_is_read_to_its_end,
+    two_gateways_share_the_partitions_of_every_subscription_of_a_topic_without_duplicates,
+    deployments_naming_their_own_feed_group_each_read_every_partition,
+    a_slow_callback_never_holds_back_another_subscription_of_the_same_feed,
+);

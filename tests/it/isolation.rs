@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::broker::{free_port, Broker};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{create_topic, produce, Record};
+use crate::support::kafka::{produce, Record};
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{kafka_api, subscription};
 
@@ -89,7 +89,7 @@ struct Healthy {
 /// a topic of its own: how long until its first delivery, and how long its pause takes once all five arrived.
 async fn healthy_beside(broker: &Broker, kind: Unreachable, dead: usize) -> Healthy {
     let topic = format!("healthy-{kind:?}-{dead}").to_lowercase();
-    create_topic(&broker.bootstrap(), &topic, 1).await;
+    broker.create_topic(&topic, 1).await;
     let records: Vec<Record> = (0..5).map(|index| Record::new(&format!("k{index}"), &format!("r{index}"))).collect();
     produce(&broker.bootstrap(), &topic, &records).await;
     let clusters = DeadClusters::new(kind, dead);
@@ -173,7 +173,7 @@ async fn redeploying_an_api_whose_brokers_never_answer_answers_promptly() {
 async fn terminate_beside(kind: Unreachable) {
     const DRAIN: Duration = Duration::from_secs(3);
     let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "draining", 1).await;
+    broker.create_topic("draining", 1).await;
     produce(&broker.bootstrap(), "draining", &[Record::new("k", "r")]).await;
     let clusters = DeadClusters::new(kind, 4);
     let home = GatewayHome::new();

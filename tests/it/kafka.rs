@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::kafka::{committed, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{kafka_api, subscription};
 
@@ -31,10 +31,9 @@ async fn subscribe_as(gateway: &Gateway, api: &str, id: &str, callback: &str) {
     gateway.api().subscribe(api, &body).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keyed_records_with_headers_arrive_as_posts() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "orders", 1).await;
+async fn keyed_records_with_headers_arrive_as_posts(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("orders", 1).await;
     let records: Vec<Record> = (0..5)
         .map(|index| Record {
             key: format!("order-{index}"),
@@ -71,9 +70,9 @@ async fn keyed_records_with_headers_arrive_as_posts() {
 
 /// Produces 100 records, kills the gateway with SIGKILL after 30 were delivered, restarts it and waits until every
 /// record was delivered at least once; returns how many times each body arrived.
-async fn crash_mid_stream(qos: &str) -> HashMap<String, usize> {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "stream", 1).await;
+async fn crash_mid_stream(kind: Kind, qos: &str) -> HashMap<String, usize> {
+    let broker = Broker::of(kind);
+    broker.create_topic("stream", 1).await;
     produce(&broker.bootstrap(), "stream", &numbered(100)).await;
     let home = GatewayHome::new();
     let receiver = Receiver::scripted(Vec::new(), Reply::Delayed(200, Duration::from_millis(5))).await;
@@ -105,9 +104,8 @@ async fn crash_mid_stream(qos: &str) -> HashMap<String, usize> {
     counts
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_least_once_delivers_every_record_across_a_crash() {
-    let counts = crash_mid_stream("at-least-once").await;
+async fn at_least_once_delivers_every_record_across_a_crash(kind: Kind) {
+    let counts = crash_mid_stream(kind, "at-least-once").await;
     assert_eq!(counts.len(), 100, "every record delivered");
     let duplicates: usize = counts.values().map(|count| count - 1).sum();
     // Commits follow each settled delivery without waiting for the broker: only the deliveries whose commit had
@@ -115,17 +113,15 @@ async fn at_least_once_delivers_every_record_across_a_crash() {
     assert!(duplicates <= 3, "{duplicates} duplicates");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_most_once_never_delivers_a_record_twice_across_a_crash() {
-    let counts = crash_mid_stream("at-most-once").await;
+async fn at_most_once_never_delivers_a_record_twice_across_a_crash(kind: Kind) {
+    let counts = crash_mid_stream(kind, "at-most-once").await;
     assert!(counts.values().all(|count| *count == 1), "a record came twice: {counts:?}");
     assert!(counts.len() >= 99, "at most the record in flight at the crash is lost");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_subscription_resumes_at_the_record_that_failed() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "resume", 1).await;
+async fn a_failed_subscription_resumes_at_the_record_that_failed(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("resume", 1).await;
     produce(&broker.bootstrap(), "resume", &numbered(10)).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -152,10 +148,9 @@ async fn a_failed_subscription_resumes_at_the_record_that_failed() {
     assert!(all_committed, "{:?}", committed(&broker.bootstrap(), "resuming", "resume", 1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_gateways_share_one_subscription_without_duplicates() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "shared", 2).await;
+async fn two_gateways_share_one_subscription_without_duplicates(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("shared", 2).await;
     let receiver = Receiver::answering(200).await;
     let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
     let (first, second) = (first_home.start(), second_home.start());
@@ -183,10 +178,9 @@ async fn two_gateways_share_one_subscription_without_duplicates() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delivery_resumes_by_itself_after_a_broker_restart() {
-    let mut broker = Broker::start();
-    create_topic(&broker.bootstrap(), "outage", 1).await;
+async fn delivery_resumes_by_itself_after_a_broker_restart(kind: Kind) {
+    let mut broker = Broker::of(kind);
+    broker.create_topic("outage", 1).await;
     produce(&broker.bootstrap(), "outage", &numbered(10)).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -236,7 +230,7 @@ async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
 
     drop(placeholder);
     let broker = Broker::start_on(port);
-    create_topic(&broker.bootstrap(), "later", 1).await;
+    broker.create_topic("later", 1).await;
     produce(&broker.bootstrap(), "later", &numbered(3)).await;
     assert!(
         receiver.wait_for(3, Duration::from_secs(60)).await,
@@ -247,10 +241,9 @@ async fn an_unreachable_broker_is_a_clear_cause_until_it_comes_back() {
     assert!(recovered.get("failureCause").is_none(), "{recovered}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn qos_none_never_commits_and_a_restart_starts_at_auto_offset_reset() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "uncommitted", 1).await;
+async fn qos_none_never_commits_and_a_restart_starts_at_auto_offset_reset(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("uncommitted", 1).await;
     produce(&broker.bootstrap(), "uncommitted", &numbered(4)).await;
     let home = GatewayHome::new();
     let receiver = Receiver::answering(200).await;
@@ -271,10 +264,9 @@ async fn qos_none_never_commits_and_a_restart_starts_at_auto_offset_reset() {
     assert!(committed(&broker.bootstrap(), "forgetful", "uncommitted", 1)[0] < 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn message_ids_are_encoded_unless_told_otherwise_and_latest_is_the_default_start() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "ids", 1).await;
+async fn message_ids_are_encoded_unless_told_otherwise_and_latest_is_the_default_start(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("ids", 1).await;
     produce(&broker.bootstrap(), "ids", &numbered(2)).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -340,10 +332,9 @@ async fn message_ids_are_encoded_unless_told_otherwise_and_latest_is_the_default
     assert_eq!(ids("encoded").await, expected);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_resumes_at_the_failed_record_as_committed_on_the_broker() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "moving", 1).await;
+async fn an_update_resumes_at_the_failed_record_as_committed_on_the_broker(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("moving", 1).await;
     produce(&broker.bootstrap(), "moving", &numbered(6)).await;
     let home = GatewayHome::new();
     let gateway = home.start();
@@ -397,7 +388,7 @@ async fn many_subscriptions_of_an_unreachable_broker_hear_it_at_once_and_all_sta
 
     drop(placeholder);
     let broker = Broker::start_on(port);
-    create_topic(&broker.bootstrap(), "many", 1).await;
+    broker.create_topic("many", 1).await;
     produce(&broker.bootstrap(), "many", &numbered(2)).await;
     assert!(
         receiver.wait_for(2 * SUBSCRIPTIONS, Duration::from_secs(90)).await,
@@ -405,3 +396,15 @@ async fn many_subscriptions_of_an_unreachable_broker_hear_it_at_once_and_all_sta
         receiver.count()
     );
 }
+
+crate::on_both_brokers!(
+    at_most_once_never_delivers_a_record_twice_across_a_crash,
+    at_least_once_delivers_every_record_across_a_crash,
+    keyed_records_with_headers_arrive_as_posts,
+    a_failed_subscription_resumes_at_the_record_that_failed,
+    two_gateways_share_one_subscription_without_duplicates,
+    delivery_resumes_by_itself_after_a_broker_restart,
+    qos_none_never_commits_and_a_restart_starts_at_auto_offset_reset,
+    message_ids_are_encoded_unless_told_otherwise_and_latest_is_the_default_start,
+    an_update_resumes_at_the_failed_record_as_committed_on_the_broker,
+);

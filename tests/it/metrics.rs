@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::kafka::{committed, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, kafka_api, mock_messages, subscription};
 
@@ -121,7 +121,7 @@ async fn lag_becomes(gateway: &Gateway, expected: f64) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_lag_is_the_high_watermark_minus_the_committed_offset() {
     let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "lagging", 1).await;
+    broker.create_topic("lagging", 1).await;
     let records = |from: usize, count: usize| -> Vec<Record> {
         (from..from + count).map(|index| Record::new(&format!("key-{index}"), &format!("record-{index}"))).collect()
     };

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome, TOKEN};
-use crate::support::kafka::{create_topic, produce, Record};
+use crate::support::kafka::{produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_subscription, kafka_api, subscription};
 
@@ -81,7 +81,7 @@ async fn held(gateway: &Gateway) -> Option<u64> {
 }
 
 async fn keyed_topic(broker: &Broker, topic: &str, records: &[Record]) {
-    create_topic(&broker.bootstrap(), topic, PARTITIONS).await;
+    broker.create_topic(topic, PARTITIONS).await;
     produce(&broker.bootstrap(), topic, records).await;
 }
 

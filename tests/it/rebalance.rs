@@ -2,14 +2,14 @@
 //! group however slow its callback is.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{committed, create_topic, produce, Record};
+use crate::support::kafka::{committed, produce, produce_steadily, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{kafka_api, subscription};
 
@@ -30,11 +30,10 @@ fn tally(receiver: &Receiver) -> BTreeMap<String, usize> {
     seen
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins() {
+async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins(kind: Kind) {
     const RECORDS: usize = 1500;
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "amo", 3).await;
+    let broker = Broker::of(kind);
+    broker.create_topic("amo", 3).await;
     let records: Vec<Record> =
         (0..RECORDS).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
     produce(&broker.bootstrap(), "amo", &records).await;
@@ -79,10 +78,9 @@ async fn at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins()
     assert_eq!(receiver.count(), seen.len());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_group() {
-    let broker = Broker::start();
-    create_topic(&broker.bootstrap(), "slow", 1).await;
+async fn a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_group(kind: Kind) {
+    let broker = Broker::of(kind);
+    broker.create_topic("slow", 1).await;
     let records: Vec<Record> =
         (0..5).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
     produce(&broker.bootstrap(), "slow", &records).await;
@@ -110,3 +108,75 @@ async fn a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_grou
     let output = gateway.output();
     assert!(!output.contains("poll interval"), "the consumer was evicted:\n{output}");
 }
+
+/// The longest time between two deliveries of each partition (from `p<partition>-<n>` bodies) within `window`,
+/// sorted from the shortest.
+fn stalls(receiver: &Receiver, window: (Instant, Instant)) -> Vec<(String, Duration)> {
+    let mut last: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut longest: BTreeMap<String, Duration> = BTreeMap::new();
+    for request in receiver.requests() {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        let partition = body.split('-').next().unwrap_or_default().to_string();
+        let at = request.at.clamp(window.0, window.1);
+        let since = last.insert(partition.clone(), at).unwrap_or(window.0);
+        let gap = longest.entry(partition).or_default();
+        *gap = (*gap).max(at.saturating_duration_since(since));
+    }
+    let mut stalls: Vec<(String, Duration)> = longest.into_iter().collect();
+    stalls.sort_by_key(|(_, gap)| *gap);
+    stalls
+}
+
+/// A second gateway joins an at-least-once subscription of four partitions fed 300 records a second: the two
+/// partitions that stay with the first gateway never stop, the two that move resume on the second within seconds,
+/// nothing is lost, and what is delivered twice is at most what was in flight on the moving partitions (one record
+/// per gateway: at-least-once is ordered).
+async fn a_join_stops_only_the_partitions_that_move(kind: Kind) {
+    const PARTITIONS: i32 = 4;
+    const PER_PARTITION: usize = 1500;
+    let broker = Broker::of(kind);
+    broker.create_topic("steady", PARTITIONS).await;
+    let receiver = Receiver::answering(200).await;
+    let definition = kafka_api("steady", "at-least-once", &broker.bootstrap(), "steady");
+    let first_home = GatewayHome::new();
+    let first = first_home.start();
+    first.api().deploy(&definition).await;
+    subscribe_as(&first, "steady", "steady-sub", &receiver.url("/hook")).await;
+    let bootstrap = broker.bootstrap();
+    // 75 rounds a second over four partitions: 300 records a second for 20 s.
+    let producing = tokio::spawn(async move {
+        produce_steadily(&bootstrap, "steady", PARTITIONS, PER_PARTITION, Duration::from_millis(13)).await;
+    });
+    assert!(receiver.wait_for(600, WAIT).await, "the first gateway delivers: {}", receiver.count());
+
+    let second_home = GatewayHome::new();
+    let second = second_home.start();
+    let joined = Instant::now();
+    second.api().deploy(&definition).await;
+    subscribe_as(&second, "steady", "steady-sub", &receiver.url("/hook")).await;
+    producing.await.expect("producer");
+    let produced = PER_PARTITION * PARTITIONS as usize;
+    let complete = eventually(WAIT, || async { tally(&receiver).len() == produced }).await;
+    let ended = Instant::now();
+    let seen = tally(&receiver);
+    let duplicated: usize = seen.values().map(|times| times - 1).sum();
+    let stalls = stalls(&receiver, (joined, ended));
+    println!("{kind:?} join at 300 msg/s: produced {produced}, distinct {}, duplicated {duplicated}, longest stall per partition {stalls:?}", seen.len());
+    assert!(complete, "every record is delivered: {} of {produced}\n{}", seen.len(), second.output());
+    let moved = second.count_lines("the feed's partitions changed") >= 1;
+    assert!(moved, "the second gateway takes partitions over:\n{}", second.output());
+    // Two partitions stay with the first gateway (the sticky assignor moves only what balances the group).
+    for (partition, stall) in &stalls[..2] {
+        assert!(*stall < Duration::from_millis(1500), "{partition}, which stays, stopped for {stall:?}: {stalls:?}");
+    }
+    for (partition, stall) in &stalls[2..] {
+        assert!(*stall < Duration::from_secs(6), "{partition}, which moves, stopped for {stall:?}: {stalls:?}");
+    }
+    assert!(duplicated <= 2, "{duplicated} records delivered twice; at most those in flight may be");
+}
+
+crate::on_both_brokers!(
+    a_join_stops_only_the_partitions_that_move,
+    at_most_once_loses_only_what_is_in_flight_when_a_second_gateway_joins,
+    a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_group,
+);

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{consume, create_topic, produce, Record};
+use crate::support::kafka::{consume, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_subscription, kafka_api, kafka_producer_group};
 
@@ -40,7 +40,7 @@ async fn replay(gateway: &Gateway, api: &str, subscription: &str, from: &str) ->
 async fn dead_letters_are_replayed_in_order_and_dead_lettered_again_with_their_history() {
     let broker = Broker::start();
     for topic in ["orders", "orders-dlq"] {
-        create_topic(&broker.bootstrap(), topic, 1).await;
+        broker.create_topic(topic, 1).await;
     }
     let since = humantime::format_rfc3339_millis(std::time::SystemTime::now() - Duration::from_secs(60)).to_string();
     let records: Vec<Record> =

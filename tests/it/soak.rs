@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::kafka::{create_topic, produce, Record};
+use crate::support::kafka::{produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{advanced_subscription, kafka_api};
 
@@ -85,13 +85,12 @@ async fn produce_phase(bootstrap: &str, phase: usize, count: usize) {
     produce(bootstrap, "soak", &records).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_soak() {
+async fn fault_soak(kind: Kind) {
     let scale = Scale::from_env();
     let produced = scale.per_phase * PHASES;
-    let mut broker = Broker::start();
+    let mut broker = Broker::of(kind);
     let bootstrap = broker.bootstrap();
-    create_topic(&bootstrap, "soak", 3).await;
+    broker.create_topic("soak", 3).await;
     // Each call takes a few milliseconds, so that every fault below strikes while deliveries are in flight.
     let receiver = Receiver::scripted(vec![], Reply::Delayed(200, Duration::from_millis(5))).await;
     let (first_home, second_home) = (GatewayHome::new(), GatewayHome::new());
@@ -169,3 +168,5 @@ async fn fault_soak() {
     assert_eq!(report[0].2, 0, "at-least-once lost records");
     assert_eq!(report[1].3, 0, "at-most-once duplicated records");
 }
+
+crate::on_both_brokers!(fault_soak,);

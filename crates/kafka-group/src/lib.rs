@@ -1,153 +1,65 @@
-//! What the kafka plugin's feeds and the cluster's work shares share about consumer groups.
+//! Consumer-group membership shared by the kafka plugin's feeds and the cluster's work shares: the member settings
+//! (session, heartbeats, the assignor) and which broker's habits apply.
 //!
-//! Two habits of brokers without Kafka's join barrier (tansu) are made harmless here:
-//! - a new generation is handed out before every member has rejoined, so a member gaining partitions waits
-//!   [`HANDOVER_WAIT`] for their previous owner to hear of the rebalance (its next heartbeat) and let them go;
-//! - a member whose session expired is dropped without a new generation: the member that noticed rejoins into the
-//!   same generation and the others never hear of it, so the dead member's partitions stay assigned to nobody alive.
-//!   [`Rejoin`] sees an assignment come without a new generation; the member then leaves and joins again, which
-//!   makes the broker start a new generation that every member joins.
+//! On a broker that behaves like Kafka (Apache Kafka, Confluent, MSK, Redpanda; librdkafka's mock cluster in the
+//! tests) members use the `cooperative-sticky` assignor: a rebalance revokes only the partitions that move, and a
+//! partition is assigned only once its previous owner gave it up, so nothing waits a fixed time. A broker detected as
+//! tansu gets its workarounds ([`tansu`]) and the eager assignors its coordinator was tried with.
 
-use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+pub mod tansu;
 
-use rdkafka::bindings as rd;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use std::time::Duration;
+
+use rdkafka::client::{Client, ClientContext};
+use rdkafka::config::ClientConfig;
 
 /// A member that stops heart-beating (its process killed) loses its partitions after this long.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a member tells the coordinator it is alive; it hears of a rebalance with its next heartbeat.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
-/// How long a member gaining partitions waits before using them: two heartbeats and the time for a previous owner
-/// to revoke them.
-pub const HANDOVER_WAIT: Duration = Duration::from_millis(2 * HEARTBEAT_INTERVAL.as_millis() as u64 + 500);
+/// How long asking the brokers for the cluster id may take.
+const DETECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What librdkafka's serialized group metadata starts with (`rd_kafka_consumer_group_metadata_write`), followed
-/// by the generation in the host's byte order.
-const METADATA_MAGIC: &[u8] = b"CGMDv2:";
-
-/// The generation of the group `consumer` is a member of, as librdkafka last heard it.
-pub fn generation<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Option<i32> {
-    // SAFETY: the client pointer lives as long as `consumer`; the metadata object and the buffer librdkafka
-    // allocates are freed here, each once.
-    unsafe {
-        let metadata = rd::rd_kafka_consumer_group_metadata(consumer.client().native_ptr());
-        if metadata.is_null() {
-            return None;
-        }
-        let mut buffer: *mut c_void = std::ptr::null_mut();
-        let mut size: usize = 0;
-        let error = rd::rd_kafka_consumer_group_metadata_write(metadata, &mut buffer, &mut size);
-        rd::rd_kafka_consumer_group_metadata_destroy(metadata);
-        if !error.is_null() {
-            rd::rd_kafka_error_destroy(error);
-            return None;
-        }
-        let bytes = std::slice::from_raw_parts(buffer.cast::<u8>(), size);
-        let generation = parse_generation(bytes);
-        rd::rd_kafka_mem_free(std::ptr::null_mut(), buffer);
-        generation
-    }
+/// The group coordinator's implementation, as far as its habits matter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Broker {
+    /// Kafka's group protocol: a rebalance waits for every member.
+    Kafka,
+    /// tansu: groups formed without waiting for members ([`tansu`]).
+    Tansu,
 }
 
-/// The generation in serialized group metadata.
-fn parse_generation(bytes: &[u8]) -> Option<i32> {
-    let rest = bytes.strip_prefix(METADATA_MAGIC)?;
-    Some(i32::from_ne_bytes(rest.get(..4)?.try_into().ok()?))
-}
-
-/// Whether a member should leave its group and join again: told of its revocations and assignments (in its
-/// rebalance callbacks), asked by whoever polls the consumer.
-#[derive(Debug, Default)]
-pub struct Rejoin {
-    generations: Mutex<Generations>,
-    wanted: AtomicBool,
-}
-
-impl Rejoin {
-    /// Notes that `consumer`'s partitions are being revoked (a rebalance begins for it).
-    pub fn revoked<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) {
-        self.generations.lock().expect("generations lock").revoked(generation(consumer));
-    }
-
-    /// Notes an assignment `consumer` just received; true (and a rejoin wanted) when it came without a new
-    /// generation.
-    pub fn assigned<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) -> bool {
-        let stale = self.generations.lock().expect("generations lock").assigned(generation(consumer));
-        if stale {
-            self.ask();
-        }
-        stale
-    }
-
-    /// Asks for a rejoin.
-    pub fn ask(&self) {
-        self.wanted.store(true, Ordering::Relaxed);
-    }
-
-    /// Leaves `consumer`'s group and subscribes to `topics` again, if a rejoin was asked for since the last call.
-    /// Call it where the consumer is polled.
-    pub fn serve<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, topics: &[&str]) {
-        if self.wanted.swap(false, Ordering::Relaxed) {
-            consumer.unsubscribe();
-            if let Err(error) = consumer.subscribe(topics) {
-                tracing::error!(error = %error, topics = ?topics, "cannot join the group again");
-            }
-        }
-    }
-}
-
-/// The generation a member last held: at its last assignment or revocation.
-#[derive(Debug, Default)]
-struct Generations {
-    last: Option<i32>,
-}
-
-impl Generations {
-    /// Notes the generation of partitions being revoked (a rebalance begins for this member).
-    fn revoked(&mut self, generation: Option<i32>) {
-        if generation.is_some_and(|generation| generation >= 0) {
-            self.last = generation;
+impl Broker {
+    /// Tells tansu by its cluster id (`tansu_cluster` unless its `--cluster-id` says otherwise; Kafka's ids are
+    /// base64 UUIDs): an id naming tansu is tansu, anything else follows Kafka's protocol. Blocking.
+    pub fn detect<C: ClientContext>(client: &Client<C>) -> Self {
+        match client.fetch_cluster_id(DETECT_TIMEOUT) {
+            Some(id) if id.to_ascii_lowercase().contains("tansu") => Self::Tansu,
+            _ => Self::Kafka,
         }
     }
 
-    /// Notes the generation of an assignment just received; true when it is the one the member held before: the
-    /// broker re-formed the group without a new generation, and the member should leave and join again.
-    fn assigned(&mut self, generation: Option<i32>) -> bool {
-        let stale = generation.is_some_and(|generation| generation >= 0) && generation == self.last;
-        self.last = generation;
-        stale
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_generation_follows_the_magic() {
-        let mut bytes = METADATA_MAGIC.to_vec();
-        bytes.extend_from_slice(&7_i32.to_ne_bytes());
-        bytes.extend_from_slice(b"group\0member\0");
-        assert_eq!(parse_generation(&bytes), Some(7));
-        assert_eq!(parse_generation(b"CGMDv1:\0\0\0\x07"), None);
-        assert_eq!(parse_generation(b"CGMDv2:\0"), None);
+    /// Sets a group member's settings: session and heartbeats, offsets committed by the gateway, and the assignor
+    /// (`cooperative-sticky` on Kafka: partitions that stay with their owner never stop). Under KIP-848's protocol
+    /// (`group.protocol=consumer` in the consumer properties) the broker assigns and times the members: only the
+    /// commits are set.
+    pub fn member_settings(self, config: &mut ClientConfig) {
+        config.set("enable.auto.commit", "false");
+        if config.get("group.protocol") == Some("consumer") {
+            return;
+        }
+        let assignor = match self {
+            Self::Kafka => "cooperative-sticky",
+            Self::Tansu => "range,roundrobin",
+        };
+        config
+            .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
+            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
+            .set("partition.assignment.strategy", assignor);
     }
 
-    #[test]
-    fn an_assignment_without_a_new_generation_is_stale() {
-        let mut generations = Generations::default();
-        assert!(!generations.assigned(Some(3)), "the first");
-        assert!(!generations.assigned(Some(4)));
-        assert!(generations.assigned(Some(4)), "the same generation again");
-        generations.revoked(Some(7));
-        assert!(generations.assigned(Some(7)), "revoked and assigned again in one generation");
-        generations.revoked(Some(7));
-        generations.revoked(Some(-1));
-        assert!(!generations.assigned(Some(8)), "a new generation");
-        assert!(!generations.assigned(None), "unknown");
-        assert!(!generations.assigned(None));
+    /// The workarounds a member of a group on this broker needs, if any.
+    pub fn workarounds(self) -> Option<tansu::Workarounds> {
+        (self == Self::Tansu).then(tansu::Workarounds::default)
     }
 }

@@ -3,9 +3,10 @@
 //! `<prefix>.nodes` over that topic, and a node runs the subscriptions of the shares assigned to it. When a node
 //! dies, its session expires and its shares move to the others; when one joins, some move to it.
 //!
-//! Nothing is ever produced to the work topic: the group protocol alone assigns it. A node gaining shares waits two
-//! heartbeats first, so that a previous owner (told of the rebalance by its next heartbeat) has stopped them, and
-//! joins again after an assignment without a new generation ([`kafka_group`] says why).
+//! Nothing is ever produced to the work topic: the group protocol alone assigns it. Shares move cooperatively (a
+//! share is assigned only once its previous owner gave it up; those that stay never stop); on tansu a node gaining
+//! shares waits for their previous owner first and joins again after an assignment without a new generation
+//! ([`kafka_group::tansu`]).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -13,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use kafka_group::{Rejoin, HANDOVER_WAIT, HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
+use kafka_group::tansu::Workarounds;
+use kafka_group::Broker;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -49,32 +51,21 @@ struct SharesState {
 impl WorkShares {
     /// Joins the nodes' group over the work topic. Blocking.
     pub fn join(config: &ClientConfig, topics: &Topics) -> Result<Self, StoreError> {
+        let (count, broker) = look_up(config, &topics.work)?;
         let mut config = config.clone();
-        let group = format!("{}.nodes", topics.prefix);
-        config
-            .set("group.id", &group)
-            .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
-            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
-            .set("enable.auto.commit", "false");
+        config.set("group.id", format!("{}.nodes", topics.prefix));
+        broker.member_settings(&mut config);
+        // Known before the group assigns anything: the subscription is only then made.
         let state =
-            Arc::new(SharesState { count: AtomicU32::new(0), owned: Mutex::default(), moved: watch::channel(0).0 });
+            Arc::new(SharesState { count: AtomicU32::new(count), owned: Mutex::default(), moved: watch::channel(0).0 });
         let context = SharesContext {
             state: Arc::clone(&state),
             log: KafkaContext::labelled("work shares"),
-            rejoin: Rejoin::default(),
+            tansu: broker.workarounds(),
         };
         let consumer: BaseConsumer<SharesContext> = config
             .create_with_context(context)
             .map_err(|error| StoreError::Kafka(format!("cannot create the work shares' consumer: {error}")))?;
-        let metadata = consumer
-            .fetch_metadata(Some(&topics.work), METADATA_TIMEOUT)
-            .map_err(|error| StoreError::Kafka(format!("cannot read {}: {error}", topics.work)))?;
-        let count = metadata.topics().first().map_or(0, |topic| topic.partitions().len());
-        if count == 0 {
-            return Err(StoreError::Kafka(format!("the topic {} has no partitions", topics.work)));
-        }
-        // Known before the group assigns anything: the subscription is only then made.
-        state.count.store(u32::try_from(count).unwrap_or(u32::MAX), Ordering::Relaxed);
         consumer
             .subscribe(&[&topics.work])
             .map_err(|error| StoreError::Kafka(format!("cannot join the group over {}: {error}", topics.work)))?;
@@ -87,7 +78,9 @@ impl WorkShares {
                 while !stopped.load(Ordering::Relaxed) {
                     // Nothing is produced there: polling serves the group's rebalances.
                     let _ = consumer.poll(POLL_WAIT);
-                    consumer.context().rejoin.serve(&consumer, &[&work]);
+                    if let Some(tansu) = &consumer.context().tansu {
+                        tansu.serve(&consumer, &[&work]);
+                    }
                 }
                 consumer.unsubscribe();
             })
@@ -116,6 +109,21 @@ impl Placement for WorkShares {
     }
 }
 
+/// How many shares the work topic has, and the broker's kind. Blocking.
+fn look_up(config: &ClientConfig, work: &str) -> Result<(u32, Broker), StoreError> {
+    let consumer: BaseConsumer<KafkaContext> = config
+        .create_with_context(KafkaContext::labelled("work shares"))
+        .map_err(|error| StoreError::Kafka(format!("cannot create the work shares' consumer: {error}")))?;
+    let metadata = consumer
+        .fetch_metadata(Some(work), METADATA_TIMEOUT)
+        .map_err(|error| StoreError::Kafka(format!("cannot read {work}: {error}")))?;
+    let count = metadata.topics().first().map_or(0, |topic| topic.partitions().len());
+    if count == 0 {
+        return Err(StoreError::Kafka(format!("the topic {work} has no partitions")));
+    }
+    Ok((u32::try_from(count).unwrap_or(u32::MAX), Broker::detect(consumer.client())))
+}
+
 /// The share of a subscription: FNV-1a of its id, modulo the number of shares (stable across nodes and releases).
 fn share_of(subscription_id: &str, count: u32) -> i32 {
     let hash =
@@ -127,8 +135,8 @@ fn share_of(subscription_id: &str, count: u32) -> i32 {
 struct SharesContext {
     state: Arc<SharesState>,
     log: KafkaContext,
-    /// Whether the poll loop should leave the group and join again.
-    rejoin: Rejoin,
+    /// tansu's workarounds, on tansu.
+    tansu: Option<Workarounds>,
 }
 
 impl ClientContext for SharesContext {
@@ -144,7 +152,9 @@ impl ClientContext for SharesContext {
 impl ConsumerContext for SharesContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(partitions) = rebalance {
-            self.rejoin.revoked(consumer);
+            if let Some(tansu) = &self.tansu {
+                tansu.revoked(consumer);
+            }
             let revoked: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
             let mut owned = self.state.owned.lock().expect("shares lock");
             owned.retain(|share| !revoked.contains(share));
@@ -156,15 +166,14 @@ impl ConsumerContext for SharesContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
-            if self.rejoin.assigned(consumer) {
+            let assigned: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
+            let stale = self.tansu.as_ref().is_some_and(|tansu| tansu.assigning(consumer, !assigned.is_empty()));
+            if stale {
                 tracing::info!("shares assigned without a new generation (a node expired unseen); joining again");
             }
-            let assigned: Vec<i32> = partitions.elements().iter().map(|element| element.partition()).collect();
             if assigned.is_empty() {
                 return;
             }
-            tracing::info!(wait = ?HANDOVER_WAIT, "waiting for the shares' previous owner to let them go");
-            std::thread::sleep(HANDOVER_WAIT);
             self.state.owned.lock().expect("shares lock").extend(assigned.iter().copied());
             tracing::info!(shares = ?assigned, "work shares assigned to this node");
             self.state.moved.send_modify(|moves| *moves += 1);

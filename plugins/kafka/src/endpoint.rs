@@ -20,7 +20,6 @@ use crate::readers::OpenReaders;
 use crate::replay;
 use crate::source::{KafkaSource, SourceParts};
 use kafka_client::KafkaContext;
-use kafka_group::{HEARTBEAT_INTERVAL, SESSION_TIMEOUT};
 use plugin_kit::dead_letters::finite_source;
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
@@ -70,13 +69,7 @@ impl KafkaEndpoint {
         let group = (settings.consumer.properties.get("group.id").cloned())
             .unwrap_or_else(|| format!("gateway-feed.{}", topics.join(",")));
         let mut config = catch_up_config.clone();
-        config
-            .set("group.id", &group)
-            .set("client.id", &group)
-            .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
-            .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
-            .set("enable.auto.commit", "false")
-            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+        config.set("group.id", &group).set("client.id", &group).set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         let key = format!("{group}\n{:?}", catch_up_config.config_map());
         let slot = format!("{}\n{group}", settings.bootstrap_servers);
         let spec = FeedSpec { slot, key, topics, config, catch_up_config, admin_config };

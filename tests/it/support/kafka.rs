@@ -122,3 +122,20 @@ pub fn consume(bootstrap: &str, topic: &str, count: usize, timeout: Duration) ->
     }
     records
 }
+
+/// Produces `per_partition` records to each of `partitions` partitions of `topic`, one round over the partitions
+/// every `pace`; a record's value is `p<partition>-<n>`. Returns when the broker acknowledged each.
+#[allow(dead_code)]
+pub async fn produce_steadily(bootstrap: &str, topic: &str, partitions: i32, per_partition: usize, pace: Duration) {
+    let producer: FutureProducer =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "0").create().expect("producer");
+    let mut ticks = tokio::time::interval(pace);
+    for index in 0..per_partition {
+        ticks.tick().await;
+        for partition in 0..partitions {
+            let value = format!("p{partition}-{index}");
+            let record = FutureRecord::to(topic).key(&value).payload(&value).partition(partition);
+            producer.send(record, TIMEOUT).await.expect("record acknowledged");
+        }
+    }
+}

@@ -14,8 +14,10 @@ mod client;
 mod follower;
 mod producer;
 mod replica;
+mod topics;
 
-pub use client::{base_config, Topics};
+pub use client::base_config;
+pub use topics::Topics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +57,7 @@ pub struct KafkaStore {
 }
 
 impl KafkaStore {
-    /// Creates the topics when absent, reads the configuration to its end, checks the key, and follows both topics.
+    /// Looks its topics up (creating those absent), reads the configuration to its end, checks the key, and follows both topics.
     /// `index` is this node's webhook log index; entries older than `log_retention` leave the topic.
     pub async fn open(
         config: ClientConfig,
@@ -64,7 +66,7 @@ impl KafkaStore {
         index: SqliteStore,
         log_retention: Duration,
     ) -> Result<Self, StoreError> {
-        client::create_topics(&config, &topics, log_retention).await?;
+        topics::ensure(&config, &topics, log_retention).await?;
         tokio::task::spawn_blocking(move || Self::connect(&config, topics, sealer, index))
             .await
             .map_err(|error| StoreError::Task(error.to_string()))?

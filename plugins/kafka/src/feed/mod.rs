@@ -5,12 +5,12 @@
 //! committed. A subscription that falls behind a ring's floor catches up on its own ([`crate::catch_up`]).
 
 mod commits;
-mod coverage;
 mod poll;
 mod positions;
 mod rebalance;
 pub(crate) mod ring;
 mod state;
+mod tansu;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +32,7 @@ use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 use commits::Commits;
 use kafka_client::KafkaContext;
+use kafka_group::Broker;
 pub(crate) use poll::is_fatal;
 pub(crate) use rebalance::FeedContext;
 use state::State;
@@ -161,7 +162,7 @@ pub(crate) struct Feed {
     /// Readers' background commits, made by a thread of the feed.
     pub(crate) commits: Arc<Commits>,
     commit_thread: Mutex<Option<JoinHandle<()>>>,
-    /// Looks for partitions nobody delivers.
+    /// On tansu: looks for partitions nobody delivers.
     coverage_thread: Mutex<Option<JoinHandle<()>>>,
     topics: Vec<String>,
     /// How its readers' catch-up consumers reach the same brokers.
@@ -180,23 +181,26 @@ impl Feed {
         let FeedSpec { slot, config, catch_up_config, admin_config, topics, .. } = spec;
         let topics = topics.as_slice();
         let shared = Arc::new(Shared::new());
-        let consumer: FeedConsumer = config
-            .create_with_context(FeedContext::new(Arc::clone(&shared), topics))
-            .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
-        let servers = config.get("bootstrap.servers").unwrap_or_default().to_string();
-        consumer.fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
-            message: format!("Kafka unreachable at {servers}: {error}").into(),
-            retryable: true,
-        })?;
-        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&names).map_err(|error| refused(&format!("cannot subscribe to {names:?}: {error}")))?;
         // Group offsets go through a client of their own: the broker answers a connection's requests in order, and
         // the consumer's connections wait in long fetches (a commit behind one took 500 ms).
         let admin: AdminClient<KafkaContext> = admin_config
             .create_with_context(KafkaContext::labelled("group offsets"))
             .map_err(|error| refused(&format!("cannot create the Kafka admin client: {error}")))?;
+        let servers = config.get("bootstrap.servers").unwrap_or_default().to_string();
+        admin.inner().fetch_metadata(None, REACHABILITY_TIMEOUT).map_err(|error| OpenError {
+            message: format!("Kafka unreachable at {servers}: {error}").into(),
+            retryable: true,
+        })?;
+        let broker = Broker::detect(admin.inner());
+        let mut config = config;
+        broker.member_settings(&mut config);
+        let consumer: FeedConsumer = config
+            .create_with_context(FeedContext::new(Arc::clone(&shared), topics, broker.workarounds()))
+            .map_err(|error| refused(&format!("cannot create the Kafka consumer: {error}")))?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&names).map_err(|error| refused(&format!("cannot subscribe to {names:?}: {error}")))?;
         *shared.client.write().expect("client lock") = Some(Client::of(admin.inner()));
-        tracing::info!(topics = ?names, "kafka feed opened");
+        tracing::info!(topics = ?names, broker = ?broker, "kafka feed opened");
         Ok(Self {
             shared,
             consumer: Mutex::new(Some(Arc::new(consumer))),
@@ -249,9 +253,11 @@ impl Feed {
             let started =
                 poll::start(Arc::clone(&consumer), Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
             *thread = Some(started.map_err(|error| format!("cannot start the feed's poll thread: {error}"))?);
-            let looking = coverage::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
-            *self.coverage_thread.lock().expect("thread lock") =
-                Some(looking.map_err(|error| format!("cannot start the feed's coverage thread: {error}"))?);
+            if consumer.context().tansu.is_some() {
+                let looking = tansu::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
+                *self.coverage_thread.lock().expect("thread lock") =
+                    Some(looking.map_err(|error| format!("cannot start the feed's coverage thread: {error}"))?);
+            }
             let committing = commits::start(Arc::clone(&self.shared), Arc::clone(&self.commits));
             *self.commit_thread.lock().expect("thread lock") =
                 Some(committing.map_err(|error| format!("cannot start the feed's commit thread: {error}"))?);

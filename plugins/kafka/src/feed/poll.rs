@@ -50,7 +50,9 @@ fn poll_until_stopped(consumer: &FeedConsumer, shared: &Shared, stop: &AtomicBoo
         let pause = holding_since.is_some_and(|since| since.elapsed() >= PAUSE_AFTER);
         // librdkafka keeps a partition's pause across a revocation and a new assignment of it: after a rebalance
         // the assignment is set again either way.
-        consumer.context().rejoin.serve(consumer, &names);
+        if let Some(tansu) = &consumer.context().tansu {
+            tansu.serve(consumer, &names);
+        }
         if consumer.context().take_rebalanced() || pause != paused {
             set_paused(consumer, pause);
             paused = pause;

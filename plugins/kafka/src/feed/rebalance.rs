@@ -3,14 +3,12 @@
 //! offsets there are committed to its group (after an at-most-once commit under way); gaining them, each reader starts
 //! at its group's committed offset, and the feed fetches from the lowest of them. Runs on the poll thread.
 //!
-//! A broker whose group coordinator hands out a new generation before every member has rejoined (tansu does: Kafka
-//! waits for them) can give partitions to a joining gateway while another still reads them, until that one's next
-//! heartbeat tells it of the rebalance. So a feed that gains partitions waits out [`HANDOVER_WAIT`] before reading
-//! where its readers start: a previous owner has revoked them by then, and committed what it delivered. (Whether the
-//! group has other members cannot be asked of tansu: its DescribeGroups fails and drops the connection.) An
-//! assignment without a new generation (a member expired, and the others were not told) makes the feed leave and
-//! join again ([`kafka_group::Rejoin`]). Partitions lost (the session expired) are not committed: they may be
-//! someone else's.
+//! On Kafka the feed group rebalances cooperatively (`cooperative-sticky`, [`kafka_group::Broker`]): only the
+//! partitions that move are revoked, and a partition is assigned once its previous owner revoked it and committed
+//! what it delivered there, so partitions that stay never stop and a gaining feed waits for nothing. On tansu, whose
+//! coordinator does not wait for members, a gaining feed first waits out its previous owner, and an assignment
+//! without a new generation makes it join again ([`kafka_group::tansu`]). Partitions lost (the session expired)
+//! are not committed: they may be someone else's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +29,7 @@ use super::Shared;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 use kafka_client::KafkaContext;
-use kafka_group::{Rejoin, HANDOVER_WAIT};
+use kafka_group::tansu::Workarounds;
 
 /// Context of a feed's consumer.
 pub(crate) struct FeedContext {
@@ -39,17 +37,17 @@ pub(crate) struct FeedContext {
     log: KafkaContext,
     /// Set by each rebalance, taken by the poll thread (which pauses newly assigned partitions when it must).
     rebalanced: AtomicBool,
-    /// Whether the poll thread should leave the group and join again.
-    pub(super) rejoin: Rejoin,
+    /// tansu's workarounds, on tansu.
+    pub(super) tansu: Option<Workarounds>,
 }
 
 impl FeedContext {
-    pub(super) fn new(shared: Arc<Shared>, topics: &[String]) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, topics: &[String], tansu: Option<Workarounds>) -> Self {
         Self {
             shared,
             log: KafkaContext::labelled(&format!("feed {}", topics.join(","))),
             rebalanced: AtomicBool::new(false),
-            rejoin: Rejoin::default(),
+            tansu,
         }
     }
 
@@ -94,15 +92,12 @@ impl ConsumerContext for FeedContext {
         let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                if !partitions.is_empty() {
-                    tracing::info!(wait = ?HANDOVER_WAIT, "waiting for the partitions' previous owner to let them go");
-                    std::thread::sleep(HANDOVER_WAIT);
-                }
+                let stale = self.tansu.as_ref().is_some_and(|tansu| tansu.assigning(consumer, !partitions.is_empty()));
                 for (partition, floor) in assign(&self.shared, consumer, &partitions) {
                     let _ = tpl.set_partition_offset(&partition.0, partition.1, Offset::Offset(floor));
                 }
                 tracing::info!(partitions = partitions.len(), "the feed's partitions changed");
-                if self.rejoin.assigned(consumer) {
+                if stale {
                     tracing::info!("assigned without a new generation (a member expired unseen); joining again");
                 }
                 if cooperative {
@@ -112,7 +107,9 @@ impl ConsumerContext for FeedContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                self.rejoin.revoked(consumer);
+                if let Some(tansu) = &self.tansu {
+                    tansu.revoked(consumer);
+                }
                 revoke(&self.shared, &partitions, !consumer.assignment_lost());
                 tracing::info!(partitions = partitions.len(), "the feed's partitions were revoked");
                 if cooperative {

@@ -1,5 +1,5 @@
-//! Partitions nobody delivers. On a broker that keeps members gone (tansu: a member id for every JoinGroup that asked
-//! for one, a dropped member told only to the member that noticed), a rebalance can leave partitions assigned to
+//! tansu's orphaned partitions, looked for on tansu only. tansu keeps members gone (a member id for every JoinGroup
+//! that asked for one, a dropped member told only to the member that noticed), so a rebalance can leave partitions assigned to
 //! nobody alive while every live feed owns something. A feed therefore looks, every [`LOOK_EVERY`], at the
 //! partitions of its topics it does not own: one whose records wait while a subscription of this feed (its witness,
 //! run by every gateway of the group) has not moved its committed position there for the feed's wait is taken for
@@ -46,7 +46,9 @@ pub(super) fn start(
             std::thread::sleep(STOP_LOOK);
             if coverage.orphaned(&consumer, &shared, &topics, &stop) {
                 tracing::info!("a partition looks orphaned; joining the feed group again");
-                consumer.context().rejoin.ask();
+                if let Some(tansu) = &consumer.context().tansu {
+                    tansu.ask();
+                }
             }
         }
     })

@@ -1,4 +1,4 @@
-//! A real Kafka-compatible broker (tansu, SQLite storage) on loopback, stopped when the guard drops.
+//! tansu (SQLite storage) on loopback, restartable on the same port and storage.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -11,18 +11,19 @@ const PORT_ATTEMPTS: usize = 5;
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A tansu broker with its own port and storage; restartable on the same port and storage.
-pub struct Broker {
+pub struct Tansu {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
 }
 
-impl Broker {
+impl Tansu {
     /// Starts a broker on a free loopback port. A port found free may be taken by a parallel test before tansu
     /// binds it: then tansu exits, and another port is tried.
     pub fn start() -> Self {
         for _ in 0..PORT_ATTEMPTS {
-            let mut broker = Self { port: free_port(), dir: tempfile::tempdir().expect("temp dir"), child: None };
+            let mut broker =
+                Self { port: super::free_port(), dir: tempfile::tempdir().expect("temp dir"), child: None };
             if broker.launch().is_ok() {
                 return broker;
             }
@@ -37,8 +38,7 @@ impl Broker {
         broker
     }
 
-    /// The broker's process id, while it runs (read by the bench).
-    #[allow(dead_code)]
+    /// The broker's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -49,7 +49,7 @@ impl Broker {
     }
 
     /// Stops the broker process (SIGKILL); its storage stays.
-    pub fn stop(&mut self) {
+    fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -98,16 +98,10 @@ impl Broker {
     }
 }
 
-impl Drop for Broker {
+impl Drop for Tansu {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A loopback port nothing listens on now.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
 }
 
 /// The tansu binary: `$TANSU`, else cargo's bin folder (`scripts/install-tansu.sh` installs it there).
