@@ -52,6 +52,16 @@ fn node_settings<'a>(bootstrap: &'a str, key: &'a str) -> [(&'static str, &'a st
     ]
 }
 
+/// The store's topics, as an administrator creates them beforehand where the gateway may not (the mock cluster
+/// serves no CreateTopics); on tansu the first node creates them.
+async fn create_store_topics(broker: &Broker) {
+    if broker.kind() == Kind::MockCluster {
+        for (topic, partitions) in [("cluster.config", 1), ("cluster.webhook-logs", 6), ("cluster.work", 12)] {
+            broker.create_topic(topic, partitions).await;
+        }
+    }
+}
+
 /// Three nodes of one cluster.
 fn three_nodes(bootstrap: &str) -> Vec<Node> {
     (0..3).map(|_| Node::start(bootstrap)).collect()
@@ -114,6 +124,7 @@ async fn log_count(gateway: &Gateway, api: &str) -> u64 {
 
 async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node(kind: Kind) {
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     broker.create_topic("orders", 6).await;
     let receiver = Receiver::answering(200).await;
@@ -193,6 +204,7 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
 async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream(kind: Kind) {
     const RECORDS: usize = 600;
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     broker.create_topic("stream", 6).await;
     // A few milliseconds a call: the kill strikes while deliveries are in flight on every node.
@@ -219,6 +231,7 @@ async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream(kind: Kind
 
 async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it(kind: Kind) {
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     broker.create_topic("resume", 1).await;
     produce(&bootstrap, "resume", &records(0..10)).await;
@@ -255,6 +268,7 @@ async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_th
 
 async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kind: Kind) {
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     let receiver = Receiver::answering(200).await;
     let mut nodes = three_nodes(&bootstrap);
@@ -292,6 +306,7 @@ async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kin
 
 async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on(kind: Kind) {
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     let node = Node::start(&bootstrap);
     let other_key = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
@@ -308,6 +323,7 @@ async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on(kind: Kind) 
 async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost(kind: Kind) {
     const ROUNDS: usize = 8;
     let broker = Broker::of(kind);
+    create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
     broker.create_topic("crossing", 2).await;
     let receiver = Receiver::answering(200).await;
@@ -338,6 +354,35 @@ async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost(kind: Kind) {
     }
     let stopped = eventually(WAIT, || async { running_on(&[first, second]).await == [0, 0] }).await;
     assert!(stopped, "closed subscriptions run nowhere: {:?}", running_on(&[first, second]).await);
+}
+
+/// On a cluster where the store's topics cannot be created (the mock cluster serves no CreateTopics, as where ACLs
+/// forbid it) and are not there, a node stops and names each missing topic with the settings it needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_names_the_store_topics_it_needs_where_it_cannot_create_them() {
+    let broker = Broker::of(Kind::MockCluster);
+    broker.create_topic("cluster.work", 12).await;
+    let (code, said) = GatewayHome::new().run_refused(&node_settings(&broker.bootstrap(), KEY));
+    assert_eq!(code, Some(1), "{said}");
+    let needed = [
+        "cluster.config (1 partitions, cleanup.policy=compact)",
+        "cluster.webhook-logs (6 partitions, cleanup.policy=delete, retention.ms=",
+        "docs/cluster.md",
+    ];
+    for need in needed {
+        assert!(said.contains(need), "names {need}: {said}");
+    }
+    assert!(!said.contains("cluster.work ("), "the work topic is there: {said}");
+}
+
+/// A configuration topic of several partitions would lose the one order of changes: a node refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_refuses_a_configuration_topic_of_several_partitions() {
+    let broker = Broker::of(Kind::MockCluster);
+    broker.create_topic("cluster.config", 3).await;
+    let (code, said) = GatewayHome::new().run_refused(&node_settings(&broker.bootstrap(), KEY));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("cluster.config has 3 partitions; it needs exactly 1"), "{said}");
 }
 
 crate::on_both_brokers!(

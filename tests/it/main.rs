@@ -32,6 +32,7 @@ mod replay;
 mod secrets;
 mod signing;
 mod soak;
+mod stops;
 mod tls;
 mod validation;
 mod webhook_logs;

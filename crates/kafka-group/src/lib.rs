@@ -4,7 +4,7 @@
 //! On a broker that behaves like Kafka (Apache Kafka, Confluent, MSK, Redpanda; librdkafka's mock cluster in the
 //! tests) members use the `cooperative-sticky` assignor: a rebalance revokes only the partitions that move, and a
 //! partition is assigned only once its previous owner gave it up, so nothing waits a fixed time. A broker detected as
-//! tansu gets its workarounds ([`tansu`]) and the eager assignors its coordinator was tried with.
+//! tansu gets its workarounds besides ([`tansu`]).
 
 pub mod tansu;
 
@@ -40,7 +40,7 @@ impl Broker {
     }
 
     /// Sets a group member's settings: session and heartbeats, offsets committed by the gateway, and the assignor
-    /// (`cooperative-sticky` on Kafka: partitions that stay with their owner never stop). Under KIP-848's protocol
+    /// (`cooperative-sticky`: partitions that stay with their owner never stop). Under KIP-848's protocol
     /// (`group.protocol=consumer` in the consumer properties) the broker assigns and times the members: only the
     /// commits are set.
     pub fn member_settings(self, config: &mut ClientConfig) {
@@ -48,14 +48,10 @@ impl Broker {
         if config.get("group.protocol") == Some("consumer") {
             return;
         }
-        let assignor = match self {
-            Self::Kafka => "cooperative-sticky",
-            Self::Tansu => "range,roundrobin",
-        };
         config
             .set("session.timeout.ms", SESSION_TIMEOUT.as_millis().to_string())
             .set("heartbeat.interval.ms", HEARTBEAT_INTERVAL.as_millis().to_string())
-            .set("partition.assignment.strategy", assignor);
+            .set("partition.assignment.strategy", "cooperative-sticky");
     }
 
     /// The workarounds a member of a group on this broker needs, if any.

@@ -12,7 +12,7 @@
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -22,6 +22,9 @@ use crate::HEARTBEAT_INTERVAL;
 /// How long a member gaining partitions waits before using them: two heartbeats and the time for a previous owner
 /// to revoke them.
 pub const HANDOVER_WAIT: Duration = Duration::from_millis(2 * HEARTBEAT_INTERVAL.as_millis() as u64 + 500);
+
+/// How often a handover wait looks whether the member is leaving.
+const LEAVING_LOOK: Duration = Duration::from_millis(50);
 
 /// What librdkafka's serialized group metadata starts with (`rd_kafka_consumer_group_metadata_write`), followed
 /// by the generation in the host's byte order.
@@ -63,6 +66,8 @@ fn parse_generation(bytes: &[u8]) -> Option<i32> {
 pub struct Workarounds {
     generations: Mutex<Generations>,
     wanted: AtomicBool,
+    /// Set when the member is leaving: a handover wait under way ends.
+    leaving: AtomicBool,
 }
 
 impl Workarounds {
@@ -71,9 +76,17 @@ impl Workarounds {
     pub fn assigning<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, gained: bool) -> bool {
         if gained {
             tracing::info!(wait = ?HANDOVER_WAIT, "waiting for the partitions' previous owner to let them go (tansu)");
-            std::thread::sleep(HANDOVER_WAIT);
+            let until = Instant::now() + HANDOVER_WAIT;
+            while !self.leaving.load(Ordering::Relaxed) && Instant::now() < until {
+                std::thread::sleep(LEAVING_LOOK.min(until.saturating_duration_since(Instant::now())));
+            }
         }
         self.assigned(consumer)
+    }
+
+    /// The member is leaving its group: a handover wait under way ends at once (a stop waits for nobody).
+    pub fn leave(&self) {
+        self.leaving.store(true, Ordering::Relaxed);
     }
 
     /// Notes that `consumer`'s partitions are being revoked (a rebalance begins for it).

@@ -46,6 +46,8 @@ const REBALANCE_WAIT: Duration = Duration::from_millis(100);
 const JOIN_ATTEMPTS: usize = 600;
 /// Catch-up consumers at once per feed.
 pub(crate) const CATCH_UPS: usize = 4;
+/// How long closing a feed waits for its consumer to leave the group.
+const LEAVE_WAIT: Duration = Duration::from_secs(1);
 /// How long opening a feed waits for the brokers to answer before calling them unreachable.
 const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -291,9 +293,13 @@ impl Feed {
         Err("the feed kept rebalancing; try again".to_string())
     }
 
-    /// Stops polling and closes the consumer (it leaves the feed group). Blocking.
+    /// Stops polling and closes the consumer: it leaves the feed group, waiting at most [`LEAVE_WAIT`] for that
+    /// (its readers committed their positions before). Blocking.
     fn shut_down(&self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(tansu) = self.consumer().ok().as_ref().and_then(|consumer| consumer.context().tansu.as_ref()) {
+            tansu.leave();
+        }
         self.commits.stop();
         for thread in [&self.thread, &self.commit_thread, &self.coverage_thread] {
             if let Some(thread) = thread.lock().expect("thread lock").take() {
@@ -301,8 +307,21 @@ impl Feed {
             }
         }
         self.shared.client.write().expect("client lock").take();
-        drop(self.admin.lock().expect("admin lock").take());
-        drop(self.consumer.lock().expect("consumer lock").take());
+        let admin = self.admin.lock().expect("admin lock").take();
+        let consumer = self.consumer.lock().expect("consumer lock").take();
+        let (closed, closing) = std::sync::mpsc::channel();
+        // Closing waits for the group: a rebalance under way (members that left never rejoin it) could hold it up
+        // to the rebalance timeout. The consumer then closes on its own thread and the group hears of its leaving
+        // at the latest by its session timeout.
+        let close = move || {
+            drop(consumer);
+            drop(admin);
+            let _ = closed.send(());
+        };
+        let spawned = std::thread::Builder::new().name("kafka-feed-close".to_string()).spawn(close);
+        if spawned.is_ok() && closing.recv_timeout(LEAVE_WAIT).is_err() {
+            tracing::info!(wait = ?LEAVE_WAIT, "the feed left its group without waiting for the rebalance under way");
+        }
         tracing::info!("kafka feed closed");
     }
 }

@@ -181,7 +181,8 @@ fn revoke(shared: &Shared, partitions: &[Partition], commit: bool) {
     }
     let commits: Vec<(&Reader, &[CommitPoint])> =
         released.iter().map(|(reader, points)| (reader.as_ref(), points.as_slice())).collect();
-    match shared.commit_all(&commits) {
+    let answers = if commits.is_empty() { Ok(Vec::new()) } else { shared.commit_all(&commits) };
+    match answers {
         Ok(answers) => {
             for ((reader, _), answer) in commits.iter().zip(answers) {
                 if let Err(error) = answer {
