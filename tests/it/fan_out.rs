@@ -234,11 +234,7 @@ async fn deployments_naming_their_own_feed_group_each_read_every_partition(kind:
         body["id"] = json!(format!("{deployment}-sub"));
         gateway.api().subscribe("both", &body).await;
     }
-    let each_owns_both = || async {
-        [&staging, &production]
-            .iter()
-            .all(|gateway| gateway.last_line("partitions assigned").is_some_and(|line| line.contains("partitions=2")))
-    };
+    let each_owns_both = || async { staging.feed_partitions() == 2 && production.feed_partitions() == 2 };
     assert!(eventually(WAIT, each_owns_both).await, "each deployment's feed owns both partitions");
     produce(&broker.bootstrap(), "both", &records(0..RECORDS)).await;
     assert!(receiver.wait_for(2 * RECORDS, WAIT).await, "got {}", receiver.count());

@@ -158,11 +158,7 @@ async fn two_gateways_share_one_subscription_without_duplicates(kind: Kind) {
         gateway.api().deploy(&kafka_api("shared", "at-least-once", &broker.bootstrap(), "shared")).await;
         subscribe_as(gateway, "shared", "shared-sub", &receiver.url("/hook")).await;
     }
-    let one_partition_each = || async {
-        [&first, &second]
-            .iter()
-            .all(|gateway| gateway.last_line("partitions assigned").is_some_and(|line| line.contains("partitions=1")))
-    };
+    let one_partition_each = || async { first.feed_partitions() == 1 && second.feed_partitions() == 1 };
     assert!(eventually(WAIT, one_partition_each).await, "the two gateways share the two partitions");
 
     let records: Vec<Record> =

@@ -168,6 +168,22 @@ impl Gateway {
         self.logs.lock().expect("logs").iter().filter(|line| line.contains(needle)).count()
     }
 
+    /// How many partitions its Kafka feeds own now, from their logs: assigned minus revoked (cooperative
+    /// rebalances assign and revoke only what moves).
+    #[allow(dead_code)]
+    pub fn feed_partitions(&self) -> i64 {
+        let count = |line: &str| -> i64 {
+            let after = line.split("partitions=").nth(1).unwrap_or_default();
+            after.split(|c: char| !c.is_ascii_digit()).next().and_then(|digits| digits.parse().ok()).unwrap_or(0)
+        };
+        let logs = self.logs.lock().expect("logs");
+        let assigned: i64 =
+            logs.iter().filter(|line| line.contains("the feed's partitions changed")).map(|l| count(l)).sum();
+        let revoked: i64 =
+            logs.iter().filter(|line| line.contains("the feed's partitions were revoked")).map(|l| count(l)).sum();
+        assigned - revoked
+    }
+
     /// Kills the process with SIGKILL, as a crash would.
     pub fn kill(mut self) {
         let mut child = self.child.take().expect("running");
