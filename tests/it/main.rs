@@ -15,6 +15,7 @@ mod demo;
 mod egress;
 mod fan_out;
 mod faults;
+mod fencing;
 mod hostile;
 mod isolation;
 mod jwt;

@@ -113,7 +113,7 @@ async fn a_gateway_stopped_while_another_joins_exits_promptly(kind: Kind) {
     let second_took = stop(&mut gateways[1]);
     println!("{kind:?} while one joins: {first_took:?}, {third_took:?}, {second_took:?}");
     for took in [first_took, third_took, second_took] {
-        assert!(took < PROMPT, "{first_took:?}, {third_took:?}, {second_took:?}");
+        assert!(took < PROMPT, "{first_took:?}, {third_took:?}, {second_took:?}\n{}", gateways[1].output());
     }
     assert_all_committed(&broker).await;
 }

@@ -139,9 +139,10 @@ impl RawSource for KafkaSource {
         let (feeds, feed, reader) = (Arc::clone(&self.feeds), Arc::clone(&self.feed), Arc::clone(&self.reader));
         let closing = self.runtime.spawn_blocking(move || {
             drop(catch_up);
+            let stamp = feed.shared.stamp();
             let points = reader.offsets.lock().expect("offsets lock").commit_points();
             if reader.qos != Qos::None && !points.is_empty() {
-                if let Err(error) = feed.shared.commit(&reader, &points) {
+                if let Err(error) = feed.commit(&reader, &points, stamp) {
                     tracing::warn!(subscription = %reader.subscription_id, error = %error, "final offset commit failed");
                 }
             }
@@ -189,6 +190,7 @@ async fn commit_before_delivery(feed: &Feed, reader: &Arc<Reader>, tokens: Vec<u
     }
     loop {
         let owner = reader.ownership.lock().await;
+        let stamp = feed.shared.stamp();
         let due: Vec<CommitPoint> = {
             let mut offsets = reader.offsets.lock().expect("offsets lock");
             // A partition revoked since: its messages go to the new owner.
@@ -204,7 +206,7 @@ async fn commit_before_delivery(feed: &Feed, reader: &Arc<Reader>, tokens: Vec<u
         if owned.is_empty() || due.is_empty() {
             return Ok(refused);
         }
-        let answer = feed.commits.commit_now(reader, due.clone()).await;
+        let answer = feed.commits.commit_now(reader, due.clone(), stamp).await;
         match answer.unwrap_or_else(|_| Err("the Kafka feed is closed".to_string())) {
             Ok(()) => return Ok(refused),
             Err(error) if Instant::now() >= deadline => {

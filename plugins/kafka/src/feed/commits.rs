@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use plugin_kit::api::Qos;
 use tokio::sync::oneshot;
 
-use super::Shared;
+use super::{FeedConsumer, Shared, Stamp};
 use crate::offsets::CommitPoint;
 use crate::reader::Reader;
 
@@ -22,6 +22,9 @@ const AUTO_COMMIT_PACE: Duration = Duration::from_secs(1);
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Longest idle wait: how quickly a stop is seen.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
+/// Test only: how long each round is held between taking its points and sending them, in milliseconds, so that a
+/// test can freeze a gateway in the middle of one (and show the fence refusing it once the group moved on).
+const TEST_HOLD_VARIABLE: &str = "KAFKA_PLUGIN_TEST_COMMIT_HOLD_MS";
 
 /// Readers with commit points due, waiting for the commit thread.
 #[derive(Default)]
@@ -42,6 +45,7 @@ struct Pending {
 struct Urgent {
     reader: Arc<Reader>,
     points: Vec<CommitPoint>,
+    stamp: Stamp,
     answer: oneshot::Sender<Result<(), String>>,
 }
 
@@ -59,13 +63,14 @@ impl Commits {
         &self,
         reader: &Arc<Reader>,
         points: Vec<CommitPoint>,
+        stamp: Stamp,
     ) -> oneshot::Receiver<Result<(), String>> {
         let (answer, answered) = oneshot::channel();
         let mut pending = self.pending.lock().expect("commits lock");
         if pending.stop {
             let _ = answer.send(Err("the Kafka feed is closed".to_string()));
         } else {
-            pending.urgent.push(Urgent { reader: Arc::clone(reader), points, answer });
+            pending.urgent.push(Urgent { reader: Arc::clone(reader), points, stamp, answer });
             self.wake.notify_one();
         }
         answered
@@ -110,11 +115,17 @@ impl Commits {
 }
 
 /// Starts the commit thread of a feed.
-pub(super) fn start(shared: Arc<Shared>, commits: Arc<Commits>) -> std::io::Result<JoinHandle<()>> {
+pub(super) fn start(
+    shared: Arc<Shared>,
+    commits: Arc<Commits>,
+    consumer: Arc<FeedConsumer>,
+) -> std::io::Result<JoinHandle<()>> {
+    let hold = std::env::var(TEST_HOLD_VARIABLE).ok().and_then(|millis| millis.parse().ok()).map(Duration::from_millis);
     std::thread::Builder::new().name("kafka-commits".to_string()).spawn(move || {
         while let Some((urgent, readers)) = commits.next_round() {
-            commit_urgent(&shared, urgent);
-            if !commit_round(&shared, &readers) {
+            let round = Round { shared: &shared, consumer: &consumer, hold };
+            round.commit_urgent(urgent);
+            if !round.commit_due(&readers) {
                 std::thread::sleep(RETRY_PAUSE);
                 for reader in &readers {
                     commits.due(reader);
@@ -124,43 +135,62 @@ pub(super) fn start(shared: Arc<Shared>, commits: Arc<Commits>) -> std::io::Resu
     })
 }
 
-/// Commits what is awaited, in one pipelined round, and answers each.
-fn commit_urgent(shared: &Shared, urgent: Vec<Urgent>) {
-    if urgent.is_empty() {
-        return;
-    }
-    let commits: Vec<(&Reader, &[CommitPoint])> =
-        urgent.iter().map(|urgent| (urgent.reader.as_ref(), urgent.points.as_slice())).collect();
-    let answers = shared.commit_all(&commits).unwrap_or_else(|closed| vec![Err(closed); urgent.len()]);
-    for (urgent, answer) in urgent.into_iter().zip(answers) {
-        let _ = urgent.answer.send(answer);
-    }
+/// One round of the commit thread.
+struct Round<'a> {
+    shared: &'a Shared,
+    consumer: &'a FeedConsumer,
+    /// Test only ([`TEST_HOLD_VARIABLE`]).
+    hold: Option<Duration>,
 }
 
-/// Commits what `readers` have due; returns false when some commits failed (their points are due again).
-fn commit_round(shared: &Shared, readers: &[Arc<Reader>]) -> bool {
-    let due: Vec<(&Reader, Vec<CommitPoint>)> = readers
-        .iter()
-        .filter_map(|reader| {
-            let points = reader.offsets.lock().expect("offsets lock").take_due();
-            (!points.is_empty()).then_some((reader.as_ref(), points))
-        })
-        .collect();
-    let commits: Vec<(&Reader, &[CommitPoint])> =
-        due.iter().map(|(reader, points)| (*reader, points.as_slice())).collect();
-    let Ok(answers) = shared.commit_all(&commits) else {
-        return true; // the feed is shut down: its readers made their final commits
-    };
-    let mut all = true;
-    for ((reader, points), answer) in due.into_iter().zip(answers) {
-        match answer {
-            Ok(()) => *reader.last_commit.lock().expect("last commit") = Instant::now(),
-            Err(error) => {
-                tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying");
-                reader.offsets.lock().expect("offsets lock").retry(points);
-                all = false;
-            }
+impl Round<'_> {
+    /// Commits what is awaited, in one pipelined round, and answers each.
+    fn commit_urgent(&self, urgent: Vec<Urgent>) {
+        if urgent.is_empty() {
+            return;
+        }
+        let commits: Vec<(&Reader, &[CommitPoint], Stamp)> =
+            urgent.iter().map(|urgent| (urgent.reader.as_ref(), urgent.points.as_slice(), urgent.stamp)).collect();
+        let answers = self.commit(&commits).unwrap_or_else(|closed| vec![Err(closed); urgent.len()]);
+        for (urgent, answer) in urgent.into_iter().zip(answers) {
+            let _ = urgent.answer.send(answer);
         }
     }
-    all
+
+    /// Commits what `readers` have due; returns false when some commits failed (their points are due again).
+    fn commit_due(&self, readers: &[Arc<Reader>]) -> bool {
+        let stamp = self.shared.stamp();
+        let due: Vec<(&Reader, Vec<CommitPoint>)> = readers
+            .iter()
+            .filter_map(|reader| {
+                let points = reader.offsets.lock().expect("offsets lock").take_due();
+                (!points.is_empty()).then_some((reader.as_ref(), points))
+            })
+            .collect();
+        let commits: Vec<(&Reader, &[CommitPoint], Stamp)> =
+            due.iter().map(|(reader, points)| (*reader, points.as_slice(), stamp)).collect();
+        let Ok(answers) = self.commit(&commits) else {
+            return true; // the feed is shut down: its readers made their final commits
+        };
+        let mut all = true;
+        for ((reader, points), answer) in due.into_iter().zip(answers) {
+            match answer {
+                Ok(()) => *reader.last_commit.lock().expect("last commit") = Instant::now(),
+                Err(error) => {
+                    tracing::warn!(subscription = %reader.subscription_id, error = %error, "offset commit failed; retrying");
+                    reader.offsets.lock().expect("offsets lock").retry(points);
+                    all = false;
+                }
+            }
+        }
+        all
+    }
+
+    /// Commits `commits` (fenced), after the test hold if one is set.
+    fn commit(&self, commits: &[(&Reader, &[CommitPoint], Stamp)]) -> Result<Vec<Result<(), String>>, String> {
+        if let Some(hold) = self.hold.filter(|_| !commits.is_empty()) {
+            std::thread::sleep(hold);
+        }
+        self.shared.commit_all(self.consumer, commits)
+    }
 }

@@ -5,6 +5,7 @@
 //! committed. A subscription that falls behind a ring's floor catches up on its own ([`crate::catch_up`]).
 
 mod commits;
+mod fence;
 mod poll;
 mod positions;
 mod rebalance;
@@ -31,6 +32,7 @@ use crate::message::Record;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 use commits::Commits;
+pub(crate) use fence::Stamp;
 use kafka_client::KafkaContext;
 use kafka_group::Broker;
 pub(crate) use poll::is_fatal;
@@ -46,6 +48,8 @@ const REBALANCE_WAIT: Duration = Duration::from_millis(100);
 const JOIN_ATTEMPTS: usize = 600;
 /// Catch-up consumers at once per feed.
 pub(crate) const CATCH_UPS: usize = 4;
+/// How long a subscription's last commit waits for the fence.
+const FINAL_FENCE_WAIT: Duration = Duration::from_millis(500);
 /// How long closing a feed waits for its consumer to leave the group.
 const LEAVE_WAIT: Duration = Duration::from_secs(1);
 /// How long opening a feed waits for the brokers to answer before calling them unreachable.
@@ -78,20 +82,54 @@ impl Shared {
         client.as_ref().map(request).ok_or_else(|| "the Kafka feed is closed".to_string())
     }
 
-    /// Commits `points` to `reader`'s group. Blocking.
-    pub(crate) fn commit(&self, reader: &Reader, points: &[CommitPoint]) -> Result<(), String> {
-        self.commit_all(&[(reader, points)])?.pop().unwrap_or_else(|| Err("no answer".to_string()))
+    /// Commits each reader's points to its group in one pipelined round, fenced ([`fence`]): only points on
+    /// partitions `consumer` holds, and only once the group coordinator took the feed's own commit for them. The
+    /// answers come in order (a refused fence answers each with its error); what the broker took is remembered as
+    /// each reader's committed offsets. An error when the feed is closed. Blocking.
+    ///
+    /// Each reader's stamp says when its points were taken ([`Self::stamp`]): points taken before a rebalance, or
+    /// longer ago than the session timeout, are refused even when the coordinator takes the fence.
+    pub(crate) fn commit_all(
+        &self,
+        consumer: &FeedConsumer,
+        commits: &[(&Reader, &[CommitPoint], Stamp)],
+    ) -> Result<Vec<Result<(), String>>, String> {
+        let points: Vec<(&Reader, &[CommitPoint])> =
+            commits.iter().map(|(reader, points, _)| (*reader, *points)).collect();
+        let mut owned = fence::owned(consumer, &points);
+        if let Err(refused) = fence::check(consumer, &fence::lowest(&owned)) {
+            return Ok(commits.iter().map(|_| Err(refused.clone())).collect());
+        }
+        let generation = self.state.lock().expect("feed state lock").generation();
+        let stale: Vec<Option<String>> = commits.iter().map(|(_, _, stamp)| stamp.stale(generation)).collect();
+        for ((_, points), stale) in owned.iter_mut().zip(&stale) {
+            if stale.is_some() {
+                points.clear();
+            }
+        }
+        let answers = self.send(&owned)?;
+        Ok(answers.into_iter().zip(stale).map(|(answer, stale)| stale.map_or(answer, Err)).collect())
     }
 
-    /// Commits each reader's points to its group in one pipelined round; the answers come in order, and what the
-    /// broker took is remembered as each reader's committed offsets. An error when the feed is closed. Blocking.
-    pub(crate) fn commit_all(&self, commits: &[(&Reader, &[CommitPoint])]) -> Result<Vec<Result<(), String>>, String> {
-        let groups: Vec<(&str, &[CommitPoint])> =
-            commits.iter().map(|(reader, points)| (reader.subscription_id.as_str(), *points)).collect();
+    /// A stamp for commit points about to be taken.
+    pub(crate) fn stamp(&self) -> Stamp {
+        Stamp::now(self.state.lock().expect("feed state lock").generation())
+    }
+
+    /// Commits each reader's points to its group in one pipelined round, unfenced (see [`Self::commit_all`]).
+    fn send(&self, owned: &[(&Reader, Vec<CommitPoint>)]) -> Result<Vec<Result<(), String>>, String> {
+        let groups: Vec<(&str, &[CommitPoint])> = owned
+            .iter()
+            .filter(|(_, points)| !points.is_empty())
+            .map(|(reader, points)| (reader.subscription_id.as_str(), points.as_slice()))
+            .collect();
         let mut answers = self.with_client(|client| client.commit(&groups))?;
-        Ok(commits
+        Ok(owned
             .iter()
             .map(|(reader, points)| {
+                if points.is_empty() {
+                    return Ok(()); // nothing of it is this gateway's to commit
+                }
                 let answer = answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("no answer".to_string()));
                 if answer.is_ok() {
                     reader.committed_at(points);
@@ -256,11 +294,12 @@ impl Feed {
                 poll::start(Arc::clone(&consumer), Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
             *thread = Some(started.map_err(|error| format!("cannot start the feed's poll thread: {error}"))?);
             if consumer.context().tansu.is_some() {
-                let looking = tansu::start(consumer, Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
+                let looking =
+                    tansu::start(Arc::clone(&consumer), Arc::clone(&self.shared), Arc::clone(&self.stop), &self.topics);
                 *self.coverage_thread.lock().expect("thread lock") =
                     Some(looking.map_err(|error| format!("cannot start the feed's coverage thread: {error}"))?);
             }
-            let committing = commits::start(Arc::clone(&self.shared), Arc::clone(&self.commits));
+            let committing = commits::start(Arc::clone(&self.shared), Arc::clone(&self.commits), consumer);
             *self.commit_thread.lock().expect("thread lock") =
                 Some(committing.map_err(|error| format!("cannot start the feed's commit thread: {error}"))?);
         }
@@ -291,6 +330,23 @@ impl Feed {
             return Ok(());
         }
         Err("the feed kept rebalancing; try again".to_string())
+    }
+
+    /// Commits `points` to `reader`'s group as the subscription leaves: fenced, but the fence is waited for at most
+    /// [`FINAL_FENCE_WAIT`] (a group's join phase holds the coordinator's answers, up to seconds, and a stop waits
+    /// for nobody): unanswered by then, the points go on partitions the consumer still holds. Blocking.
+    pub(crate) fn commit(&self, reader: &Reader, points: &[CommitPoint], stamp: Stamp) -> Result<(), String> {
+        let consumer = self.consumer()?;
+        let owned = fence::owned(&consumer, &[(reader, points)]);
+        if let fence::Answer::Refused(refused) = fence::check_within(&consumer, fence::lowest(&owned), FINAL_FENCE_WAIT)
+        {
+            return Err(refused);
+        }
+        if let Some(stale) = stamp.stale(self.shared.state.lock().expect("feed state lock").generation()) {
+            return Err(stale);
+        }
+        let mut answers = self.shared.send(&owned)?;
+        answers.pop().unwrap_or_else(|| Err("no answer".to_string()))
     }
 
     /// Stops polling and closes the consumer: it leaves the feed group, waiting at most [`LEAVE_WAIT`] for that

@@ -25,7 +25,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::positions;
 use super::ring::Ring;
-use super::Shared;
+use super::{Shared, Stamp};
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
 use kafka_client::KafkaContext;
@@ -110,7 +110,7 @@ impl ConsumerContext for FeedContext {
                 if let Some(tansu) = &self.tansu {
                     tansu.revoked(consumer);
                 }
-                revoke(&self.shared, &partitions, !consumer.assignment_lost());
+                revoke(&self.shared, consumer, &partitions, !consumer.assignment_lost());
                 tracing::info!(partitions = partitions.len(), "the feed's partitions were revoked");
                 if cooperative {
                     consumer.incremental_unassign(tpl)
@@ -120,7 +120,7 @@ impl ConsumerContext for FeedContext {
             }
             other => {
                 tracing::error!(error = ?other, "rebalance failed; the assignment is dropped");
-                revoke(&self.shared, &partitions, false);
+                revoke(&self.shared, consumer, &partitions, false);
                 consumer.unassign()
             }
         };
@@ -163,11 +163,12 @@ fn assign(shared: &Shared, consumer: &BaseConsumer<FeedContext>, partitions: &[P
 }
 
 /// Takes `partitions` from every reader and, when `commit`, commits what each settled there.
-fn revoke(shared: &Shared, partitions: &[Partition], commit: bool) {
-    let readers = {
+fn revoke(shared: &Shared, consumer: &BaseConsumer<FeedContext>, partitions: &[Partition], commit: bool) {
+    let (readers, stamp) = {
         let mut state = shared.state.lock().expect("feed state lock");
         state.drop_rings(partitions);
-        state.begin_rebalance()
+        let readers = state.begin_rebalance();
+        (readers, Stamp::now(state.generation()))
     };
     let mut released: Vec<(&Arc<Reader>, Vec<CommitPoint>)> = Vec::new();
     for reader in &readers {
@@ -179,12 +180,12 @@ fn revoke(shared: &Shared, partitions: &[Partition], commit: bool) {
             released.push((reader, points));
         }
     }
-    let commits: Vec<(&Reader, &[CommitPoint])> =
-        released.iter().map(|(reader, points)| (reader.as_ref(), points.as_slice())).collect();
-    let answers = if commits.is_empty() { Ok(Vec::new()) } else { shared.commit_all(&commits) };
+    let commits: Vec<(&Reader, &[CommitPoint], Stamp)> =
+        released.iter().map(|(reader, points)| (reader.as_ref(), points.as_slice(), stamp)).collect();
+    let answers = if commits.is_empty() { Ok(Vec::new()) } else { shared.commit_all(consumer, &commits) };
     match answers {
         Ok(answers) => {
-            for ((reader, _), answer) in commits.iter().zip(answers) {
+            for ((reader, _, _), answer) in commits.iter().zip(answers) {
                 if let Err(error) = answer {
                     tracing::warn!(subscription = %reader.subscription_id, error = %error, "could not commit before a rebalance");
                 }

@@ -29,6 +29,11 @@ impl State {
         self.generation.is_multiple_of(2).then(|| (self.generation, self.rings.keys().cloned().collect()))
     }
 
+    /// Counts rebalance steps: a commit point taken before a step may be on a partition that moved since.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub(super) fn failure(&self) -> Option<&str> {
         self.failure.as_deref()
     }
