@@ -13,6 +13,7 @@ mod mock_latency;
 mod nginx;
 mod ordering;
 mod process;
+mod rebalance;
 mod receiver;
 mod report;
 mod wrk;
@@ -74,6 +75,9 @@ async fn run() {
     }
     if section("ordering") {
         ordering::rows(&home, &nginx, &mut rows).await;
+    }
+    if section("rebalance") {
+        rebalance::rows(&mut rows).await;
     }
     if section("kafka-scale") {
         kafka_scale::rows(&mut rows).await;

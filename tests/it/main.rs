@@ -6,6 +6,7 @@
 mod support;
 
 mod advanced;
+mod broker_faults;
 mod cluster;
 mod command_line;
 mod console;

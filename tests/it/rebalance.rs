@@ -110,24 +110,6 @@ async fn a_callback_slower_than_the_poll_interval_keeps_the_consumer_in_its_grou
     assert!(!output.contains("poll interval"), "the consumer was evicted:\n{output}");
 }
 
-/// The longest time between two deliveries of each partition (from `p<partition>-<n>` bodies) within `window`,
-/// sorted from the shortest.
-fn stalls(receiver: &Receiver, window: (Instant, Instant)) -> Vec<(String, Duration)> {
-    let mut last: BTreeMap<String, Instant> = BTreeMap::new();
-    let mut longest: BTreeMap<String, Duration> = BTreeMap::new();
-    for request in receiver.requests() {
-        let body = String::from_utf8_lossy(&request.body).into_owned();
-        let partition = body.split('-').next().unwrap_or_default().to_string();
-        let at = request.at.clamp(window.0, window.1);
-        let since = last.insert(partition.clone(), at).unwrap_or(window.0);
-        let gap = longest.entry(partition).or_default();
-        *gap = (*gap).max(at.saturating_duration_since(since));
-    }
-    let mut stalls: Vec<(String, Duration)> = longest.into_iter().collect();
-    stalls.sort_by_key(|(_, gap)| *gap);
-    stalls
-}
-
 /// A second gateway joins an at-least-once subscription of four partitions fed 300 records a second: the two
 /// partitions that stay with the first gateway never stop, the two that move resume on the second within seconds,
 /// nothing is lost, and what is delivered twice is at most what was in flight on the moving partitions (one record
@@ -165,7 +147,7 @@ async fn a_join_stops_only_the_partitions_that_move(kind: Kind) {
     let ended = Instant::now();
     let seen = tally(&receiver);
     let duplicated: usize = seen.values().map(|times| times - 1).sum();
-    let stalls = stalls(&receiver, (joined, ended));
+    let stalls = receiver.stalls((joined, ended));
     println!("{kind:?} join at 300 msg/s: produced {produced}, distinct {}, duplicated {duplicated}, longest stall per partition {stalls:?}", seen.len());
     assert!(complete, "every record is delivered: {} of {produced}\n{}", seen.len(), second.output());
     let moved = second.count_lines("the feed's partitions changed") >= 1;

@@ -127,15 +127,23 @@ pub fn consume(bootstrap: &str, topic: &str, count: usize, timeout: Duration) ->
 /// every `pace`; a record's value is `p<partition>-<n>`. Returns when the broker acknowledged each.
 #[allow(dead_code)]
 pub async fn produce_steadily(bootstrap: &str, topic: &str, partitions: i32, per_partition: usize, pace: Duration) {
-    let producer: FutureProducer =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "0").create().expect("producer");
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "0")
+        .set("queue.buffering.max.messages", "200000")
+        .create()
+        .expect("producer");
     let mut ticks = tokio::time::interval(pace);
+    let mut pending = Vec::new();
     for index in 0..per_partition {
         ticks.tick().await;
         for partition in 0..partitions {
             let value = format!("p{partition}-{index}");
             let record = FutureRecord::to(topic).key(&value).payload(&value).partition(partition);
-            producer.send(record, TIMEOUT).await.expect("record acknowledged");
+            pending.push(producer.send_result(record).expect("enqueued"));
         }
+    }
+    for delivery in pending {
+        delivery.await.expect("delivered").expect("acknowledged");
     }
 }

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use std::convert::Infallible;
@@ -166,6 +166,32 @@ impl Receiver {
     /// The calls received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().expect("requests").clone()
+    }
+
+    /// How many different bodies arrived.
+    #[allow(dead_code)]
+    pub fn distinct(&self) -> usize {
+        let requests = self.state.requests.lock().expect("requests");
+        requests.iter().map(|request| &request.body).collect::<std::collections::HashSet<_>>().len()
+    }
+
+    /// The longest time between two arrivals of each partition within `window` (bodies `p<partition>-<n>`, as
+    /// `kafka::produce_steadily` makes them), from the shortest to the longest.
+    #[allow(dead_code)]
+    pub fn stalls(&self, window: (Instant, Instant)) -> Vec<(String, Duration)> {
+        let mut last: std::collections::BTreeMap<String, Instant> = std::collections::BTreeMap::new();
+        let mut longest: std::collections::BTreeMap<String, Duration> = std::collections::BTreeMap::new();
+        for request in self.state.requests.lock().expect("requests").iter() {
+            let body = String::from_utf8_lossy(&request.body);
+            let partition = body.split('-').next().unwrap_or_default().to_string();
+            let at = request.at.clamp(window.0, window.1);
+            let since = last.insert(partition.clone(), at).unwrap_or(window.0);
+            let gap = longest.entry(partition).or_default();
+            *gap = (*gap).max(at.saturating_duration_since(since));
+        }
+        let mut stalls: Vec<(String, Duration)> = longest.into_iter().collect();
+        stalls.sort_by_key(|(_, gap)| *gap);
+        stalls
     }
 
     /// Connections accepted so far.
