@@ -3,7 +3,6 @@
 //! fetches answered NOT_LEADER_OR_FOLLOWER, 200 ms added to every round trip. Each subscription recovers by itself:
 //! at-least-once loses nothing and commits everything, at-most-once delivers nothing twice.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::json;
@@ -21,15 +20,6 @@ const WAIT: Duration = Duration::from_secs(90);
 
 fn records(range: std::ops::Range<usize>) -> Vec<Record> {
     range.map(|index| Record::new(&format!("k{index}"), &format!("r{index}"))).collect()
-}
-
-/// How many times each body arrived.
-fn tally(receiver: &Receiver) -> HashMap<String, usize> {
-    let mut seen = HashMap::new();
-    for request in receiver.requests() {
-        *seen.entry(String::from_utf8_lossy(&request.body).into_owned()).or_insert(0) += 1;
-    }
-    seen
 }
 
 /// Delivers a batch, strikes with `fault` (commands to the mock cluster), produces a second batch (while the fault
@@ -62,8 +52,8 @@ async fn under_fault(qos: &str, fault: &[&str], heal: &[&str]) {
         produce(&broker.bootstrap(), "faulty", &records(BATCH..2 * BATCH)).await;
     }
     let produced = 2 * BATCH;
-    let complete = eventually(WAIT, || async { tally(&receiver).len() >= produced - 1 }).await;
-    let seen = tally(&receiver);
+    let complete = eventually(WAIT, || async { receiver.tally().len() >= produced - 1 }).await;
+    let seen = receiver.tally();
     let duplicated = seen.values().filter(|times| **times > 1).count();
     println!("{qos} under {fault:?}: delivered {} of {produced}, duplicated {duplicated}", seen.len());
     assert!(complete, "delivery recovers: {} of {produced}\n{}", seen.len(), gateway.output());

@@ -4,7 +4,7 @@
 //! backwards. The round is held open on purpose (a test-only hold of every commit round of the frozen gateway), so
 //! that the freeze always strikes inside one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,15 +66,6 @@ fn signal(gateway: &Gateway, signal: &str) {
     assert!(sent.is_ok_and(|status| status.success()), "kill {signal}");
 }
 
-/// How many times each body arrived.
-fn tally(receiver: &Receiver) -> HashMap<String, usize> {
-    let mut seen = HashMap::new();
-    for request in receiver.requests() {
-        *seen.entry(String::from_utf8_lossy(&request.body).into_owned()).or_insert(0) += 1;
-    }
-    seen
-}
-
 async fn a_gateway_frozen_mid_commit(kind: Kind, qos: &str) {
     let broker = Broker::of(kind);
     broker.create_topic("frozen", PARTITIONS).await;
@@ -112,11 +103,11 @@ async fn a_gateway_frozen_mid_commit(kind: Kind, qos: &str) {
     let settled = eventually(WAIT, || async {
         let before = receiver.count();
         tokio::time::sleep(Duration::from_secs(5)).await;
-        receiver.count() == before && tally(&receiver).len() + 10 >= RECORDS
+        receiver.count() == before && receiver.tally().len() + 10 >= RECORDS
     })
     .await;
     let steps_back = watch.finish();
-    let seen = tally(&receiver);
+    let seen = receiver.tally();
     let duplicated: BTreeMap<&String, &usize> = seen.iter().filter(|(_, times)| **times > 1).collect();
     let lost = RECORDS - seen.len();
     let refused = frozen.count_lines("the feed group refused this gateway's commit");

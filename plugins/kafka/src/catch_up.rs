@@ -39,6 +39,8 @@ impl CatchUp {
             .set("group.id", format!("gateway-catch-up.{subscription}"))
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false");
+        // Never a member: partitions assigned by hand, which KIP-848's protocol does not allow.
+        config.remove("group.protocol");
         let consumer = config
             .create_with_context(KafkaContext::labelled(&format!("{subscription} catching up")))
             .map_err(|error| format!("cannot create the catch-up consumer: {error}"))?;

@@ -168,6 +168,16 @@ impl Receiver {
         self.state.requests.lock().expect("requests").clone()
     }
 
+    /// How many times each body arrived.
+    #[allow(dead_code)]
+    pub fn tally(&self) -> std::collections::HashMap<String, usize> {
+        let mut seen = std::collections::HashMap::new();
+        for request in self.state.requests.lock().expect("requests").iter() {
+            *seen.entry(String::from_utf8_lossy(&request.body).into_owned()).or_insert(0) += 1;
+        }
+        seen
+    }
+
     /// How many different bodies arrived.
     #[allow(dead_code)]
     pub fn distinct(&self) -> usize {
