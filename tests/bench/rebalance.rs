@@ -15,8 +15,8 @@ use crate::support::scenario::{kafka_api, subscription};
 use crate::QUIET_LOGS;
 
 const PARTITIONS: i32 = 4;
-/// How long the rate is produced: the join after a quarter of it, the leave after 60 % (the mock cluster's classic
-/// hand-over takes two of its 9 s rounds).
+/// How long the rate is produced: the join after a quarter of it, the leave after 60 % (each window holds a
+/// hand-over on the mock cluster's classic protocol, whose round lasts 9 s).
 const PRODUCING: Duration = Duration::from_secs(60);
 
 /// The rows: tansu, the mock cluster's classic protocol and its KIP-848 protocol, at 300 and 3,000 msg/s.
