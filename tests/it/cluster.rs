@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
-use crate::support::gateway::{Gateway, GatewayHome, TOKEN};
+use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{kafka_api, mock_api, subscription};
@@ -69,12 +69,7 @@ fn three_nodes(bootstrap: &str) -> Vec<Node> {
 
 /// The sum of the samples of `gateway`'s metrics whose series starts with `series`.
 async fn metric(gateway: &Gateway, series: &str) -> u64 {
-    let reply = gateway.api().send(hyper::Method::GET, "/metrics", None, Some(TOKEN)).await;
-    let text = reply.body.as_str().unwrap_or_default().to_string();
-    text.lines()
-        .filter(|line| line.starts_with(series))
-        .filter_map(|line| line.rsplit_once(' ')?.1.trim().parse::<f64>().ok())
-        .sum::<f64>() as u64
+    gateway.api().metric(series).await as u64
 }
 
 /// How many subscriptions `gateway` delivers for now.

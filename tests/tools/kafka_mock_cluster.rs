@@ -108,6 +108,7 @@ fn error_code(name: &str) -> Result<RDKafkaRespErr, String> {
         "UNKNOWN_MEMBER_ID" => RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
         "ILLEGAL_GENERATION" => RDKafkaRespErr::RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
         "REQUEST_TIMED_OUT" => RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        "GROUP_AUTHORIZATION_FAILED" => RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
         other => return Err(format!("unknown error `{other}`")),
     })
 }

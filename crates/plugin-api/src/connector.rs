@@ -158,8 +158,14 @@ pub trait RawEndpoint: Send + Sync {
 
     /// How far subscription `subscription_id`'s reading is behind each partition of its source (Kafka: the high
     /// watermark minus the committed offset); empty when the source has no such notion or nothing is known yet.
-    #[sabi(last_prefix_field)]
     fn lag(&self, subscription_id: RString) -> RVec<PartitionLag>;
+
+    /// Why subscription `subscription_id`'s source cannot fully read or commit right now, while it lasts (a broker
+    /// leading its partitions unreachable, its commits refused); `None` when nothing is wrong or the source keeps
+    /// no such notion. Cheap (the host asks at every status read and scrape). Since interface 0.5.1: the host asks
+    /// only plugins built against it.
+    #[sabi(last_prefix_field)]
+    fn trouble(&self, subscription_id: RString) -> ROption<RString>;
 }
 
 /// Everything an entrypoint needs to run one subscription.

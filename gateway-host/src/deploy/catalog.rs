@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::DeployedApi;
+use crate::plugins::EndpointPlugin;
 
 /// Deployed and refused APIs by id.
 #[derive(Default)]
@@ -74,6 +75,12 @@ impl ApiCatalog {
     /// The deployed API `id`.
     pub fn get(&self, id: &str) -> Option<Arc<DeployedApi>> {
         self.inner.read().expect("catalog lock").deployed.get(id).cloned()
+    }
+
+    /// What the endpoint plugin of deployed API `id`'s source answers to `ask` (a subscription's lag, its trouble);
+    /// `None` when the API is not deployed here.
+    pub fn ask_source<T>(&self, id: &str, ask: impl FnOnce(&EndpointPlugin) -> T) -> Option<T> {
+        self.get(id)?.source.plugin.endpoint().map(ask)
     }
 
     /// Whether `id` is known, deployed or not.

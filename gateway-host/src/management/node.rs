@@ -37,7 +37,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         apis_deployed: state.catalog.deployed_count(),
         subscriptions_running: state.dispatcher.running_count(),
         counts: metrics.counts(),
-        subscriptions: subscriptions.iter().map(state_of).collect(),
+        subscriptions: subscriptions.iter().map(|subscription| state_of(&state, subscription)).collect(),
         per_subscription: metrics.per_subscription(),
         webhook_log_entries: state.telemetry.webhook_logs.counts(),
         lags: subscriptions.iter().flat_map(|subscription| lags_of(&state, subscription)).collect(),
@@ -57,14 +57,8 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
 
 /// What the source of a subscription's API says of its lag.
 fn lags_of(state: &AppState, subscription: &StatusRow) -> Vec<LagRow> {
-    let Some(api) = state.catalog.get(&subscription.api_id) else {
-        return Vec::new();
-    };
-    let Some(endpoint) = api.source.plugin.endpoint() else {
-        return Vec::new();
-    };
-    endpoint
-        .lag(&subscription.id)
+    let lags = state.catalog.ask_source(&subscription.api_id, |source| source.lag(&subscription.id));
+    lags.unwrap_or_default()
         .into_iter()
         .map(|(topic, partition, lag)| LagRow {
             api_id: subscription.api_id.clone(),
@@ -76,8 +70,8 @@ fn lags_of(state: &AppState, subscription: &StatusRow) -> Vec<LagRow> {
         .collect()
 }
 
-/// A subscription's status as `gateway_subscription_status` shows it.
-fn state_of(subscription: &StatusRow) -> SubscriptionState {
+/// A subscription's status as `gateway_subscription_status` shows it, and whether its source tells trouble.
+fn state_of(state: &AppState, subscription: &StatusRow) -> SubscriptionState {
     let status = match (subscription.status, subscription.consumer_status) {
         (SubscriptionStatus::Closed, _) => "CLOSED",
         (SubscriptionStatus::Paused, _) => "PAUSED",
@@ -85,5 +79,11 @@ fn state_of(subscription: &StatusRow) -> SubscriptionState {
         (SubscriptionStatus::Accepted, ConsumerStatus::Stopped) => "STOPPED",
         (SubscriptionStatus::Accepted, ConsumerStatus::Started) => "STARTED",
     };
-    SubscriptionState { api_id: subscription.api_id.clone(), id: subscription.id.clone(), status }
+    let troubled = status == "STARTED"
+        && state
+            .catalog
+            .ask_source(&subscription.api_id, |source| source.trouble(&subscription.id))
+            .flatten()
+            .is_some();
+    SubscriptionState { api_id: subscription.api_id.clone(), id: subscription.id.clone(), status, troubled }
 }

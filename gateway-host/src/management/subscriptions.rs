@@ -27,7 +27,8 @@ pub(super) async fn list(
     RawQuery(raw): RawQuery,
     dialect: Option<Extension<Reference>>,
 ) -> Result<Json<Value>, ApiError> {
-    let subscriptions: Vec<Subscription> = state.subscriptions.list(&api_id).await?.into_iter().map(masked).collect();
+    let subscriptions: Vec<Subscription> =
+        state.subscriptions.list(&api_id).await?.into_iter().map(|subscription| seen(&state, subscription)).collect();
     let Some(Extension(reference)) = dialect else {
         let data: Vec<Value> = subscriptions.iter().map(|subscription| ours(&state, subscription)).collect();
         return Ok(Json(json!({ "data": data })));
@@ -132,9 +133,9 @@ pub(super) async fn act(
     Ok(Json(shown(&state, &subscription, dialect.is_some())))
 }
 
-/// A subscription in the gateway's shape, or the reference's; its secrets masked.
+/// A subscription in the gateway's shape, or the reference's, as [`seen`].
 fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Value {
-    let subscription = masked(subscription.clone());
+    let subscription = seen(state, subscription.clone());
     if reference {
         let name = state.catalog.view(&subscription.api_id).map(|view| view.name);
         reference::subscription(&subscription, name.as_deref())
@@ -143,7 +144,7 @@ fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Valu
     }
 }
 
-/// A (masked) subscription in the gateway's shape: its record, and how many messages this node holds behind their
+/// A (seen) subscription in the gateway's shape: its record, and how many messages this node holds behind their
 /// key when it holds some (`ordering.mode = key`).
 fn ours(state: &AppState, subscription: &Subscription) -> Value {
     let mut shown = serde_json::to_value(subscription).unwrap_or(Value::Null);
@@ -154,9 +155,16 @@ fn ours(state: &AppState, subscription: &Subscription) -> Value {
     shown
 }
 
-/// The subscription with its configuration's secrets masked: the management API never answers one.
-fn masked(mut subscription: Subscription) -> Subscription {
+/// The subscription as the management API shows it: its configuration's secrets masked (it never answers one),
+/// and, while it runs here with no failure of its own, why its source cannot fully read or commit right now as its
+/// `failureCause` (a broker unreachable, commits refused: told by the endpoint plugin while it lasts).
+fn seen(state: &AppState, mut subscription: Subscription) -> Subscription {
     SecretFields::subscription().mask(&mut subscription.consumer_configuration.entrypoint_configuration);
+    if subscription.failure_cause.is_none() && subscription.should_run() {
+        let id = subscription.id.as_str();
+        subscription.failure_cause =
+            state.catalog.ask_source(&subscription.api_id, |source| source.trouble(id)).flatten();
+    }
     subscription
 }
 

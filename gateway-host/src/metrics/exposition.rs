@@ -21,6 +21,8 @@ pub struct SubscriptionState {
     pub id: String,
     /// One of [`STATUSES`]: the status, or the consumer's when it is `FAILURE` or `STOPPED`.
     pub status: &'static str,
+    /// Whether it runs here and its source cannot fully read or commit right now.
+    pub troubled: bool,
 }
 
 /// A subscription's lag on one partition of its source.
@@ -262,6 +264,24 @@ impl Scrape {
         }
         Ok(())
     }
+
+    fn encode_troubles(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
+        let mut family = encoder.encode_descriptor(
+            "gateway_source_troubled",
+            "Started subscriptions whose source cannot fully read or commit right now (a broker unreachable, commits refused); the subscription's failureCause says why.",
+            None,
+            MetricType::Gauge,
+        )?;
+        let mut by_key: BTreeMap<SeriesKey, i64> = BTreeMap::new();
+        for state in self.subscriptions.iter().filter(|state| state.status == "STARTED") {
+            let key = (state.api_id.clone(), self.per_subscription.then(|| state.id.clone()));
+            *by_key.entry(key).or_default() += i64::from(state.troubled);
+        }
+        for (key, troubled) in &by_key {
+            gauge(&mut family, &labels(key, None), *troubled)?;
+        }
+        Ok(())
+    }
 }
 
 impl Scrape {
@@ -291,6 +311,7 @@ impl Collector for Scrape {
         self.encode_gateway(&mut encoder)?;
         self.encode_deliveries(&mut encoder)?;
         self.encode_statuses(&mut encoder)?;
+        self.encode_troubles(&mut encoder)?;
         self.encode_lags(&mut encoder)
     }
 }

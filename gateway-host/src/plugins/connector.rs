@@ -13,6 +13,9 @@ use plugin_api::{
 };
 use serde_json::Value;
 
+/// The first plugin interface whose endpoints tell a running source's trouble.
+const TROUBLE_SINCE: semver::Version = semver::Version::new(0, 5, 1);
+
 /// An entrypoint connector loaded from a plugin.
 pub struct EntrypointPlugin {
     raw: RawEntrypoint_TO<'static, RBox<()>>,
@@ -21,6 +24,8 @@ pub struct EntrypointPlugin {
 /// An endpoint connector loaded from a plugin.
 pub struct EndpointPlugin {
     raw: RawEndpoint_TO<'static, RBox<()>>,
+    /// Whether it was built against an interface with [`plugin_api::RawEndpoint::trouble`] (0.5.1 and later).
+    tells_trouble: bool,
 }
 
 /// A source opened by an endpoint plugin, handed unopened to an entrypoint plugin.
@@ -138,8 +143,10 @@ impl EntrypointPlugin {
 }
 
 impl EndpointPlugin {
-    pub(super) fn new(raw: RawEndpoint_TO<'static, RBox<()>>) -> Self {
-        Self { raw }
+    /// The endpoint of a plugin built against plugin interface `interface`.
+    pub(super) fn new(raw: RawEndpoint_TO<'static, RBox<()>>, interface: &str) -> Self {
+        let tells_trouble = semver::Version::parse(interface).is_ok_and(|version| version >= TROUBLE_SINCE);
+        Self { raw, tells_trouble }
     }
 
     /// Checks an endpoint's configuration and returns the modes it enables. Error paths start with
@@ -196,6 +203,14 @@ impl EndpointPlugin {
     /// How far a subscription's reading is behind its source: `(topic, partition, lag)` per partition.
     pub fn lag(&self, subscription_id: &str) -> Vec<(String, i32, i64)> {
         self.raw.lag(subscription_id.into()).into_iter().map(|lag| (lag.topic.into(), lag.partition, lag.lag)).collect()
+    }
+
+    /// Why a subscription's source cannot fully read or commit right now, while it lasts.
+    pub fn trouble(&self, subscription_id: &str) -> Option<String> {
+        if !self.tells_trouble {
+            return None;
+        }
+        self.raw.trouble(subscription_id.into()).into_option().map(String::from)
     }
 
     /// Opens a publisher.

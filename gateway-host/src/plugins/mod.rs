@@ -8,5 +8,5 @@ mod log_sink;
 mod registry;
 
 pub use compatibility::CompatibilityMatrix;
-pub use connector::{Ended, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
+pub use connector::{Ended, EndpointPlugin, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 pub use registry::{LoadedPlugin, PluginRegistry, PluginStatus};

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
+use plugin_kit::api::abi_stable::std_types::{ROption, RResult, RString, RVec};
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, OpenError, PartitionLag, PluginInstance, PublishRequest,
     PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox, SubscribeRequest,
@@ -24,8 +24,8 @@ use plugin_kit::dead_letters::finite_source;
 
 /// librdkafka does the I/O on its own threads; the runtime only awaits: one worker is enough.
 const RUNTIME_WORKERS: usize = 1;
-/// How often a feed's statistics (and so its subscriptions' lag) are refreshed.
-const STATISTICS_INTERVAL_MS: &str = "5000";
+/// How often a feed's statistics (and so its subscriptions' lag and the brokers it cannot reach) are refreshed.
+const STATISTICS_INTERVAL_MS: &str = "1000";
 
 /// The kafka endpoint.
 pub(crate) struct KafkaEndpoint {
@@ -34,7 +34,7 @@ pub(crate) struct KafkaEndpoint {
     producers: Mutex<HashMap<String, Weak<KafkaProducer>>>,
     /// One feed per topic list and client settings, shared by the subscriptions reading them.
     feeds: Arc<Feeds>,
-    /// Every open subscription's reader (their lag).
+    /// Every open subscription's reader (their lag and trouble).
     open: Arc<OpenReaders>,
 }
 
@@ -156,5 +156,9 @@ impl RawEndpoint for KafkaEndpoint {
 
     fn lag(&self, subscription_id: RString) -> RVec<PartitionLag> {
         self.open.lag(&subscription_id)
+    }
+
+    fn trouble(&self, subscription_id: RString) -> ROption<RString> {
+        self.open.trouble(&subscription_id)
     }
 }

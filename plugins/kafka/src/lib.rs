@@ -16,6 +16,7 @@ mod readers;
 mod replay;
 mod security;
 mod source;
+mod trouble;
 
 use plugin_kit::api::Qos;
 

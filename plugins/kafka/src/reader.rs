@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::config::OffsetReset;
 use crate::group_offsets::Committed;
 use crate::offsets::{CommitPoint, Offsets, Partition};
+use crate::trouble::CommitRefusal;
 
 /// A subscription reading a feed.
 pub(crate) struct Reader {
@@ -41,6 +42,8 @@ pub(crate) struct Reader {
     pub(crate) last_commit: Mutex<Instant>,
     /// Why it cannot go on (its committed position could not be read), told to the delivery loop.
     failure: Mutex<Option<String>>,
+    /// The brokers' last answer to its commits, when they refused it.
+    pub(crate) commit_refusal: CommitRefusal,
 }
 
 impl Reader {
@@ -59,6 +62,7 @@ impl Reader {
             commit_queued: AtomicBool::new(false),
             last_commit: Mutex::new(Instant::now()),
             failure: Mutex::new(None),
+            commit_refusal: CommitRefusal::default(),
         }
     }
 

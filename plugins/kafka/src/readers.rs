@@ -1,9 +1,9 @@
-//! The readers open in this gateway, by subscription: the endpoint answers the host's `lag` from them.
+//! The readers open in this gateway, by subscription: the endpoint answers the host's `lag` and `trouble` from them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use plugin_kit::api::abi_stable::std_types::RVec;
+use plugin_kit::api::abi_stable::std_types::{ROption, RString, RVec};
 use plugin_kit::api::PartitionLag;
 
 use crate::feed::Shared;
@@ -28,6 +28,12 @@ impl OpenReaders {
         if open.get(&reader.subscription_id).is_some_and(|(kept, _)| Arc::ptr_eq(kept, reader)) {
             open.remove(&reader.subscription_id);
         }
+    }
+
+    /// Why `subscription`'s source cannot fully read or commit right now (nothing when it is not open here).
+    pub(crate) fn trouble(&self, subscription: &str) -> ROption<RString> {
+        let open = self.0.lock().expect("readers lock").get(subscription).cloned();
+        open.and_then(|(reader, feed)| feed.trouble(&reader)).map(RString::from).into()
     }
 
     /// The lag of `subscription`'s partitions (none when it is not open here).

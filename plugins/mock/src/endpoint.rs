@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use plugin_kit::api::abi_stable::sabi_trait::TD_Opaque;
-use plugin_kit::api::abi_stable::std_types::{RResult, RString, RVec};
+use plugin_kit::api::abi_stable::std_types::{RNone, ROption, RResult, RString, RVec};
 use plugin_kit::api::{
     ConfigErrors, EndpointCapabilities, EndpointSpec, Message, Mode, OpenError, PartitionLag, PluginInstance,
     PublishRequest, PublisherBox, RawEndpoint, RawPublisher_TO, RawSource_TO, ReplayRequest, SourceBox,
@@ -91,5 +91,10 @@ impl RawEndpoint for MockEndpoint {
     /// A generated stream has no lag to speak of.
     fn lag(&self, _subscription_id: RString) -> RVec<PartitionLag> {
         RVec::new()
+    }
+
+    /// A generated stream is never in trouble.
+    fn trouble(&self, _subscription_id: RString) -> ROption<RString> {
+        RNone
     }
 }

@@ -97,6 +97,17 @@ impl Api {
         reply.body
     }
 
+    /// The sum of the samples of `/metrics` whose series starts with `series` (0 when there is none).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let reply = self.get("/metrics").await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let text = reply.body.as_str().unwrap_or_default().to_string();
+        text.lines()
+            .filter(|line| line.starts_with(series))
+            .filter_map(|line| line.rsplit_once(' ')?.1.trim().parse::<f64>().ok())
+            .sum()
+    }
+
     /// Posts a lifecycle action (`_pause`, ...).
     pub async fn act(&self, api_id: &str, id: &str, action: &str) -> Reply {
         self.post(&format!("/management/v2/apis/{api_id}/subscriptions/{id}/{action}"), &Value::Null).await

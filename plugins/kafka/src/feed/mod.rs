@@ -31,6 +31,7 @@ use crate::group_offsets::Client;
 use crate::message::Record;
 use crate::offsets::{CommitPoint, Partition};
 use crate::reader::Reader;
+use crate::trouble::Reachability;
 use commits::Commits;
 pub(crate) use fence::Stamp;
 use kafka_client::KafkaContext;
@@ -64,6 +65,8 @@ pub(crate) struct Shared {
     client: RwLock<Option<Client>>,
     /// Each partition's high watermark, from the consumer's statistics.
     high_watermarks: Mutex<HashMap<Partition, i64>>,
+    /// What the consumer cannot reach, from its statistics.
+    reachability: Reachability,
 }
 
 impl Shared {
@@ -73,6 +76,7 @@ impl Shared {
             wanted: Condvar::new(),
             client: RwLock::new(None),
             high_watermarks: Mutex::default(),
+            reachability: Reachability::default(),
         }
     }
 
@@ -98,7 +102,11 @@ impl Shared {
             commits.iter().map(|(reader, points, _)| (*reader, *points)).collect();
         let mut owned = fence::owned(consumer, &points);
         if let Err(refused) = fence::check(consumer, &fence::lowest(&owned)) {
-            return Ok(commits.iter().map(|_| Err(refused.clone())).collect());
+            let refused = Err(refused);
+            for (reader, _, _) in commits {
+                reader.commit_refusal.answered(&refused);
+            }
+            return Ok(commits.iter().map(|_| refused.clone()).collect());
         }
         let generation = self.state.lock().expect("feed state lock").generation();
         let stale: Vec<Option<String>> = commits.iter().map(|(_, _, stamp)| stamp.stale(generation)).collect();
@@ -131,6 +139,7 @@ impl Shared {
                     return Ok(()); // nothing of it is this gateway's to commit
                 }
                 let answer = answers.remove(&reader.subscription_id).unwrap_or_else(|| Err("no answer".to_string()));
+                reader.commit_refusal.answered(&answer);
                 if answer.is_ok() {
                     reader.committed_at(points);
                 }
@@ -158,6 +167,13 @@ impl Shared {
         let (state, _) =
             self.wanted.wait_timeout_while(state, most, |state| state.should_hold()).expect("feed state lock");
         state.should_hold()
+    }
+
+    /// Why `reader` cannot fully read or commit right now: its commits refused, or brokers the feed cannot reach.
+    pub(crate) fn trouble(&self, reader: &Reader) -> Option<String> {
+        let troubles = [reader.commit_refusal.trouble(), self.reachability.trouble()];
+        let told: Vec<String> = troubles.into_iter().flatten().collect();
+        (!told.is_empty()).then(|| told.join("; "))
     }
 
     /// The lag of `reader`'s partitions: high watermark minus committed offset, where both are known.

@@ -67,8 +67,9 @@ impl ClientContext for FeedContext {
         self.log.log(level, facility, message);
     }
 
-    /// The high watermark of every assigned partition.
+    /// The high watermark of every assigned partition, and what the consumer cannot reach.
     fn stats(&self, statistics: Statistics) {
+        self.shared.reachability.observe(&statistics);
         let mut high = self.shared.high_watermarks.lock().expect("watermarks lock");
         for (topic, stats) in &statistics.topics {
             for partition in
