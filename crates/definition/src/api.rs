@@ -4,6 +4,7 @@ use plugin_api::Qos;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::flow::{Flow, FlowExecution};
 use crate::{parse_json, qos::deserialize_qos, FieldError};
 
 /// A v4 API definition. Only the parts the gateway reads are typed; the rest is kept for warnings.
@@ -30,9 +31,12 @@ pub struct ApiDefinition {
     /// Analytics settings (message sampling).
     #[serde(default)]
     pub analytics: Option<Value>,
-    /// Flows with policies (not executed by this gateway).
+    /// API-level flows (their subscribe steps run on every message; `flows` crate).
     #[serde(default)]
-    pub flows: Vec<Value>,
+    pub flows: Vec<Flow>,
+    /// How the flows are chosen.
+    #[serde(default)]
+    pub flow_execution: FlowExecution,
     /// Resources (not used by this gateway).
     #[serde(default)]
     pub resources: Vec<Value>,
@@ -164,6 +168,9 @@ pub struct Plan {
     /// `push` for the plans webhook consumers subscribe to.
     #[serde(default)]
     pub mode: Option<String>,
+    /// The plan's flows, run before the API's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<Flow>,
 }
 
 impl Plan {

@@ -8,6 +8,7 @@
 
 mod api;
 mod error;
+mod flow;
 mod qos;
 mod sampling;
 mod subscription;
@@ -17,6 +18,7 @@ pub use api::{
     EndpointGroup, Entrypoint, Listener, Plan,
 };
 pub use error::FieldError;
+pub use flow::{Flow, FlowExecution, Selector, Step};
 pub use sampling::Sampling;
 pub use subscription::{
     ConsumerConfiguration, ConsumerStatus, NewSubscription, Subscription, SubscriptionStatus, SubscriptionUpdate,
