@@ -46,9 +46,9 @@ async fn an_exported_definition_deploys_with_warnings_and_delivers() {
     assert_eq!(
         warnings,
         [
-            "flows: policies are not executed",
             "properties: not used by this gateway",
             "tags: ignored; this gateway serves every API it is given",
+            "api.flows[0].subscribe[0]: policy `json-xml` is not run by this gateway; messages pass the step unchanged",
             "listener http: entrypoint sse has no plugin; not served",
             "listener http: entrypoint http-get has no plugin; not served",
         ]

@@ -17,6 +17,7 @@ mod egress;
 mod fan_out;
 mod faults;
 mod fencing;
+mod flows;
 mod hostile;
 mod isolation;
 mod jwt;

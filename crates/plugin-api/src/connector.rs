@@ -162,8 +162,7 @@ pub trait RawEndpoint: Send + Sync {
 
     /// Why subscription `subscription_id`'s source cannot fully read or commit right now, while it lasts (a broker
     /// leading its partitions unreachable, its commits refused); `None` when nothing is wrong or the source keeps
-    /// no such notion. Cheap (the host asks at every status read and scrape). Since interface 0.5.1: the host asks
-    /// only plugins built against it.
+    /// no such notion. Cheap (the host asks at every status read and scrape).
     #[sabi(last_prefix_field)]
     fn trouble(&self, subscription_id: RString) -> ROption<RString>;
 }
@@ -194,6 +193,9 @@ pub struct StartRequest {
     pub delivery_log: DeliveryLogBox,
     /// The subscription's delivery metrics, counted in place for every delivery.
     pub metrics: RArc<DeliveryMetrics>,
+    /// What each message goes through before its callback (the subscribe phase of the API's and the plan's flows),
+    /// as JSON: `flows::SubscribePhase` (empty: nothing). Text, so that it grows without changing this layout.
+    pub subscribe_phase: RString,
 }
 
 /// The host's end of the webhook logs of one subscription.

@@ -23,15 +23,18 @@ pub enum DeliveryOutcome {
     DeadLettered,
     /// The subscription stopped on it.
     Failed,
+    /// A flow's step dropped it (`message-filtering`): no callback.
+    Filtered,
 }
 
 impl DeliveryOutcome {
     /// Every outcome, in counter order.
-    pub const ALL: [DeliveryOutcome; 4] = [Self::Delivered, Self::Skipped, Self::DeadLettered, Self::Failed];
+    pub const ALL: [DeliveryOutcome; 5] =
+        [Self::Delivered, Self::Skipped, Self::DeadLettered, Self::Failed, Self::Filtered];
 
     /// The label value (`dead_lettered`).
     pub fn label(self) -> &'static str {
-        ["delivered", "skipped", "dead_lettered", "failed"][self as usize]
+        ["delivered", "skipped", "dead_lettered", "failed", "filtered"][self as usize]
     }
 }
 
@@ -119,7 +122,7 @@ pub struct PartitionLag {
 #[derive(StableAbi, Default, Debug)]
 pub struct DeliveryMetrics {
     /// Deliveries by [`DeliveryOutcome`].
-    pub deliveries: [AtomicU64; 4],
+    pub deliveries: [AtomicU64; DeliveryOutcome::ALL.len()],
     /// Calls by result: status class, or error key (see [`attempt_result_label`]).
     pub attempts: [AtomicU64; ATTEMPT_RESULTS],
     /// Calls made again after a failed one.

@@ -1,7 +1,7 @@
 //! The entrypoint connector both webhook plugins export, parameterised by their [`Edition`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use egress::EgressPolicy;
 
@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::checked::CheckedSubscription;
 use crate::config::{EntrypointConfig, SubscriptionConfig};
 use crate::delivery::deliverer::Deliverer;
+use crate::delivery::filtered::Filtered;
 use crate::delivery::log::DeliveryLogger;
 use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
@@ -78,6 +79,8 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let entrypoint = EntrypointConfig::parse(&request.entrypoint_configuration).map_err(describe)?;
         let CheckedSubscription { config, target, tls } =
             self.check_subscription(&request.subscription_configuration).map_err(describe)?;
+        let phase = flows::SubscribePhase::from_json(&request.subscribe_phase)?;
+        let chain = flows::Chain::compile(&phase)?;
         let concurrency = entrypoint.concurrency(request.qos);
         let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency, Arc::clone(&self.egress));
         let layers = self.edition.layers(LayerSetup {
@@ -125,6 +128,8 @@ impl<E: Edition> WebhookEntrypoint<E> {
             qos: request.qos,
             concurrency,
             scheduler: Scheduler::new(&entrypoint.ordering(request.qos), request.qos, concurrency),
+            chain,
+            filtered: Mutex::new(Filtered::default()),
             stop: stop_requested,
             subscription_id: request.subscription_id.to_string(),
         };

@@ -94,8 +94,10 @@ impl ServedEntrypoint {
 /// Works out how `document` would run with the plugins of `registry`.
 pub fn plan(document: Value, registry: &PluginRegistry) -> Result<DeployedApi, DeployError> {
     let definition = ApiDefinition::parse(document.clone()).map_err(DeployError::Invalid)?;
-    let mut planner =
-        Planner { registry, errors: Vec::new(), warnings: unserved::warnings(&definition), reasons: Vec::new() };
+    let flows = flows::check(&definition, if definition::is_export(&document) { "api" } else { "" });
+    let mut warnings = unserved::warnings(&definition);
+    warnings.extend(flows.warnings);
+    let mut planner = Planner { registry, errors: flows.errors, warnings, reasons: Vec::new() };
     let endpoints = planner.endpoints(&definition);
     let source = endpoints.iter().find(|endpoint| endpoint.modes.contains(&Mode::Subscribe)).cloned();
     if source.is_none() {

@@ -1,4 +1,5 @@
-//! Warnings for the parts of a definition this gateway accepts but does not run (SPEC §3).
+//! Warnings for the parts of a definition this gateway accepts but does not run (SPEC §3); those of flows are the
+//! `flows` crate's.
 
 use definition::ApiDefinition;
 use serde_json::Value;
@@ -6,9 +7,6 @@ use serde_json::Value;
 /// One warning per part that is present but not run.
 pub(super) fn warnings(api: &ApiDefinition) -> Vec<String> {
     let mut warnings = Vec::new();
-    if !api.flows.is_empty() {
-        warnings.push("flows: policies are not executed".to_string());
-    }
     if !api.resources.is_empty() {
         warnings.push("resources: not used by this gateway".to_string());
     }

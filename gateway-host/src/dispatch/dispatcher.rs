@@ -525,6 +525,7 @@ pub(crate) fn start_entrypoint(
     telemetry: &Telemetry,
 ) -> Result<RunningSubscription, String> {
     let connector = entrypoint.plugin.entrypoint().expect("the entrypoint is an entrypoint connector");
+    let subscribe_phase = subscribe_phase(api, entrypoint, subscription)?;
     let (delivery_log, metrics) = telemetry.for_run(api, &subscription.id);
     connector.start(StartSpec {
         api_id: api.id().to_string(),
@@ -538,15 +539,41 @@ pub(crate) fn start_entrypoint(
         dead_letter: run.dead_letter,
         delivery_log,
         metrics,
+        subscribe_phase,
     })
 }
 
-/// What of a subscription's record its run depends on: its API, its consumer configuration and its statuses (not
+/// The steps of the API's and the plan's flows `subscription`'s messages go through, as JSON for the entrypoint;
+/// an error when the API requires a matching flow and none matches.
+fn subscribe_phase(
+    api: &DeployedApi,
+    entrypoint: &ServedEntrypoint,
+    subscription: &Subscription,
+) -> Result<String, String> {
+    let variables = flows::Variables {
+        subscription_id: subscription.id.clone(),
+        subscription_metadata: subscription.metadata.clone(),
+        application_id: subscription.application_id.clone(),
+        plan_id: subscription.plan_id.clone().unwrap_or_default(),
+        api_id: api.id().to_string(),
+        api_name: api.definition.name.clone(),
+    };
+    let subscriber = flows::Subscriber {
+        entrypoint_id: entrypoint.id(),
+        channel: subscription.consumer_configuration.channel.as_deref(),
+        variables,
+    };
+    Ok(flows::resolve(&api.definition, subscriber)?.to_json())
+}
+
+/// What of a subscription's record its run depends on: its API, its consumer configuration, its metadata (flows read
+/// it) and its statuses (not
 /// the failure cause shown while a source is unreachable, nor the time of the last change).
 fn shape(subscription: &Subscription) -> Value {
     serde_json::json!([
         subscription.api_id,
         subscription.consumer_configuration,
+        subscription.metadata,
         subscription.status,
         subscription.consumer_status,
     ])

@@ -7,7 +7,7 @@ use plugin_api::{DeliveryMetrics, DurationHistogram, Gauge, Results, DURATION_BU
 /// Delivery counters read at one scrape.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Counts {
-    pub(crate) deliveries: [u64; 4],
+    pub(crate) deliveries: [u64; plugin_api::DeliveryOutcome::ALL.len()],
     pub(crate) attempts: Vec<u64>,
     pub(crate) retries: u64,
     pub(crate) in_flight: u64,

@@ -13,9 +13,6 @@ use plugin_api::{
 };
 use serde_json::Value;
 
-/// The first plugin interface whose endpoints tell a running source's trouble.
-const TROUBLE_SINCE: semver::Version = semver::Version::new(0, 5, 1);
-
 /// An entrypoint connector loaded from a plugin.
 pub struct EntrypointPlugin {
     raw: RawEntrypoint_TO<'static, RBox<()>>,
@@ -24,8 +21,6 @@ pub struct EntrypointPlugin {
 /// An endpoint connector loaded from a plugin.
 pub struct EndpointPlugin {
     raw: RawEndpoint_TO<'static, RBox<()>>,
-    /// Whether it was built against an interface with [`plugin_api::RawEndpoint::trouble`] (0.5.1 and later).
-    tells_trouble: bool,
 }
 
 /// A source opened by an endpoint plugin, handed unopened to an entrypoint plugin.
@@ -58,6 +53,8 @@ pub struct StartSpec {
     pub delivery_log: DeliveryLogBox,
     /// The subscription's delivery counters.
     pub metrics: RArc<DeliveryMetrics>,
+    /// What each message goes through before its callback, as JSON (`flows::SubscribePhase`).
+    pub subscribe_phase: String,
 }
 
 /// Why a source or publisher did not open.
@@ -134,6 +131,7 @@ impl EntrypointPlugin {
             dead_letter: spec.dead_letter.map(|publisher| publisher.0).into(),
             delivery_log: spec.delivery_log,
             metrics: spec.metrics,
+            subscribe_phase: spec.subscribe_phase.into(),
         };
         match self.raw.start(request) {
             RResult::ROk(running) => Ok(RunningSubscription { raw: Arc::new(running) }),
@@ -143,10 +141,8 @@ impl EntrypointPlugin {
 }
 
 impl EndpointPlugin {
-    /// The endpoint of a plugin built against plugin interface `interface`.
-    pub(super) fn new(raw: RawEndpoint_TO<'static, RBox<()>>, interface: &str) -> Self {
-        let tells_trouble = semver::Version::parse(interface).is_ok_and(|version| version >= TROUBLE_SINCE);
-        Self { raw, tells_trouble }
+    pub(super) fn new(raw: RawEndpoint_TO<'static, RBox<()>>) -> Self {
+        Self { raw }
     }
 
     /// Checks an endpoint's configuration and returns the modes it enables. Error paths start with
@@ -207,9 +203,6 @@ impl EndpointPlugin {
 
     /// Why a subscription's source cannot fully read or commit right now, while it lasts.
     pub fn trouble(&self, subscription_id: &str) -> Option<String> {
-        if !self.tells_trouble {
-            return None;
-        }
         self.raw.trouble(subscription_id.into()).into_option().map(String::from)
     }
 

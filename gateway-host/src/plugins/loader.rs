@@ -32,9 +32,7 @@ pub(super) fn load(
     let header = lib_header_from_path(path)
         .map_err(|error| unknown(format!("not a loadable plugin library: {}", short(&error))))?;
     let module = header.init_root_module::<PluginModRef>().map_err(|error| unknown(abi_reason(&error)))?;
-    let raw_manifest = (module.manifest())();
-    let interface = raw_manifest.interface_version.to_string();
-    let manifest = Manifest::from_raw(raw_manifest);
+    let manifest = Manifest::from_raw((module.manifest())());
     let refuse =
         |reason: String| Refusal { id: Some(manifest.id.clone()), version: Some(manifest.version.clone()), reason };
     matrix.check(&manifest.version).map_err(refuse)?;
@@ -51,7 +49,7 @@ pub(super) fn load(
             take(instance.entrypoint, "entrypoint").map(|raw| Connector::Entrypoint(EntrypointPlugin::new(raw)))
         }
         PluginKind::EndpointConnector => {
-            take(instance.endpoint, "endpoint").map(|raw| Connector::Endpoint(EndpointPlugin::new(raw, &interface)))
+            take(instance.endpoint, "endpoint").map(|raw| Connector::Endpoint(EndpointPlugin::new(raw)))
         }
     }
     .map_err(refuse)?;

@@ -1,16 +1,19 @@
-//! The loop that runs one subscription: take batches from the source, admit each message by its ordering
-//! ([`Scheduler`]), deliver with the subscription's concurrency, and acknowledge settled messages to the source.
+//! The loop that runs one subscription: take batches from the source, run each message through the subscription's
+//! flows ([`Chain`]), admit those kept by their ordering ([`Scheduler`]), deliver with the subscription's
+//! concurrency, and acknowledge settled messages to the source (dropped ones with them, [`Filtered`]).
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use flows::{Chain, Decision};
 use plugin_api::abi_stable::std_types::{RResult, RVec};
-use plugin_api::{Batch, Gauge, Message, Qos, SourceBox, Termination};
+use plugin_api::{Batch, DeliveryOutcome, Gauge, Message, Qos, SourceBox, Termination};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
 use super::deliverer::{Deliverer, Verdict};
+use super::filtered::Filtered;
 use super::scheduler::{Admitted, Scheduler};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
@@ -28,6 +31,10 @@ pub(crate) struct DeliveryLoop {
     pub(crate) concurrency: usize,
     /// Which messages wait for others (their key's delivery under way).
     pub(crate) scheduler: Scheduler,
+    /// The steps of the API's and the plan's flows each message goes through first.
+    pub(crate) chain: Chain,
+    /// Messages the flows dropped, not yet acknowledged.
+    pub(crate) filtered: Mutex<Filtered>,
     /// Set, with the grace in-flight calls get, when the host asks the subscription to stop.
     pub(crate) stop: watch::Receiver<Option<Duration>>,
     /// For logs.
@@ -66,6 +73,11 @@ impl DeliveryLoop {
         }
         // What was held is left unacknowledged: it comes again with the next run (at-least-once).
         self.deliverer.metrics.set(Gauge::Held, 0);
+        if failure.is_none() {
+            if let Err(error) = self.acknowledge_dropped().await {
+                tracing::warn!(subscription = %self.subscription_id, error = %error, "dropped messages not acknowledged");
+            }
+        }
         self.source.close().await;
         match (failure, exit) {
             (Some(cause), _) => {
@@ -144,6 +156,9 @@ impl DeliveryLoop {
                     return exit;
                 }
             }
+            if let Err(cause) = self.acknowledge_dropped().await {
+                return Exit::Failed(cause);
+            }
             if end {
                 // Every message waiting behind its key is delivered before the run finishes.
                 while !in_flight.is_empty() {
@@ -159,7 +174,18 @@ impl DeliveryLoop {
     /// Admits `message`: starts it as soon as a request may start, or holds it behind its key. Under at-most-once
     /// with keys, it is committed first, in source order, even when held (a later message of another key may start
     /// before it, and the source commits only past settled messages).
-    async fn take(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, message: Message) -> Result<(), Exit> {
+    async fn take(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, mut message: Message) -> Result<(), Exit> {
+        if !self.chain.is_empty() {
+            match self.chain.run(&mut message) {
+                Decision::Deliver => {}
+                Decision::Filter { ack } => {
+                    self.deliverer.metrics.delivery(DeliveryOutcome::Filtered);
+                    self.filtered.lock().expect("filtered lock").dropped(message.ack_token, ack);
+                    return Ok(());
+                }
+                Decision::Fail(cause) => return Err(Exit::Failed(cause)),
+            }
+        }
         // Bounded: while too many messages wait behind their keys, take nothing more from the source.
         while self.scheduler.held() >= self.scheduler.held_limit() {
             self.settle_next(in_flight).await?;
@@ -288,10 +314,23 @@ impl DeliveryLoop {
         self.deliverer.metrics.set(Gauge::Held, self.scheduler.held() as u64);
     }
 
-    /// Acknowledges one message; says whether the source refused it.
+    /// Acknowledges one message (and the dropped ones waiting); says whether the source refused it.
     async fn ack(&self, token: u64) -> Result<bool, String> {
-        match self.source.ack(RVec::from(vec![token])).await {
+        let tokens = self.filtered.lock().expect("filtered lock").with(token);
+        match self.source.ack(RVec::from(tokens)).await {
             RResult::ROk(refused) => Ok(refused.contains(&token)),
+            RResult::RErr(error) => Err(format!("source acknowledgement failed: {error}")),
+        }
+    }
+
+    /// Acknowledges the dropped messages due (at the end of a batch, and of the run).
+    async fn acknowledge_dropped(&self) -> Result<(), String> {
+        let due = self.filtered.lock().expect("filtered lock").due();
+        if due.is_empty() {
+            return Ok(());
+        }
+        match self.source.ack(RVec::from(due)).await {
+            RResult::ROk(_) => Ok(()),
             RResult::RErr(error) => Err(format!("source acknowledgement failed: {error}")),
         }
     }
