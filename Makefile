@@ -53,7 +53,7 @@ test: build broker proxies browser api-tools promtool
 soak: build broker
 	GATEWAY_SOAK=full $(CARGO) test -p e2e --test it soak:: -- --nocapture
 
-## Fuzzes the API definition, subscription and sampling parsers, FUZZ_SECONDS (default 60) each, with cargo-fuzz
+## Fuzzes the API definition, subscription and sampling parsers and the flows' expression language, FUZZ_SECONDS (default 60) each, with cargo-fuzz
 ## on the nightly toolchain; a crash is kept in fuzz/artifacts/.
 fuzz:
 	./scripts/fuzz.sh

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
 cd "$root/fuzz"
-for target in ${FUZZ_TARGETS:-api_definition subscription sampling}; do
+for target in ${FUZZ_TARGETS:-api_definition subscription sampling expression}; do
   mkdir -p "corpus/$target"
   echo "fuzzing $target for ${seconds}s"
   cargo +nightly fuzz run -O "$target" "corpus/$target" "seeds/$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 \
