@@ -6,6 +6,7 @@
 mod support;
 
 mod feed;
+mod flows;
 mod kafka_scale;
 mod limits;
 mod metrics_cost;
@@ -75,6 +76,9 @@ async fn run() {
     }
     if section("ordering") {
         ordering::rows(&home, &nginx, &mut rows).await;
+    }
+    if section("flows") {
+        flows::rows(&home, &nginx, &mut rows).await;
     }
     if section("rebalance") {
         rebalance::rows(&mut rows).await;
@@ -281,8 +285,13 @@ fn write_report(rows: &[Row]) {
 
 /// One mock run: the rate nginx saw, the gateway's CPU time per message (µs), webhook log entries dropped.
 pub(crate) struct MockRun {
-    rate: f64,
+    pub(crate) rate: f64,
+    /// Gateway CPU per delivered message.
     pub(crate) cpu_us_per_message: f64,
+    /// Gateway CPU per message taken from the source (delivered or dropped by a flow).
+    pub(crate) cpu_us_per_taken: f64,
+    /// Messages a flow dropped per second.
+    pub(crate) filtered_rate: f64,
     log_entries_dropped: u64,
 }
 
@@ -294,21 +303,30 @@ async fn mock_rate(
     concurrency: usize,
     logging: bool,
 ) -> Result<MockRun, String> {
-    mock_run(gateway, nginx, MockCase { qos, concurrency, logging, ordering: None }).await
+    mock_run(gateway, nginx, MockCase { logging, ..MockCase::plain(qos, concurrency) }).await
 }
 
-/// What a mock run delivers: its QoS, requests in flight, logging, and `ordering.mode` over 1,000 keys when given.
+/// What a mock run delivers: its QoS, requests in flight, logging, `ordering.mode` over 1,000 keys when given, and
+/// the API's `flows` when given.
 pub(crate) struct MockCase<'a> {
     pub(crate) qos: &'a str,
     pub(crate) concurrency: usize,
     pub(crate) logging: bool,
     pub(crate) ordering: Option<&'a str>,
+    pub(crate) flows: Option<serde_json::Value>,
+}
+
+impl<'a> MockCase<'a> {
+    /// No logging, no ordering, no flows.
+    pub(crate) fn plain(qos: &'a str, concurrency: usize) -> Self {
+        Self { qos, concurrency, logging: false, ordering: None, flows: None }
+    }
 }
 
 /// A mock run of `case` against nginx.
 pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_>) -> Result<MockRun, String> {
-    let MockCase { qos, concurrency, logging, ordering } = case;
-    let id = format!("bench-mock-{qos}-{concurrency}-{logging}-{}", ordering.unwrap_or("default"));
+    let MockCase { qos, concurrency, logging, ordering, flows } = case;
+    let id = format!("bench-mock-{qos}-{concurrency}-{logging}-{}-{}", ordering.unwrap_or("default"), flows.is_some());
     let mut configuration =
         json!({ "http": { "maxConcurrentConnections": concurrency }, "logging": { "enabled": logging } });
     let mut mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });
@@ -316,20 +334,37 @@ pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_
         configuration["ordering"] = json!({ "mode": mode });
         mock["messageKeys"] = json!(1_000);
     }
-    gateway.api().deploy(&mock_api(&id, qos, configuration, mock)).await;
+    let mut api = mock_api(&id, qos, configuration, mock);
+    if let Some(flows) = flows {
+        api["flows"] = flows;
+    }
+    gateway.api().deploy(&api).await;
     let subscription_id = gateway.api().subscribe(&id, &subscription(&nginx.url)).await;
     tokio::time::sleep(WARM_UP).await;
     let dropped = log_entries_dropped(gateway).await?;
+    let filtered = filtered_count(gateway).await;
     let ticks = process::cpu_ticks(gateway.pid())?;
     let rate = measure(nginx).await?;
     let cpu_seconds = (process::cpu_ticks(gateway.pid())? - ticks) as f64 / process::CLOCK_TICKS_PER_SECOND;
+    let filtered_rate = (filtered_count(gateway).await - filtered) / MEASURE.as_secs_f64();
     remove(gateway, &id, &subscription_id).await;
     // Entries are dropped when queued, so the count is complete once the subscription is gone.
     Ok(MockRun {
         rate,
         cpu_us_per_message: cpu_seconds * 1e6 / (rate * MEASURE.as_secs_f64()).max(1.0),
+        cpu_us_per_taken: cpu_seconds * 1e6 / ((rate + filtered_rate) * MEASURE.as_secs_f64()).max(1.0),
+        filtered_rate,
         log_entries_dropped: log_entries_dropped(gateway).await? - dropped,
     })
+}
+
+/// Every `gateway_deliveries_total{outcome="filtered"}` sample, summed.
+async fn filtered_count(gateway: &Gateway) -> f64 {
+    let text = gateway.api().get("/metrics").await.body.as_str().unwrap_or_default().to_string();
+    text.lines()
+        .filter(|line| line.starts_with("gateway_deliveries_total{") && line.contains(r#"outcome="filtered""#))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
 }
 
 /// `gateway_webhook_log_entries_total{result="dropped"}`.

@@ -46,11 +46,9 @@ pub(crate) async fn rows(home: &GatewayHome, nginx: &Nginx, rows: &mut Vec<Row>)
         }
     }
     let measure = "ordering key's CPU per message over none, mock (1,000 keys), auto, 20 → nginx";
-    let none =
-        mock_run(&gateway, nginx, MockCase { qos: "auto", concurrency: 20, logging: false, ordering: Some("none") });
+    let none = mock_run(&gateway, nginx, MockCase { ordering: Some("none"), ..MockCase::plain("auto", 20) });
     let none = none.await;
-    let key =
-        mock_run(&gateway, nginx, MockCase { qos: "auto", concurrency: 20, logging: false, ordering: Some("key") });
+    let key = mock_run(&gateway, nginx, MockCase { ordering: Some("key"), ..MockCase::plain("auto", 20) });
     match (none, key.await) {
         (Ok(none), Ok(key)) => {
             let added = key.cpu_us_per_message - none.cpu_us_per_message;

@@ -27,6 +27,7 @@ mod logs_page;
 mod metrics;
 mod openapi;
 mod ordering;
+mod pacing;
 mod plugins;
 mod proxy;
 mod rebalance;

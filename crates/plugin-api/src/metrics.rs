@@ -150,6 +150,10 @@ pub const GAUGE_SLOTS: usize = 8;
 pub enum Gauge {
     /// Messages waiting behind a delivery under way of their ordering key (`ordering.mode = key`).
     Held = 0,
+    /// Deliveries the subscription may have in flight now (its `pacing`; 0 until a run sets it).
+    InFlightLimit = 1,
+    /// Microseconds spent waiting for `pacing.maxPerSecond`, in all (it only grows, as a counter).
+    PacingWaitMicros = 2,
 }
 
 impl DeliveryMetrics {
@@ -167,6 +171,11 @@ impl DeliveryMetrics {
     /// Sets `gauge` to `value`.
     pub fn set(&self, gauge: Gauge, value: u64) {
         self.gauges[gauge as usize].store(value, Relaxed);
+    }
+
+    /// Adds `value` to `gauge` (a level that only grows).
+    pub fn add(&self, gauge: Gauge, value: u64) {
+        self.gauges[gauge as usize].fetch_add(value, Relaxed);
     }
 
     /// The level of `gauge`.

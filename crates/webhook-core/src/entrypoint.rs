@@ -18,6 +18,8 @@ use crate::checked::CheckedSubscription;
 use crate::config::{EntrypointConfig, SubscriptionConfig};
 use crate::delivery::deliverer::Deliverer;
 use crate::delivery::filtered::Filtered;
+use crate::delivery::limit::adaptive::InFlightLimit;
+use crate::delivery::limit::rate::Rate;
 use crate::delivery::log::DeliveryLogger;
 use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
@@ -121,12 +123,13 @@ impl<E: Edition> WebhookEntrypoint<E> {
                 plan_id: request.plan_id.to_string(),
             },
             stop: stop_requested.clone(),
+            limit: InFlightLimit::new(concurrency, config.pacing.adaptive, request.metrics.clone()),
         });
         let delivery = DeliveryLoop {
             source: request.source,
             deliverer,
             qos: request.qos,
-            concurrency,
+            rate: config.pacing.max_per_second.map(Rate::new),
             scheduler: Scheduler::new(&entrypoint.ordering(request.qos), request.qos, concurrency),
             chain,
             filtered: Mutex::new(Filtered::default()),

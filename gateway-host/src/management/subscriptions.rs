@@ -144,13 +144,15 @@ fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Valu
     }
 }
 
-/// A (seen) subscription in the gateway's shape: its record, and how many messages this node holds behind their
-/// key when it holds some (`ordering.mode = key`).
+/// A (seen) subscription in the gateway's shape: its record, how many messages this node holds behind their key
+/// when it holds some (`ordering.mode = key`), and the deliveries it may have in flight now while it runs here.
 fn ours(state: &AppState, subscription: &Subscription) -> Value {
     let mut shown = serde_json::to_value(subscription).unwrap_or(Value::Null);
-    let held = state.telemetry.metrics.level(&subscription.id, Gauge::Held).filter(|held| *held > 0);
-    if let (Some(held), Some(object)) = (held, shown.as_object_mut()) {
-        object.insert("heldMessages".to_string(), json!(held));
+    for (field, gauge) in [("heldMessages", Gauge::Held), ("inFlightLimit", Gauge::InFlightLimit)] {
+        let level = state.telemetry.metrics.level(&subscription.id, gauge).filter(|level| *level > 0);
+        if let (Some(level), Some(object)) = (level, shown.as_object_mut()) {
+            object.insert(field.to_string(), json!(level));
+        }
     }
     shown
 }

@@ -13,6 +13,10 @@ pub(crate) struct Counts {
     pub(crate) in_flight: u64,
     /// Messages waiting behind a delivery of their key.
     pub(crate) held: u64,
+    /// Deliveries allowed in flight now (`pacing`).
+    pub(crate) in_flight_limit: u64,
+    /// Time spent waiting for `pacing.maxPerSecond`, in microseconds.
+    pub(crate) pacing_wait_micros: u64,
     pub(crate) callback_duration: Histogram,
     pub(crate) message_age: Histogram,
     pub(crate) dlq_publishes: [u64; 2],
@@ -55,6 +59,8 @@ impl Counts {
         self.retries += metrics.retries.load(Relaxed);
         self.in_flight += metrics.in_flight.load(Relaxed);
         self.held += metrics.level(Gauge::Held);
+        self.in_flight_limit += metrics.level(Gauge::InFlightLimit);
+        self.pacing_wait_micros += metrics.level(Gauge::PacingWaitMicros);
         self.callback_duration.add(&metrics.callback_duration);
         self.message_age.add(&metrics.message_age);
         add_results(&mut self.dlq_publishes, &metrics.dlq_publishes);

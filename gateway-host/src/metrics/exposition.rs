@@ -209,6 +209,25 @@ impl Scrape {
         for (key, counts) in &self.counts {
             gauge(&mut family, &labels(key, None), counts.held as i64)?;
         }
+        let mut family = encoder.encode_descriptor(
+            "gateway_in_flight_limit",
+            "Deliveries allowed in flight now: http.maxConcurrentConnections, or less while pacing.adaptive holds back.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (key, counts) in &self.counts {
+            gauge(&mut family, &labels(key, None), counts.in_flight_limit as i64)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "gateway_pacing_wait_seconds",
+            "Time deliveries waited for pacing.maxPerSecond before they started.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (key, counts) in &self.counts {
+            let seconds = counts.pacing_wait_micros as f64 / 1e6;
+            family.encode_family(&labels(key, None))?.encode_counter::<NoLabelSet, f64, f64>(&seconds, None)?;
+        }
         for (name, help, read) in [
             (
                 "gateway_callback_duration_seconds",

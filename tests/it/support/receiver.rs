@@ -43,6 +43,9 @@ pub enum Reply {
     SlowDown(u16, String),
     /// Answers with this status after a delay between the two given, varying from one call to the next.
     Varying(u16, Duration, Duration),
+    /// Answers 429 at once while more calls than [`Receiver::refuse_over`] says are in flight, else 200 after the
+    /// delay: a receiver of bounded capacity.
+    Busy(Duration),
 }
 
 /// One call the receiver got.
@@ -78,6 +81,8 @@ struct State {
     connections: AtomicUsize,
     /// Calls whose body contains this text answer 500 while the count lasts.
     failing: Mutex<Option<(String, usize)>>,
+    /// [`Reply::Busy`] refuses calls beyond this many in flight.
+    refuse_over: AtomicUsize,
 }
 
 /// A receiver; stops when dropped.
@@ -101,7 +106,11 @@ impl Receiver {
     async fn start(script: Vec<Reply>, then: Reply, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let address = listener.local_addr().expect("receiver address");
-        let state = Arc::new(State { script: Mutex::new(script.into()), ..State::default() });
+        let state = Arc::new(State {
+            script: Mutex::new(script.into()),
+            refuse_over: AtomicUsize::new(usize::MAX),
+            ..State::default()
+        });
         let server_state = Arc::clone(&state);
         let server = tokio::spawn(async move {
             loop {
@@ -151,6 +160,11 @@ impl Receiver {
     /// Answers 500 to the next `times` calls whose body contains `needle` (whatever the script says).
     pub fn fail_next(&self, needle: &str, times: usize) {
         *self.state.failing.lock().expect("failing") = Some((needle.to_string(), times));
+    }
+
+    /// Makes [`Reply::Busy`] refuse calls beyond `calls` in flight (`usize::MAX`: none).
+    pub fn refuse_over(&self, calls: usize) {
+        self.state.refuse_over.store(calls, Ordering::SeqCst);
     }
 
     /// Takes the callback down (connections are closed unanswered, kept-alive ones too) or brings it back up.
@@ -319,6 +333,11 @@ async fn handle(
         Reply::SlowDown(status, after) => {
             retry_after = Some(after);
             status
+        }
+        Reply::Busy(_) if now > state.refuse_over.load(Ordering::SeqCst) => 429,
+        Reply::Busy(delay) => {
+            tokio::time::sleep(delay).await;
+            200
         }
         Reply::Varying(status, least, most) => {
             // Spread over the range by a multiplicative hash of the call's number.

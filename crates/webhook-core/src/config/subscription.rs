@@ -1,6 +1,7 @@
 //! The consumer's `entrypointConfiguration` (SPEC §4).
 
 use super::auth::AuthConfig;
+use super::pacing::PacingConfig;
 use super::retry::RetryConfig;
 use super::signature::SignatureConfig;
 use super::ssl::SslConfig;
@@ -32,6 +33,9 @@ pub struct SubscriptionConfig {
     /// Standard Webhooks signatures (`webhook-advanced`).
     #[serde(default)]
     pub signature: Option<SignatureConfig>,
+    /// How fast the callback is called.
+    #[serde(default)]
+    pub pacing: PacingConfig,
 }
 
 /// `method`: how each message is sent (page 004 of the reference: "typically POST").
@@ -86,6 +90,7 @@ impl SubscriptionConfig {
         let mut errors = config.retry.check();
         errors.extend(config.auth.check());
         errors.extend(config.signature.iter().flat_map(SignatureConfig::check));
+        errors.extend(config.pacing.check());
         if errors.is_empty() {
             Ok(config)
         } else {

@@ -12,6 +12,7 @@ use plugin_api::{DeliveryMetrics, DeliveryOutcome, Message};
 use tokio::sync::watch;
 
 use crate::config::RetryConfig;
+use crate::delivery::limit::adaptive::InFlightLimit;
 use crate::delivery::log::{AttemptRecord, DeliveryLogger, DeliveryRecord};
 use crate::delivery::outcome::{InterruptFlags, Outcome};
 use crate::delivery::request::RequestTemplate;
@@ -91,6 +92,8 @@ pub(crate) struct Deliverer {
     pub(crate) metrics: RArc<DeliveryMetrics>,
     /// Set when the subscription is asked to stop: no further attempt is made.
     pub(crate) stop: watch::Receiver<Option<Duration>>,
+    /// How many deliveries may be in flight, fed with every call's result (`pacing.adaptive`).
+    pub(crate) limit: InFlightLimit,
 }
 
 /// The calls made for one message.
@@ -185,18 +188,27 @@ impl Deliverer {
         let mut stop = self.stop.clone();
         let mut refreshed = false;
         loop {
+            let call = if calls.attempts.is_empty() {
+                self.limit.call()
+            } else {
+                let Some(call) = self.limit.room(&mut stop).await else {
+                    calls.abandoned = true;
+                    return calls;
+                };
+                self.metrics.retries.fetch_add(1, Relaxed);
+                call
+            };
             let started_at = SystemTime::now();
             let clock = Instant::now();
-            if !calls.attempts.is_empty() {
-                self.metrics.retries.fetch_add(1, Relaxed);
-            }
             let (result, answer, request_headers) = self.call(message, body, request_id, &mut refreshed, logged).await;
+            drop(call);
             let duration = clock.elapsed();
             match &result {
                 AttemptResult::Answered(status) => self.metrics.answered(status.as_u16()),
                 AttemptResult::Failed(error) => self.metrics.unanswered(error.kind.key()),
             }
             self.metrics.callback_duration.observe(duration.as_secs_f64());
+            self.limit.observe(&result);
             let asked =
                 answer.as_ref().and_then(|answer| asked_wait(answer.status, &answer.headers, SystemTime::now()));
             calls.attempts.push(AttemptRecord { started_at, duration, result: result.clone(), wait: None });
@@ -213,12 +225,13 @@ impl Deliverer {
             if let Some(attempt) = calls.attempts.last_mut() {
                 attempt.wait = Some(delay);
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = stop.wait_for(Option::is_some) => {
-                    calls.abandoned = true;
-                    return calls;
-                }
+            let slept = tokio::select! {
+                _ = tokio::time::sleep(delay) => true,
+                _ = stop.wait_for(Option::is_some) => false,
+            };
+            if !slept {
+                calls.abandoned = true;
+                return calls;
             }
         }
     }

@@ -1,11 +1,12 @@
 //! The delivery pipeline of one subscription: the loop that takes messages from the source, runs them through the
 //! subscription's flows (`flows::Chain`; [`filtered`]: what they drop) and settles them ([`run_loop`]), which of
-//! them may start ([`scheduler`]: keyed ordering), the delivery of one message with its
+//! them may start and how fast ([`limit`]: `pacing`) ([`scheduler`]: keyed ordering), the delivery of one message with its
 //! retries and verdict ([`deliverer`]), the request built for it ([`request`], [`signing`]), what an answer means
 //! ([`outcome`], [`retry_after`]), and its webhook log entry ([`log`]).
 
 pub(crate) mod deliverer;
 pub(crate) mod filtered;
+pub(crate) mod limit;
 pub(crate) mod log;
 pub(crate) mod outcome;
 pub(crate) mod request;

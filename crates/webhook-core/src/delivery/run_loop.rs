@@ -14,6 +14,7 @@ use tokio::task::{JoinError, JoinSet};
 
 use super::deliverer::{Deliverer, Verdict};
 use super::filtered::Filtered;
+use super::limit::rate::Rate;
 use super::scheduler::{Admitted, Scheduler};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
@@ -27,8 +28,8 @@ pub(crate) struct DeliveryLoop {
     pub(crate) deliverer: Arc<Deliverer>,
     /// The delivery guarantee.
     pub(crate) qos: Qos,
-    /// Requests in flight at most.
-    pub(crate) concurrency: usize,
+    /// Deliveries starting at most so many a second (`pacing.maxPerSecond`).
+    pub(crate) rate: Option<Rate>,
     /// Which messages wait for others (their key's delivery under way).
     pub(crate) scheduler: Scheduler,
     /// The steps of the API's and the plan's flows each message goes through first.
@@ -73,6 +74,7 @@ impl DeliveryLoop {
         }
         // What was held is left unacknowledged: it comes again with the next run (at-least-once).
         self.deliverer.metrics.set(Gauge::Held, 0);
+        self.deliverer.metrics.set(Gauge::InFlightLimit, 0);
         if failure.is_none() {
             if let Err(error) = self.acknowledge_dropped().await {
                 tracing::warn!(subscription = %self.subscription_id, error = %error, "dropped messages not acknowledged");
@@ -212,7 +214,7 @@ impl DeliveryLoop {
         let mut ready = VecDeque::new();
         let mut next = Some(admitted);
         while let Some(admitted) = next.take().or_else(|| ready.pop_front()) {
-            while in_flight.len() >= self.concurrency {
+            while in_flight.len() >= self.deliverer.limit.current() {
                 let joined = tokio::select! {
                     biased;
                     _ = self.stop.wait_for(Option::is_some) => return Err(Exit::Stopped),
@@ -250,9 +252,11 @@ impl DeliveryLoop {
         }
     }
 
-    /// Starts delivering `admitted`. Under at-most-once (without keys) the source commits it first; a message the
-    /// source refuses (its partition moved to another consumer, which delivers it) is not delivered.
-    async fn start(&self, in_flight: &mut JoinSet<(u64, Verdict)>, admitted: Admitted) -> Result<(), Exit> {
+    /// Starts delivering `admitted`, once `pacing.maxPerSecond` lets it. Under at-most-once (without keys) the
+    /// source commits it first; a message the source refuses (its partition moved to another consumer, which
+    /// delivers it) is not delivered.
+    async fn start(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, admitted: Admitted) -> Result<(), Exit> {
+        self.pace().await?;
         let Admitted { message, key } = admitted;
         if self.qos == Qos::AtMostOnce && !self.commits_when_taken() && self.commit_first(&message).await? {
             return Ok(());
@@ -261,6 +265,24 @@ impl DeliveryLoop {
         let deliverer = Arc::clone(&self.deliverer);
         in_flight.spawn(async move { (token, deliverer.deliver(message, key).await) });
         Ok(())
+    }
+
+    /// Waits for the next start `pacing.maxPerSecond` allows (not an attempt: no retry is counted); a stop ends the
+    /// wait at once.
+    async fn pace(&mut self) -> Result<(), Exit> {
+        let Some(rate) = &mut self.rate else {
+            return Ok(());
+        };
+        let wait = rate.reserve(std::time::Instant::now());
+        if wait.is_zero() {
+            return Ok(());
+        }
+        self.deliverer.metrics.add(Gauge::PacingWaitMicros, wait.as_micros() as u64);
+        tokio::select! {
+            biased;
+            _ = self.stop.wait_for(Option::is_some) => Err(Exit::Stopped),
+            () = tokio::time::sleep(wait) => Ok(()),
+        }
     }
 
     /// Whether at-most-once commits each message when it is taken rather than when it starts: with keys, a later key
