@@ -326,7 +326,9 @@ impl<'a> MockCase<'a> {
 /// A mock run of `case` against nginx.
 pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_>) -> Result<MockRun, String> {
     let MockCase { qos, concurrency, logging, ordering, flows } = case;
-    let id = format!("bench-mock-{qos}-{concurrency}-{logging}-{}-{}", ordering.unwrap_or("default"), flows.is_some());
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("bench-mock-{run}-{qos}-{concurrency}-{logging}-{}", ordering.unwrap_or("default"));
     let mut configuration =
         json!({ "http": { "maxConcurrentConnections": concurrency }, "logging": { "enabled": logging } });
     let mut mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });

@@ -52,6 +52,8 @@ async fn a_click_pauses_a_running_subscription_and_another_resumes_a_failed_one(
     let delivered =
         "return Number(document.querySelector('tr[data-subscription=\"running\"] .delivered').textContent) > 0";
     assert!(browser.wait_for(delivered, json!(true)).await, "the delivered count comes from /metrics");
+    // at-least-once delivers one message at a time: its limit is 1.
+    assert_eq!(browser.script(&cell("running", "in-flight-limit")).await, json!("1"));
 
     // The failed subscription shows its cause and is resumed by a click.
     let cause = browser.script(&cell("refused", "failure-cause")).await;

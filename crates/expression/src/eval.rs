@@ -31,13 +31,13 @@ pub(crate) fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value, String> 
             other => Err(format!("property `{name}` cannot be read from {}", other.type_name())),
         },
         Expr::Index { target, index } => index_of(evaluate(target, scope)?, evaluate(index, scope)?),
-        Expr::Call { target, method, args, safe } => {
+        Expr::Call { target, method, arg, safe } => {
             let target = evaluate(target, scope)?;
             if *safe && target == Value::Null {
                 return Ok(Value::Null);
             }
-            let args = args.iter().map(|arg| evaluate(arg, scope)).collect::<Result<Vec<_>, _>>()?;
-            call(target, *method, args)
+            let arg = arg.as_deref().map(|arg| evaluate(arg, scope)).transpose()?;
+            call(target, *method, arg)
         }
         Expr::Not(operand) => Ok(Value::Bool(!boolean(evaluate(operand, scope)?)?)),
         Expr::Negate(operand) => match evaluate(operand, scope)? {
@@ -144,8 +144,8 @@ fn arithmetic(left: Value, operator: Operator, right: Value) -> Result<Value, St
     }
 }
 
-fn call(target: Value, method: Method, mut args: Vec<Value>) -> Result<Value, String> {
-    let arg = args.pop();
+/// Calls `method` on `target`.
+fn call(target: Value, method: Method, arg: Option<Value>) -> Result<Value, String> {
     let text_arg = |arg: Option<Value>| match arg {
         Some(Value::Str(text)) => Ok(text),
         Some(other) => Err(format!("{method:?} needs a string argument, not {}", other.type_name())),

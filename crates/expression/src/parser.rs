@@ -37,7 +37,8 @@ pub(crate) enum Expr {
     Call {
         target: Box<Expr>,
         method: Method,
-        args: Vec<Expr>,
+        /// Every method takes at most one argument.
+        arg: Option<Box<Expr>>,
         safe: bool,
     },
     Not(Box<Expr>),
@@ -329,14 +330,15 @@ impl Parser {
             if self.eat_symbol("(") {
                 let (method, arity) = Method::named(&name)
                     .ok_or_else(|| ParseError::new(at, format!("unknown method `{name}`; methods: {METHODS}")))?;
-                let args = self.arguments()?;
+                let mut args = self.arguments()?;
                 if args.len() != arity {
                     return Err(ParseError::new(
                         at,
                         format!("`{name}` takes {arity} argument(s), given {}", args.len()),
                     ));
                 }
-                target = Expr::Call { target: Box::new(target), method, args, safe };
+                let arg = args.pop().map(Box::new);
+                target = Expr::Call { target: Box::new(target), method, arg, safe };
             } else {
                 target = match target {
                     Expr::Variable(variable, None) if !safe => {

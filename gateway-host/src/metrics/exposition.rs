@@ -191,32 +191,27 @@ impl Scrape {
         for (key, counts) in &self.counts {
             counter(&mut family, &labels(key, None), counts.retries)?;
         }
-        let mut family = encoder.encode_descriptor(
-            "gateway_deliveries_in_flight",
-            "Deliveries started and not yet ended.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (key, counts) in &self.counts {
-            gauge(&mut family, &labels(key, None), counts.in_flight as i64)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "gateway_messages_held",
-            "Messages waiting behind a delivery under way of their ordering key (ordering.mode key).",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (key, counts) in &self.counts {
-            gauge(&mut family, &labels(key, None), counts.held as i64)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "gateway_in_flight_limit",
-            "Deliveries allowed in flight now: http.maxConcurrentConnections, or less while pacing.adaptive holds back.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (key, counts) in &self.counts {
-            gauge(&mut family, &labels(key, None), counts.in_flight_limit as i64)?;
+        for (name, help, read) in [
+            (
+                "gateway_deliveries_in_flight",
+                "Deliveries started and not yet ended.",
+                (|c: &Counts| c.in_flight) as fn(&Counts) -> u64,
+            ),
+            (
+                "gateway_messages_held",
+                "Messages waiting behind a delivery under way of their ordering key (ordering.mode key).",
+                |c: &Counts| c.held,
+            ),
+            (
+                "gateway_in_flight_limit",
+                "Deliveries allowed in flight now: http.maxConcurrentConnections, or less while pacing.adaptive holds back.",
+                |c: &Counts| c.in_flight_limit,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for (key, counts) in &self.counts {
+                gauge(&mut family, &labels(key, None), read(counts) as i64)?;
+            }
         }
         let mut family = encoder.encode_descriptor(
             "gateway_pacing_wait_seconds",

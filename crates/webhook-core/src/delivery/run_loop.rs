@@ -19,6 +19,10 @@ use super::scheduler::{Admitted, Scheduler};
 
 /// Messages asked of the source per boundary crossing (the boundary is crossed per batch, not per message).
 const BATCH_SIZE: u32 = 64;
+/// Messages asked at once while the flows drop most of them: a dropped message costs no callback, so the crossing
+/// and the wake-ups between the runtimes are what it costs, and bigger batches share them (a kept message would wait
+/// behind more others: the usual size comes back once most are kept).
+const DROPPING_BATCH_SIZE: u32 = 256;
 
 /// One subscription's delivery loop.
 pub(crate) struct DeliveryLoop {
@@ -127,8 +131,9 @@ impl DeliveryLoop {
         // The batch being waited for survives the settling of deliveries that finish meanwhile: dropping it would
         // cancel the source's read.
         let mut next_batch = None;
+        let mut size = BATCH_SIZE;
         loop {
-            let waiting = next_batch.get_or_insert_with(|| self.source.next_batch(BATCH_SIZE));
+            let waiting = next_batch.get_or_insert_with(|| self.source.next_batch(size));
             let event = tokio::select! {
                 biased;
                 _ = self.stop.wait_for(Option::is_some) => Waited::Stop,
@@ -150,6 +155,7 @@ impl DeliveryLoop {
                 RResult::ROk(batch) => batch,
                 RResult::RErr(error) => return Exit::Failed(format!("source failed: {error}")),
             };
+            let taken = messages.len();
             for message in messages {
                 if self.stop.borrow().is_some() {
                     return Exit::Stopped;
@@ -158,8 +164,9 @@ impl DeliveryLoop {
                     return exit;
                 }
             }
-            if let Err(cause) = self.acknowledge_dropped().await {
-                return Exit::Failed(cause);
+            match self.acknowledge_dropped().await {
+                Ok(dropped) => size = if dropped * 2 > taken { DROPPING_BATCH_SIZE } else { BATCH_SIZE },
+                Err(cause) => return Exit::Failed(cause),
             }
             if end {
                 // Every message waiting behind its key is delivered before the run finishes.
@@ -345,14 +352,15 @@ impl DeliveryLoop {
         }
     }
 
-    /// Acknowledges the dropped messages due (at the end of a batch, and of the run).
-    async fn acknowledge_dropped(&self) -> Result<(), String> {
+    /// Acknowledges the dropped messages due (at the end of a batch, and of the run); says how many.
+    async fn acknowledge_dropped(&self) -> Result<usize, String> {
         let due = self.filtered.lock().expect("filtered lock").due();
         if due.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let count = due.len();
         match self.source.ack(RVec::from(due)).await {
-            RResult::ROk(_) => Ok(()),
+            RResult::ROk(_) => Ok(count),
             RResult::RErr(error) => Err(format!("source acknowledgement failed: {error}")),
         }
     }
