@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::management::reference::ReferenceIds;
+use crate::management::users::Users;
 use crate::plugins::PluginRegistry;
 use crate::replay::Replays;
 use crate::store::Store;
@@ -30,6 +31,8 @@ pub struct App {
     pub telemetry: Arc<Telemetry>,
     /// The management API's bearer token.
     pub token: String,
+    /// Who may sign in with Basic authentication.
+    pub users: Arc<Users>,
     /// The environment and organization ids the reference product's paths accept.
     pub reference_ids: ReferenceIds,
 }

@@ -30,6 +30,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
     },
+    /// Reads a password from standard input (its first line) and prints its Argon2id PHC hash, for a
+    /// `[[management.users]]` entry's `password_hash`.
+    HashPassword,
 }
 
 impl Cli {

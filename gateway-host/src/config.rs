@@ -108,6 +108,18 @@ pub struct ManagementSection {
     pub environment_id: String,
     /// The organization id the reference product's paths accept besides `DEFAULT`.
     pub organization_id: String,
+    /// Users who sign in with HTTP Basic authentication besides the bearer token.
+    pub users: Vec<ManagementUser>,
+}
+
+/// A management user: a name and the Argon2 PHC hash of its password (`gateway-host hash-password`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementUser {
+    /// The name it signs in with.
+    pub username: String,
+    /// `$argon2id$v=19$...`.
+    pub password_hash: String,
 }
 
 /// What consumers' callbacks may reach, and which files their subscriptions may name.

@@ -43,6 +43,7 @@ use crate::dispatch::{Dispatcher, SubscriptionService};
 use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
+use crate::management::users::Users;
 use crate::metrics::Metrics;
 use crate::plugins::{CompatibilityMatrix, PluginRegistry};
 use crate::replay::Replays;
@@ -70,6 +71,9 @@ fn main() -> ExitCode {
 
 async fn gateway() -> ExitCode {
     let cli = Cli::from_args(&CompatibilityMatrix::shipped().platform().to_string());
+    if let Some(Command::HashPassword) = &cli.command {
+        return hash_password();
+    }
     let config = match GatewayConfig::load(cli.config.as_deref(), |key| std::env::var(key).ok()) {
         Ok(config) => config,
         Err(error) => {
@@ -88,6 +92,31 @@ async fn gateway() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = %error, "gateway stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gateway-host hash-password`: the hash of the first line of standard input (read there, so that the password is
+/// in no shell history and no process list).
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(error) = std::io::stdin().read_line(&mut line) {
+        eprintln!("gateway-host: cannot read the password: {error}");
+        return ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("gateway-host: the password is empty");
+        return ExitCode::from(2);
+    }
+    match management::users::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("gateway-host: {error}");
             ExitCode::FAILURE
         }
     }
@@ -145,6 +174,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         store: Arc::clone(&store),
         telemetry,
         token,
+        users: Arc::new(Users::new(&config.management.users, |name| std::env::var(name).ok())?),
         reference_ids: ReferenceIds {
             environment: config.management.environment_id.clone(),
             organization: config.management.organization_id.clone(),
@@ -160,7 +190,8 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     if let (Some(changes), Some(shares)) = (changes, &shares) {
         cluster::follow(Arc::clone(&app), changes, shares.moved());
     }
-    axum::serve(listener, management::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    let service = management::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shutting down: finishing in-flight deliveries");
     dispatcher.stop_all(config.shutdown.drain_timeout()).await;
     let cleanup = async {

@@ -49,6 +49,9 @@ pub struct ApiDefinition {
     /// Sharding tags (this gateway serves every API it is given).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// `STARTED` (when absent) or `STOPPED`: a stopped API is deployed, and its subscriptions do not run.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 /// A listener and its entrypoints.
@@ -171,12 +174,20 @@ pub struct Plan {
     /// The plan's flows, run before the API's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<Flow>,
+    /// `STAGING`, `PUBLISHED`, `DEPRECATED` or `CLOSED`; a plan without one is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl Plan {
     /// Whether consumers subscribe to this plan by webhook.
     pub fn is_push(&self) -> bool {
         self.mode.as_deref().is_some_and(|mode| mode.eq_ignore_ascii_case("push"))
+    }
+
+    /// Whether new subscriptions may name it: published (or without a status).
+    pub fn is_published(&self) -> bool {
+        self.status.as_deref().is_none_or(|status| status.eq_ignore_ascii_case("published"))
     }
 }
 
@@ -224,9 +235,14 @@ impl ApiDefinition {
         }
     }
 
-    /// The push plans consumers may subscribe to.
+    /// Whether the API is stopped (`state: STOPPED`): its subscriptions do not run, and keep their positions.
+    pub fn is_stopped(&self) -> bool {
+        self.state.as_deref().is_some_and(|state| state.eq_ignore_ascii_case("stopped"))
+    }
+
+    /// The push plans consumers may subscribe to (published ones).
     pub fn push_plans(&self) -> impl Iterator<Item = &Plan> {
-        self.plans.iter().filter(|plan| plan.is_push())
+        self.plans.iter().filter(|plan| plan.is_push() && plan.is_published())
     }
 
     fn check(&self, prefix: &str) -> Vec<FieldError> {

@@ -9,6 +9,7 @@
 mod api;
 mod error;
 mod flow;
+pub mod pending;
 mod qos;
 mod sampling;
 mod subscription;

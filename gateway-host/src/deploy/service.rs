@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use definition::pending;
 use secrets::SecretFields;
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -105,6 +106,113 @@ impl ApiService {
         Ok(self.catalog.view(id).expect("just deployed"))
     }
 
+    /// Creates an API from the reference product's `CreateApiV4` (without an id: one is made), served stopped
+    /// (`state: STOPPED`) until it is started.
+    pub async fn create_stopped(&self, mut document: Value) -> Result<ApiView, ServiceError> {
+        if definition::declared_id(&document).is_none() {
+            definition::set_id(&mut document, &uuid::Uuid::new_v4().to_string());
+        }
+        set_state(&mut document, STOPPED);
+        self.create(document).await
+    }
+
+    /// Starts or stops API `id` (`_start`, `_stop`): a stopped API's subscriptions do not run and keep their
+    /// positions; started again, they go on from there. Refused when the API already is so.
+    pub async fn set_started(&self, id: &str, started: bool) -> Result<(), ServiceError> {
+        let _change = self.changes.lock().await;
+        let record = self.record(id)?;
+        let stopped = definition::ApiDefinition::parse(pending::running(&record)).is_ok_and(|api| api.is_stopped());
+        if started != stopped {
+            let state = if started { "started" } else { "stopped" };
+            return Err(ServiceError::Conflict(format!("API {id} is already {state}")));
+        }
+        let state = if started { STARTED } else { STOPPED };
+        let mut running = pending::running(&record);
+        set_state(&mut running, state);
+        let mut current = pending::current(&record).clone();
+        set_state(&mut current, state);
+        let record = pending::with_pending(running, current);
+        let api = plan(record.clone(), &self.registry).map_err(into_service_error)?;
+        self.swap(id, api, Some(record)).await?;
+        tracing::info!(api = %id, state, "API state changed");
+        Ok(())
+    }
+
+    /// Keeps `document` as API `id`'s edited definition (`PUT` on the reference product's paths): checked now,
+    /// served only once deployed ([`Self::deploy_edited`]); until then the API's `deploymentState` is
+    /// `NEED_REDEPLOY` and the definition that runs stays.
+    pub async fn edit(&self, id: &str, mut document: Value) -> Result<ApiView, ServiceError> {
+        let _change = self.changes.lock().await;
+        let record = self.record(id)?;
+        match definition::declared_id(&document) {
+            Some(body_id) if body_id != id => {
+                return Err(ServiceError::invalid(
+                    definition::id_path(&document),
+                    format!("`{body_id}` does not match the API in the path, {id}"),
+                ))
+            }
+            Some(_) => {}
+            None => definition::set_id(&mut document, id),
+        }
+        restore_secrets(&mut document, pending::current(&record))?;
+        // The state changes by `_start` and `_stop` only.
+        let state = definition::inner(&pending::running(&record)).get("state").cloned();
+        if let (Some(state), Value::Object(fields)) = (state, definition::inner_mut(&mut document)) {
+            fields.insert("state".into(), state);
+        }
+        self.keep_edited(id, &record, document).await
+    }
+
+    /// Changes the plans of API `id`'s edited definition with `change` (which says what to answer); kept as an edit
+    /// to deploy, as [`Self::edit`] keeps one.
+    pub async fn edit_plans<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Vec<Value>) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let _change = self.changes.lock().await;
+        let record = self.record(id)?;
+        let mut document = pending::current(&record).clone();
+        let answer = change(plans_of(&mut document))?;
+        self.keep_edited(id, &record, document).await?;
+        Ok(answer)
+    }
+
+    /// Makes API `id`'s edited definition the one that runs (`POST .../deployments`); its subscriptions restart on
+    /// it. Nothing to do when nothing was edited.
+    pub async fn deploy_edited(&self, id: &str) -> Result<(), ServiceError> {
+        let _change = self.changes.lock().await;
+        let record = self.record(id)?;
+        if !pending::is_pending(&record) {
+            return Ok(());
+        }
+        let document = pending::current(&record).clone();
+        let api = plan(document.clone(), &self.registry).map_err(into_service_error)?;
+        self.swap(id, api, Some(document)).await?;
+        tracing::info!(api = %id, "API edits deployed");
+        Ok(())
+    }
+
+    /// The stored record of API `id` (its running definition, and the edited one when there is one).
+    fn record(&self, id: &str) -> Result<Value, ServiceError> {
+        self.catalog
+            .view(id)
+            .map(|view| view.definition)
+            .ok_or_else(|| ServiceError::NotFound(format!("API {id} not found")))
+    }
+
+    /// Stores `edited` beside API `id`'s running definition, once it plans; the subscriptions go on as they run.
+    async fn keep_edited(&self, id: &str, record: &Value, edited: Value) -> Result<ApiView, ServiceError> {
+        plan(edited.clone(), &self.registry).map_err(into_service_error)?;
+        let record = pending::with_pending(pending::running(record), edited);
+        let api = plan(record.clone(), &self.registry).map_err(into_service_error)?;
+        let (key, stored) = (id.to_string(), record);
+        self.store.call(move |store| store.put_api(&key, &stored)).await?;
+        self.catalog.deploy(api);
+        tracing::info!(api = %id, "API edited; deployed by its next deployment");
+        Ok(self.catalog.view(id).expect("just kept"))
+    }
+
     /// Serves `api` in place of API `id` (keeping `document` in the store first, when given); its subscriptions
     /// restart on it. Each subscription is held (its lock) from before its run stops until it runs again on the new
     /// definition, as its record then says: a lifecycle change answered meanwhile waits, and is not undone.
@@ -153,6 +261,12 @@ impl ApiService {
         let served = self.catalog.view(id).map(|view| view.definition);
         match stored {
             Some((_, document)) if served.as_ref() == Some(&document) => {}
+            // Only the edited definition changed: what runs stays as it runs.
+            Some((_, document)) if served.as_ref().map(pending::running) == Some(pending::running(&document)) => {
+                if let Ok(api) = plan(document, &self.registry) {
+                    self.catalog.deploy(api);
+                }
+            }
             Some((_, document)) => match plan(document.clone(), &self.registry) {
                 Ok(api) => {
                     self.swap(id, api, None).await?;
@@ -223,6 +337,40 @@ impl ApiService {
             }
         }
     }
+}
+
+/// `state` of a started API.
+const STARTED: &str = "STARTED";
+/// `state` of a stopped API.
+const STOPPED: &str = "STOPPED";
+
+/// Sets the `state` of a definition document (plain or in the export form).
+fn set_state(document: &mut Value, state: &str) {
+    if let Value::Object(fields) = definition::inner_mut(document) {
+        fields.insert("state".into(), Value::String(state.into()));
+    }
+}
+
+/// The plans of a definition document as a list: beside the definition in the export form, else in it (made when
+/// absent; a map of plans by id becomes the list of its plans, each with its id).
+fn plans_of(document: &mut Value) -> &mut Vec<Value> {
+    let exported = definition::is_export(document);
+    let holder = if exported { document } else { definition::inner_mut(document) };
+    let listed = match holder.get_mut("plans").map(Value::take) {
+        Some(Value::Array(plans)) => plans,
+        Some(Value::Object(by_id)) => by_id
+            .into_iter()
+            .map(|(id, mut plan)| {
+                if plan.get("id").is_none() {
+                    plan["id"] = Value::String(id);
+                }
+                plan
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    holder["plans"] = Value::Array(listed);
+    holder["plans"].as_array_mut().expect("an array was just put there")
 }
 
 /// Why a definition was not deployed, for the catalog.

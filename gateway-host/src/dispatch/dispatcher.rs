@@ -194,6 +194,10 @@ impl Dispatcher {
             tracing::warn!(subscription = %subscription.id, api = %subscription.api_id, "API not deployed; subscription not started");
             return;
         };
+        if api.definition.is_stopped() {
+            tracing::info!(subscription = %subscription.id, api = %subscription.api_id, "API stopped; subscription not started");
+            return;
+        }
         if !runs_here(&self.placement, &api, &subscription.id) {
             tracing::debug!(subscription = %subscription.id, "runs on another node of the cluster");
             return;

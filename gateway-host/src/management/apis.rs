@@ -43,13 +43,47 @@ pub(super) async fn get(
     Ok(Json(shown(view, dialect.is_some())))
 }
 
+/// `POST .../apis`: on the gateway's paths a definition with its id, served at once; on the reference product's, its
+/// `CreateApiV4` (an id is made) created `STOPPED`.
 pub(super) async fn create(
     State(state): State<AppState>,
     dialect: Option<Extension<Reference>>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let view = state.apis.create(json_body(&body)?).await?;
+    let document = json_body(&body)?;
+    let view = match dialect {
+        Some(_) => state.apis.create_stopped(document).await?,
+        None => state.apis.create(document).await?,
+    };
     Ok((StatusCode::CREATED, Json(shown(view, dialect.is_some()))))
+}
+
+/// `POST .../apis/{apiId}/_start` and `_stop`.
+pub(super) async fn start(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.apis.set_started(&api_id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST .../apis/{apiId}/_stop`.
+pub(super) async fn stop(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.apis.set_started(&api_id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST .../apis/{apiId}/deployments`: the edited definition becomes the one that runs.
+pub(super) async fn deploy(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.apis.deploy_edited(&api_id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `GET .../apis/{apiId}/deployments/current`: the definition that runs.
+pub(super) async fn current_deployment(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
+    let view = masked(view);
+    Ok(Json(json!({ "apiId": api_id, "definition": definition::pending::running(&view.definition) })))
 }
 
 /// `POST .../apis/_import/definition`: a definition, plain or in the reference's export form; an id is made for
@@ -67,13 +101,19 @@ pub(super) async fn import(
     Ok((StatusCode::CREATED, Json(shown(view, dialect.is_some()))))
 }
 
+/// `PUT .../apis/{apiId}`: on the gateway's paths a redeploy; on the reference product's, an edit that runs once
+/// deployed (`POST .../deployments`).
 pub(super) async fn update(
     State(state): State<AppState>,
     Path(api_id): Path<String>,
     dialect: Option<Extension<Reference>>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.apis.update(&api_id, json_body(&body)?).await?;
+    let document = json_body(&body)?;
+    let view = match dialect {
+        Some(_) => state.apis.edit(&api_id, document).await?,
+        None => state.apis.update(&api_id, document).await?,
+    };
     Ok(Json(shown(view, dialect.is_some())))
 }
 
@@ -90,8 +130,9 @@ pub(super) async fn export(
     )?;
     let view = state.catalog.view(&api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
     let view = masked(view);
-    let exported = definition::is_export(&view.definition);
-    let (api, plans) = definition::unwrap_export(view.definition);
+    let current = definition::pending::current(&view.definition).clone();
+    let exported = definition::is_export(&current);
+    let (api, plans) = definition::unwrap_export(current);
     let plans = if exported { plans } else { api.get("plans").cloned() }.unwrap_or_else(|| json!([]));
     Ok(Json(json!({
         "export": { "date": crate::time::now_rfc3339() },
@@ -119,9 +160,10 @@ fn shown(view: ApiView, reference: bool) -> Value {
     }
 }
 
-/// The view with the definition's secrets masked: the management API never answers one.
+/// The view with the definitions' secrets masked (the running one's and the edited one's): the management API never
+/// answers one.
 fn masked(mut view: ApiView) -> ApiView {
-    SecretFields::api().mask(definition::inner_mut(&mut view.definition));
+    definition::pending::each_definition(&mut view.definition, |definition| SecretFields::api().mask(definition));
     view
 }
 
@@ -131,13 +173,19 @@ fn upper_case(object: &mut serde_json::Map<String, Value>, key: &str) {
     }
 }
 
-/// An API as the reference reads it: the definition's fields at the top level, its `state` and
-/// `deploymentState`, and the gateway's own `warnings` and `reasons` beside them.
+/// An API as the reference reads it: the fields of its definition as last edited at the top level, its `state` and
+/// `deploymentState` (`NEED_REDEPLOY` while an edit waits for a deployment), and the gateway's own `warnings` and
+/// `reasons` beside them.
 fn shown_reference(view: &ApiView) -> Value {
-    let mut shown = match definition::unwrap_export(view.definition.clone()).0 {
+    let current = definition::pending::current(&view.definition).clone();
+    let mut shown = match definition::unwrap_export(current).0 {
         Value::Object(fields) => fields,
         _ => Default::default(),
     };
+    let stopped = definition::inner(&view.definition)
+        .get("state")
+        .and_then(Value::as_str)
+        .is_some_and(|state| state.eq_ignore_ascii_case("stopped"));
     let deployed = view.state == ApiState::Deployed;
     shown.insert("id".into(), json!(view.id));
     shown.insert("name".into(), json!(view.name));
@@ -149,8 +197,9 @@ fn shown_reference(view: &ApiView) -> Value {
             upper_case(listener, "type");
         }
     }
-    shown.insert("state".into(), json!(if deployed { "STARTED" } else { "STOPPED" }));
-    shown.insert("deploymentState".into(), json!(if deployed { "DEPLOYED" } else { "NEED_REDEPLOY" }));
+    shown.insert("state".into(), json!(if deployed && !stopped { "STARTED" } else { "STOPPED" }));
+    let in_sync = deployed && !definition::pending::is_pending(&view.definition);
+    shown.insert("deploymentState".into(), json!(if in_sync { "DEPLOYED" } else { "NEED_REDEPLOY" }));
     shown.insert("warnings".into(), json!(view.warnings));
     shown.insert("reasons".into(), json!(view.reasons));
     Value::Object(shown)

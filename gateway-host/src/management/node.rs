@@ -41,6 +41,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         per_subscription: metrics.per_subscription(),
         webhook_log_entries: state.telemetry.webhook_logs.counts(),
         lags: subscriptions.iter().flat_map(|subscription| lags_of(&state, subscription)).collect(),
+        login_failures: state.users.failed_logins(),
     };
     // Prometheus asks for OpenMetrics; promtool, curl and older scrapers get the Prometheus text format.
     let openmetrics = headers

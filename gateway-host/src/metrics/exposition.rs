@@ -64,6 +64,8 @@ pub struct Scrape {
     pub webhook_log_entries: (u64, u64),
     /// Consumer lag of the subscriptions whose source knows it.
     pub lags: Vec<LagRow>,
+    /// Basic logins refused since start.
+    pub login_failures: u64,
 }
 
 /// The scrape as OpenMetrics text (`openmetrics`), or in the Prometheus text format 0.0.4 for clients that do not
@@ -152,13 +154,20 @@ impl Scrape {
             MetricType::Counter,
         )?;
         counter(&mut entries, &vec![("result", "written".into())], self.webhook_log_entries.0)?;
-        counter(&mut entries, &vec![("result", "dropped".into())], self.webhook_log_entries.1)
+        counter(&mut entries, &vec![("result", "dropped".into())], self.webhook_log_entries.1)?;
+        let mut failures = encoder.encode_descriptor(
+            "gateway_management_login_failures",
+            "Basic logins to the management API refused (wrong user or password).",
+            None,
+            MetricType::Counter,
+        )?;
+        counter(&mut failures, &Vec::new(), self.login_failures)
     }
 
     fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
         let mut family = encoder.encode_descriptor(
             "gateway_deliveries",
-            "Deliveries by outcome: delivered, skipped, dead_lettered, failed.",
+            "Deliveries by outcome: delivered, skipped, dead_lettered, failed, filtered.",
             None,
             MetricType::Counter,
         )?;

@@ -13,14 +13,20 @@ pub(super) const CHECK: &str = "webhook-gateway store key";
 /// An API definition with its secrets sealed, as text.
 pub(super) fn api(document: &Value, sealer: &Sealer) -> String {
     let mut sealed = document.clone();
-    SecretFields::api().seal(definition::inner_mut(&mut sealed), sealer);
+    definition::pending::each_definition(&mut sealed, |definition| SecretFields::api().seal(definition, sealer));
     sealed.to_string()
 }
 
 /// A kept API definition, its secrets opened.
 pub(super) fn opened_api(text: &str, sealer: &Sealer) -> Result<Value, StoreError> {
     let mut document: Value = serde_json::from_str(text)?;
-    SecretFields::api().open(definition::inner_mut(&mut document), sealer)?;
+    let mut opened = Ok(());
+    definition::pending::each_definition(&mut document, |definition| {
+        if opened.is_ok() {
+            opened = SecretFields::api().open(definition, sealer);
+        }
+    });
+    opened?;
     Ok(document)
 }
 

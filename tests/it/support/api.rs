@@ -39,9 +39,22 @@ impl Api {
 
     /// Sends a request with the given token (none: no `Authorization` header).
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> Reply {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        self.send_as(method, path, body, authorization.as_deref()).await
+    }
+
+    /// Sends a request with HTTP Basic credentials, as the reference product's clients do.
+    pub async fn send_basic(&self, method: Method, path: &str, body: Option<&Value>, user: (&str, &str)) -> Reply {
+        use base64::Engine;
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", user.0, user.1));
+        self.send_as(method, path, body, Some(&format!("Basic {credentials}"))).await
+    }
+
+    /// Sends a request with the given `Authorization` header value (none: no header).
+    async fn send_as(&self, method: Method, path: &str, body: Option<&Value>, authorization: Option<&str>) -> Reply {
         let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
         }
         let body = body.map(|body| Bytes::from(body.to_string())).unwrap_or_default();
         let request = request.header("content-type", "application/json").body(Full::new(body)).expect("request");

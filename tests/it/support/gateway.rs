@@ -45,6 +45,13 @@ impl GatewayHome {
         Self { dir }
     }
 
+    /// Writes `text` as the gateway's configuration file; returns its path (for `GATEWAY_CONFIG`).
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let path = self.dir.path().join("gateway.toml");
+        std::fs::write(&path, text).expect("write the configuration file");
+        path
+    }
+
     /// The gateway's database file.
     pub fn store_path(&self) -> PathBuf {
         self.dir.path().join("data/gateway.db")
