@@ -4,7 +4,8 @@
 //! slash (`STOPPED`), a push plan created and published, started, deployed, two subscriptions with
 //! `metadata.feature` under the reference's `message-filtering` flow, records produced to the real broker reaching
 //! each subscriber per its filter with its headers; `_stop` delivers nothing and `_start` goes on from the position;
-//! an edit not deployed leaves the old definition running until `deployments`.
+//! an edit not deployed leaves the old definition running until `deployments`; two applications, whose names the
+//! subscriptions show.
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use crate::support::receiver::Receiver;
 const WAIT: Duration = Duration::from_secs(60);
 const ENV: &str = "/management/v2/environments/DEFAULT";
 const USER: (&str, &str) = ("admin", "admin-password-from-vault");
+const APPLICATIONS: &str = "/management/organizations/DEFAULT/environments/DEFAULT/applications";
 
 /// A request as the reference's client sends it: Basic credentials.
 async fn call(gateway: &Gateway, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -97,11 +99,27 @@ async fn the_reference_collection_creates_plans_starts_deploys_and_subscribes() 
         "{shown}"
     );
 
+    // Two applications, where the reference keeps them (its first API).
+    let mut applications = Vec::new();
+    for feature in ["search", "payments"] {
+        let body = json!({ "name": format!("{feature} team"), "description": "subscribes by webhook",
+                           "settings": { "app": { "type": "web", "client_id": format!("{feature}-client") } } });
+        let reply = gateway.api().send_basic(Method::POST, APPLICATIONS, Some(&body), USER).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        applications.push(reply.body["id"].as_str().unwrap().to_string());
+    }
+    let listed = gateway.api().send_basic(Method::GET, APPLICATIONS, None, USER).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(2), "{}", listed.body);
+    let read = gateway.api().send_basic(Method::GET, &format!("{APPLICATIONS}/{}", applications[0]), None, USER).await;
+    assert_eq!(read.body["name"], "search team", "{}", read.body);
+
     // Two subscriptions, each with its feature and its headers.
     let (search, payments) = (Receiver::answering(200).await, Receiver::answering(200).await);
-    for (receiver, feature) in [(&search, "search"), (&payments, "payments")] {
+    for ((receiver, feature), application) in
+        [(&search, "search"), (&payments, "payments")].into_iter().zip(&applications)
+    {
         let body = json!({
-            "applicationId": format!("app-{feature}"), "planId": plan_id, "channel": "/",
+            "applicationId": application, "planId": plan_id, "channel": "/",
             "consumerConfiguration": { "entrypointId": "webhook", "channel": "/",
                 "entrypointConfiguration": { "callbackUrl": receiver.url("/hook"),
                     "headers": [{ "name": "X-Feature", "value": feature }] } },
@@ -110,6 +128,7 @@ async fn the_reference_collection_creates_plans_starts_deploys_and_subscribes() 
         let (status, created) =
             call(&gateway, Method::POST, &format!("/apis/{api_id}/subscriptions"), Some(&body)).await;
         assert_eq!(status, 201, "{created}");
+        assert_eq!(created["application"]["name"], format!("{feature} team"), "{created}");
     }
     let records: Vec<Record> =
         (0..20).map(|index| record(index, if index % 2 == 0 { "search" } else { "payments" })).collect();

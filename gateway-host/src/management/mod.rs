@@ -3,6 +3,7 @@
 //! pages, whose calls carry the token).
 
 mod apis;
+mod applications;
 mod auth;
 mod body;
 mod error;
@@ -43,6 +44,14 @@ pub fn router(state: AppState) -> Router {
         .route("/management/v2/apis/{api_id}/plans", get(plans::list).post(plans::create))
         .route("/management/v2/apis/{api_id}/plans/{plan_id}", get(plans::get).put(plans::update).delete(plans::delete))
         .route("/management/v2/apis/{api_id}/plans/{plan_id}/{action}", post(plans::act))
+        .route(
+            "/management/organizations/{organization}/environments/{environment}/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route(
+            "/management/organizations/{organization}/environments/{environment}/applications/{application_id}",
+            get(applications::get),
+        )
         .route("/management/v2/apis/{api_id}/subscriptions", get(subscriptions::list).post(subscriptions::create))
         .route(
             "/management/v2/apis/{api_id}/subscriptions/{id}",

@@ -42,7 +42,8 @@ pub struct ReferenceIds {
 }
 
 impl ReferenceIds {
-    fn accepts(configured: &str, given: &str) -> bool {
+    /// Whether a path's id `given` is `DEFAULT` or the `configured` one.
+    pub(super) fn accepts(configured: &str, given: &str) -> bool {
         given == DEFAULT_ID || given == configured
     }
 }
@@ -188,8 +189,8 @@ async fn reshape_error(response: Response, undocumented: &[&str]) -> Response {
     reshaped
 }
 
-/// A subscription as the reference shows it.
-pub(super) fn subscription(subscription: &Subscription, api_name: Option<&str>) -> Value {
+/// A subscription as the reference shows it; its application's name when the gateway keeps that application.
+pub(super) fn subscription(subscription: &Subscription, api_name: Option<&str>, application: Option<&str>) -> Value {
     let mut shown = json!({
         "id": subscription.id,
         "api": { "id": subscription.api_id, "name": api_name.unwrap_or(&subscription.api_id) },
@@ -204,6 +205,9 @@ pub(super) fn subscription(subscription: &Subscription, api_name: Option<&str>) 
         "processedAt": subscription.created_at,
         "startingAt": subscription.created_at,
     });
+    if let Some(name) = application {
+        shown["application"]["name"] = json!(name);
+    }
     if let Some(plan) = &subscription.plan_id {
         shown["plan"] = json!({ "id": plan, "apiId": subscription.api_id });
     }

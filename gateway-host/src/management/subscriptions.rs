@@ -13,11 +13,13 @@ use definition::{Subscription, SubscriptionStatus};
 use secrets::SecretFields;
 use serde_json::{json, Value};
 
+use super::applications;
 use super::body::json_body;
 use super::error::ApiError;
 use super::reference::{self, Reference};
 use super::AppState;
 use crate::dispatch::Action;
+use crate::error::ServiceError;
 use plugin_api::Gauge;
 
 pub(super) async fn list(
@@ -43,6 +45,7 @@ pub(super) async fn list(
     };
     let (applications, plans) = (reference::form_values(raw, "applicationIds"), reference::form_values(raw, "planIds"));
     let name = state.catalog.view(&api_id).map(|view| view.name);
+    let application_names = applications::names(&state).await?;
     let items: Vec<Value> = subscriptions
         .iter()
         .filter(|subscription| statuses.contains(&status_name(subscription.status)))
@@ -50,7 +53,10 @@ pub(super) async fn list(
         .filter(|subscription| {
             plans.is_empty() || subscription.plan_id.as_ref().is_some_and(|plan| plans.contains(plan))
         })
-        .map(|subscription| reference::subscription(subscription, name.as_deref()))
+        .map(|subscription| {
+            let application = application_names.get(&subscription.application_id).map(String::as_str);
+            reference::subscription(subscription, name.as_deref(), application)
+        })
         .collect();
     let (page, per_page) = reference::page_params(&query)?;
     let path = format!("{}/apis/{api_id}/subscriptions", reference.base);
@@ -67,7 +73,7 @@ pub(super) async fn get(
         reference::check_query(raw.as_deref(), "expands", &["plan", "application", "subscribedBy"])?;
     }
     let subscription = state.subscriptions.get(&api_id, &id).await?;
-    Ok(Json(shown(&state, &subscription, dialect.is_some())))
+    Ok(Json(shown(&state, &subscription, dialect.is_some()).await?))
 }
 
 pub(super) async fn create(
@@ -77,7 +83,8 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let subscription = state.subscriptions.create(&api_id, json_body(&body)?).await?;
-    let mut response = (StatusCode::CREATED, Json(shown(&state, &subscription, dialect.is_some()))).into_response();
+    let mut response =
+        (StatusCode::CREATED, Json(shown(&state, &subscription, dialect.is_some()).await?)).into_response();
     if let Some(Extension(reference)) = dialect {
         let location = format!("{}/apis/{api_id}/subscriptions/{}", reference.base, subscription.id);
         if let Ok(value) = HeaderValue::try_from(location) {
@@ -94,7 +101,7 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let subscription = state.subscriptions.update(&api_id, &id, json_body(&body)?).await?;
-    Ok(Json(shown(&state, &subscription, dialect.is_some())))
+    Ok(Json(shown(&state, &subscription, dialect.is_some()).await?))
 }
 
 pub(super) async fn delete(
@@ -126,21 +133,24 @@ pub(super) async fn act(
         // The reference answers a close of a closed subscription with the subscription, unchanged.
         let current = state.subscriptions.get(&api_id, &id).await?;
         if current.status == SubscriptionStatus::Closed {
-            return Ok(Json(shown(&state, &current, true)));
+            return Ok(Json(shown(&state, &current, true).await?));
         }
     }
     let subscription = state.subscriptions.act(&api_id, &id, action).await?;
-    Ok(Json(shown(&state, &subscription, dialect.is_some())))
+    Ok(Json(shown(&state, &subscription, dialect.is_some()).await?))
 }
 
-/// A subscription in the gateway's shape, or the reference's, as [`seen`].
-fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Value {
+/// A subscription in the gateway's shape, or the reference's (with its application's name when it names one), as
+/// [`seen`].
+async fn shown(state: &AppState, subscription: &Subscription, reference: bool) -> Result<Value, ServiceError> {
     let subscription = seen(state, subscription.clone());
     if reference {
         let name = state.catalog.view(&subscription.api_id).map(|view| view.name);
-        reference::subscription(&subscription, name.as_deref())
+        let applications = applications::names(state).await?;
+        let application = applications.get(&subscription.application_id).map(String::as_str);
+        Ok(reference::subscription(&subscription, name.as_deref(), application))
     } else {
-        ours(state, &subscription)
+        Ok(ours(state, &subscription))
     }
 }
 

@@ -7,6 +7,7 @@ use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::applications;
 use super::error::ApiError;
 use super::reference::{self, Reference};
 use super::AppState;
@@ -156,16 +157,21 @@ pub(super) async fn messages(
     };
     let name = state.catalog.view(&api_id).map(|view| view.name).unwrap_or_else(|| api_id.clone());
     let wanted_request = query.get("requestId");
+    let applications = applications::names(&state).await?;
     let shown: Vec<Value> = entries
         .iter()
         .filter(|entry| wanted_request.is_none_or(|id| entry["requestId"] == id.as_str()))
-        .map(|entry| message_log(entry, &name))
+        .map(|entry| {
+            let application = entry["applicationId"].as_str().and_then(|id| applications.get(id));
+            message_log(entry, &name, application.map(String::as_str))
+        })
         .collect();
     Ok(Json(reference::page_of(shown, (page, per_page, total as usize), &path, &reference::query_text(&query))))
 }
 
-/// One webhook log entry as an `ApiMessageLog`.
-fn message_log(entry: &Value, api_name: &str) -> Value {
+/// One webhook log entry as an `ApiMessageLog`, with its application's name when the gateway keeps that
+/// application.
+fn message_log(entry: &Value, api_name: &str, application_name: Option<&str>) -> Value {
     let timestamp = entry["requestTimestamp"].as_u64().map(|millis| {
         humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis)).to_string()
     });
@@ -193,6 +199,7 @@ fn message_log(entry: &Value, api_name: &str) -> Value {
             "string_webhook_error-key": entry["errorKey"],
             "string_webhook_subscription-id": entry["subscriptionId"],
             "string_webhook_application-id": entry["applicationId"],
+            "string_webhook_application-name": application_name,
         },
     })
 }

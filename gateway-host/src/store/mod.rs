@@ -1,4 +1,4 @@
-//! The gateway's store: APIs, subscriptions (with their statuses) and webhook logs. The host depends on the
+//! The gateway's store: APIs, subscriptions (with their statuses), applications and webhook logs. The host depends on the
 //! [`Store`] interface only; [`SqliteStore`] (one embedded file, one gateway) and [`KafkaStore`] (topics shared by
 //! the nodes of a cluster) implement it side by side.
 //!
@@ -59,6 +59,10 @@ pub trait Store: Send + Sync {
     fn delete_api(&self, id: &str) -> Result<(), StoreError>;
     /// Every kept definition, by id.
     fn apis(&self) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Keeps application `id` (the reference product's shape, created on its paths).
+    fn put_application(&self, id: &str, application: &Value) -> Result<(), StoreError>;
+    /// Every kept application, by id.
+    fn applications(&self) -> Result<Vec<Value>, StoreError>;
     /// Keeps `subscription`, replacing what was kept under its id.
     fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError>;
     /// The subscription `id`.

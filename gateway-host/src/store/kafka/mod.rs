@@ -33,7 +33,7 @@ use tokio::sync::broadcast;
 use super::{sealed, Change, LogFilter, LogRow, SqliteStore, StatusRow, Store, StoreError};
 use follower::{Follower, Record};
 use producer::Producer;
-use replica::{Kept, Replica, API, CHECK, SUBSCRIPTION};
+use replica::{Kept, Replica, API, APPLICATION, CHECK, SUBSCRIPTION};
 
 /// How long a write waits to be read back.
 const READ_BACK_TIMEOUT: Duration = Duration::from_secs(20);
@@ -158,6 +158,15 @@ impl Store for KafkaStore {
         let kept: Vec<(String, String)> =
             self.replica.tables().apis.iter().map(|(id, document)| (id.clone(), document.clone())).collect();
         kept.into_iter().map(|(id, document)| Ok((id, sealed::opened_api(&document, &self.sealer)?))).collect()
+    }
+
+    fn put_application(&self, id: &str, application: &Value) -> Result<(), StoreError> {
+        self.write(&format!("{APPLICATION}{id}"), Some(&application.to_string()), None).map(|_| ())
+    }
+
+    fn applications(&self) -> Result<Vec<Value>, StoreError> {
+        let kept: Vec<String> = self.replica.tables().applications.values().cloned().collect();
+        kept.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
     }
 
     fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {

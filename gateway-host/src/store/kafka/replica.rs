@@ -9,8 +9,10 @@ use tokio::sync::broadcast;
 
 use crate::store::{Change, StoreError};
 
-/// Record keys: `api/<id>`, `subscription/<id>`, and the check value of the store's key.
+/// Record keys: `api/<id>`, `subscription/<id>`, `application/<id>`, and the check value of the store's key.
 pub(super) const API: &str = "api/";
+/// See [`API`].
+pub(super) const APPLICATION: &str = "application/";
 /// See [`API`].
 pub(super) const SUBSCRIPTION: &str = "subscription/";
 /// See [`API`].
@@ -37,6 +39,8 @@ pub(super) struct Tables {
     pub(super) apis: BTreeMap<String, String>,
     /// Sealed subscription documents by id.
     pub(super) subscriptions: HashMap<String, Kept>,
+    /// Application documents by id (they hold no secret).
+    pub(super) applications: BTreeMap<String, String>,
     /// The store key's check value.
     pub(super) check: Option<String>,
     /// The next order number.
@@ -83,6 +87,13 @@ impl Tables {
                 }
             }
             return Some(Change::Subscription(id.to_string()));
+        }
+        if let Some(id) = key.strip_prefix(APPLICATION) {
+            match value {
+                Some(document) => self.applications.insert(id.to_string(), document),
+                None => self.applications.remove(id),
+            };
+            return None; // read when asked for: nothing runs on an application
         }
         if key == CHECK {
             self.check = value;

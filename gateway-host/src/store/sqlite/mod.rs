@@ -7,6 +7,7 @@
 //! lifecycle change.
 
 mod apis;
+mod applications;
 mod sealing;
 mod subscriptions;
 mod webhook_logs;
@@ -43,8 +44,10 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)?;
         }
         let connection = open_connection(path)?;
-        connection
-            .execute_batch(&[apis::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA, sealing::SCHEMA].concat())?;
+        connection.execute_batch(
+            &[apis::SCHEMA, applications::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA, sealing::SCHEMA]
+                .concat(),
+        )?;
         let logs = open_connection(path)?;
         let store = Self { connection: Mutex::new(connection), logs: Mutex::new(logs), sealer };
         store.check_key()?;
@@ -79,6 +82,14 @@ impl Store for SqliteStore {
 
     fn apis(&self) -> Result<Vec<(String, Value)>, StoreError> {
         self.apis()
+    }
+
+    fn put_application(&self, id: &str, application: &Value) -> Result<(), StoreError> {
+        self.put_application(id, application)
+    }
+
+    fn applications(&self) -> Result<Vec<Value>, StoreError> {
+        self.applications()
     }
 
     fn put_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
