@@ -61,7 +61,10 @@ async fn every_documented_route_answers_as_documented() {
             .replace("{action}", "_pause")
             .replace("{requestId}", "no-such-entry")
             .replace("{replayId}", "no-such-replay")
-            .replace("{planId}", "no-such-plan");
+            .replace("{planId}", "no-such-plan")
+            .replace("{organizationId}", "DEFAULT")
+            .replace("{environmentId}", "DEFAULT")
+            .replace("{applicationId}", "no-such-application");
         let body = match (method.as_str(), template.as_str()) {
             ("post", "/management/v2/apis" | "/management/v2/apis/_import/definition") => {
                 Some(json!({ "id": "another", "name": "x" }))
@@ -70,6 +73,9 @@ async fn every_documented_route_answers_as_documented() {
                 Some(definition.clone())
             }
             ("post", "/management/v2/apis/{apiId}/subscriptions") => Some(subscription(&receiver.url("/other"))),
+            ("post", "/management/organizations/{organizationId}/environments/{environmentId}/applications") => {
+                Some(json!({ "name": "documented team" }))
+            }
             ("put", _) => Some(json!({ "consumerConfiguration": update["consumerConfiguration"] })),
             _ => None,
         };
@@ -87,7 +93,7 @@ async fn every_documented_route_answers_as_documented() {
         }
         called += 1;
     }
-    assert!(called >= 33, "every operation was called: {called}");
+    assert!(called >= 36, "every operation was called: {called}");
 
     // What the document does not have is refused in the same shape.
     let unknown = gateway.api().get("/management/v2/nothing-here").await;
