@@ -83,17 +83,7 @@ impl ApiService {
         if !self.catalog.contains(id) {
             return Err(ServiceError::NotFound(format!("API {id} not found")));
         }
-        // The id in the body, wrapped or not, must be the path's: the stored and the running copy are one API.
-        match definition::declared_id(&document) {
-            Some(body_id) if body_id != id => {
-                return Err(ServiceError::invalid(
-                    definition::id_path(&document),
-                    format!("`{body_id}` does not match the API in the path, {id}"),
-                ))
-            }
-            Some(_) => {}
-            None => definition::set_id(&mut document, id),
-        }
+        claim_id(&mut document, id)?;
         // A secret sent as the mask keeps the value the API has now.
         let current = self.catalog.view(id).map(|view| view.definition).unwrap_or_default();
         restore_secrets(&mut document, &current)?;
@@ -144,16 +134,7 @@ impl ApiService {
     pub async fn edit(&self, id: &str, mut document: Value) -> Result<ApiView, ServiceError> {
         let _change = self.changes.lock().await;
         let record = self.record(id)?;
-        match definition::declared_id(&document) {
-            Some(body_id) if body_id != id => {
-                return Err(ServiceError::invalid(
-                    definition::id_path(&document),
-                    format!("`{body_id}` does not match the API in the path, {id}"),
-                ))
-            }
-            Some(_) => {}
-            None => definition::set_id(&mut document, id),
-        }
+        claim_id(&mut document, id)?;
         restore_secrets(&mut document, pending::current(&record))?;
         // The state changes by `_start` and `_stop` only.
         let state = definition::inner(&pending::running(&record)).get("state").cloned();
@@ -335,6 +316,22 @@ impl ApiService {
                 }
                 Err(into_service_error(error))
             }
+        }
+    }
+}
+
+/// Makes `document` API `id`'s: the id in the body, wrapped or not, must be the path's (the stored and the running
+/// copy are one API); a body without one gets it.
+fn claim_id(document: &mut Value, id: &str) -> Result<(), ServiceError> {
+    match definition::declared_id(document) {
+        Some(body_id) if body_id != id => Err(ServiceError::invalid(
+            definition::id_path(document),
+            format!("`{body_id}` does not match the API in the path, {id}"),
+        )),
+        Some(_) => Ok(()),
+        None => {
+            definition::set_id(document, id);
+            Ok(())
         }
     }
 }
