@@ -382,6 +382,54 @@ async fn a_node_refuses_a_configuration_topic_of_several_partitions() {
     assert!(said.contains("cluster.config has 3 partitions; it needs exactly 1"), "{said}");
 }
 
+/// The reference's lifecycle through one node is followed by every node: a stop, a start, an edit that waits for its
+/// deployment, and the deployment (on tansu: the store's mechanism is the same on both brokers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_a_start_and_a_deployment_through_one_node_are_followed_by_every_node() {
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    broker.create_topic("followed", 1).await;
+    let nodes: Vec<Node> = (0..2).map(|_| Node::start(&bootstrap)).collect();
+    let gateways: Vec<&Gateway> = nodes.iter().map(Node::gateway).collect();
+    let receiver = Receiver::answering(200).await;
+    gateways[0].api().deploy(&kafka_api("followed", "at-least-once", &bootstrap, "followed")).await;
+    subscribe_as(gateways[0], "followed", "follower", &receiver.url("/hook")).await;
+    produce(&bootstrap, "followed", &records(0..5)).await;
+    assert!(receiver.wait_for(5, WAIT).await, "got {}", receiver.count());
+
+    assert_eq!(gateways[1].api().post("/management/v2/apis/followed/_stop", &Value::Null).await.status, 204);
+    let stopped = eventually(WAIT, || async { running_on(&gateways).await == [0, 0] }).await;
+    assert!(stopped, "stopped on every node: {:?}", running_on(&gateways).await);
+    produce(&bootstrap, "followed", &records(5..10)).await;
+    receiver.assert_stays_at(5, Duration::from_secs(2)).await;
+    assert_eq!(gateways[0].api().post("/management/v2/apis/followed/_start", &Value::Null).await.status, 204);
+    assert!(receiver.wait_for(10, WAIT).await, "went on from its position: {}", receiver.count());
+
+    // An edit through one node waits for its deployment on every node.
+    let reference = "/management/v2/environments/DEFAULT/apis/followed";
+    let mut edited = kafka_api("followed", "at-least-once", &bootstrap, "followed");
+    edited["flows"] = json!([{ "subscribe": [{ "policy": "transform-headers",
+        "configuration": { "addHeaders": [{ "name": "x-deployed", "value": "yes" }] } }] }]);
+    let reply = gateways[1]
+        .api()
+        .send(hyper::Method::PUT, reference, Some(&edited), Some(crate::support::gateway::TOKEN))
+        .await;
+    assert_eq!((reply.status, reply.body["deploymentState"].as_str()), (200, Some("NEED_REDEPLOY")), "{}", reply.body);
+    produce(&bootstrap, "followed", &records(10..12)).await;
+    assert!(receiver.wait_for(12, WAIT).await);
+    assert!(receiver.requests()[10..12].iter().all(|request| !request.headers.contains_key("x-deployed")));
+    let deployed = gateways[0].api().post(&format!("{reference}/deployments"), &json!({})).await;
+    assert_eq!(deployed.status, 202, "{}", deployed.body);
+    let shown =
+        eventually(WAIT, || async { gateways[1].api().get(reference).await.body["deploymentState"] == "DEPLOYED" })
+            .await;
+    assert!(shown, "the other node shows the deployment");
+    produce(&bootstrap, "followed", &records(12..14)).await;
+    assert!(receiver.wait_for(14, WAIT).await);
+    assert!(receiver.requests()[12..14].iter().all(|request| request.headers["x-deployed"] == "yes"));
+    receiver.assert_stays_at(14, Duration::from_secs(1)).await;
+}
+
 crate::on_both_brokers!(
     a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node,
     at_least_once_loses_nothing_when_a_node_is_killed_mid_stream,
