@@ -22,7 +22,7 @@ const BATCH_SIZE: u32 = 64;
 /// Messages asked at once while the flows drop most of them: a dropped message costs no callback, so the crossing
 /// and the wake-ups between the runtimes are what it costs, and bigger batches share them (a kept message would wait
 /// behind more others: the usual size comes back once most are kept).
-const DROPPING_BATCH_SIZE: u32 = 256;
+const DROPPING_BATCH_SIZE: u32 = 1024;
 
 /// One subscription's delivery loop.
 pub(crate) struct DeliveryLoop {
