@@ -10,6 +10,7 @@ mod broker_faults;
 mod cluster;
 mod command_line;
 mod console;
+mod dashboard;
 mod definitions;
 mod delivery;
 mod demo;

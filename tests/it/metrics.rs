@@ -143,3 +143,38 @@ async fn consumer_lag_is_the_high_watermark_minus_the_committed_offset() {
     assert!(lag_becomes(&gateway, 3.0).await, "three records behind: {}", scrape(&gateway).await.0);
     assert_eq!(committed(&broker.bootstrap(), "lagging-sub", "lagging", 1), vec![5], "as the broker says");
 }
+
+/// `promtool` over `args`, from the folder of the alert rules; what it said when it fails.
+fn promtool(args: &[&str]) -> Result<(), String> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/prometheus");
+    let output = Command::new("promtool")
+        .args(args)
+        .current_dir(folder)
+        .output()
+        .expect("promtool (make test installs Debian's prometheus package)");
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(said)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_rules_pass_promtool_and_name_only_metrics_the_gateway_exposes() {
+    promtool(&["check", "rules", "alerts.yml"]).expect("promtool check rules");
+    promtool(&["test", "rules", "alerts.test.yml"]).expect("promtool test rules");
+    let rules =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/prometheus/alerts.yml"))
+            .expect("the alert rules");
+    let home = GatewayHome::new();
+    let gateway = home.start();
+    let (text, _) = scrape(&gateway).await;
+    let exposed: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next()).collect();
+    let named = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("gateway_") && !word.starts_with("gateway_host"));
+    for name in named {
+        assert!(exposed.contains(&name), "the rules name {name}, which /metrics does not expose: {exposed:?}");
+    }
+}

@@ -73,6 +73,13 @@ impl Api {
         Reply { status, body }
     }
 
+    /// The status of a `GET` of `path`, or `None` while nothing answers (a server still starting).
+    pub async fn try_get(&self, path: &str) -> Option<u16> {
+        let request = Request::builder().uri(format!("{}{path}", self.base)).body(Full::new(Bytes::new())).ok()?;
+        let answer = tokio::time::timeout(Duration::from_secs(5), self.client.request(request)).await.ok()?.ok()?;
+        Some(answer.status().as_u16())
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(Method::GET, path, None, Some(&self.token)).await
     }
