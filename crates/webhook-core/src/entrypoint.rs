@@ -25,7 +25,7 @@ use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::run_loop::DeliveryLoop;
 use crate::delivery::scheduler::Scheduler;
-use crate::delivery::signing::Signer;
+use standard_webhooks::Signer;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
 use crate::running::Running;

@@ -11,7 +11,7 @@ use plugin_api::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::CallbackTarget;
-use crate::delivery::signing::Signer;
+use standard_webhooks::Signer;
 
 /// Set on every call: the subscription id.
 pub(crate) const CLIENT_IDENTIFIER_HEADER: HeaderName = HeaderName::from_static("x-gravitee-client-identifier");

@@ -1,5 +1,6 @@
 //! Standard Webhooks v1 signatures: `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,` + base64 of
 //! HMAC-SHA256 of `id.timestamp.body`, one per secret, space-separated) on every request of a signed subscription.
+#![warn(missing_docs)]
 
 use base64::Engine;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -12,9 +13,9 @@ const TIMESTAMP_HEADER: HeaderName = HeaderName::from_static("webhook-timestamp"
 /// `webhook-signature`.
 const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("webhook-signature");
 
-/// The keys of one subscription.
+/// The keys of one subscription (or of one operational webhook).
 #[derive(Clone)]
-pub(crate) struct Signer {
+pub struct Signer {
     keys: Vec<hmac::Key>,
 }
 
@@ -26,13 +27,13 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     /// A signer with `keys` (raw bytes); `None` without any.
-    pub(crate) fn new(keys: Vec<Vec<u8>>) -> Option<Self> {
+    pub fn new(keys: Vec<Vec<u8>>) -> Option<Self> {
         let keys: Vec<hmac::Key> = keys.iter().map(|key| hmac::Key::new(hmac::HMAC_SHA256, key)).collect();
         (!keys.is_empty()).then_some(Self { keys })
     }
 
     /// Sets the three headers for a request of `id` with `body`, sent at `timestamp` (seconds).
-    pub(crate) fn sign(&self, headers: &mut HeaderMap, id: &str, timestamp: u64, body: &[u8]) {
+    pub fn sign(&self, headers: &mut HeaderMap, id: &str, timestamp: u64, body: &[u8]) {
         let mut signed = Vec::with_capacity(id.len() + body.len() + 24);
         signed.extend_from_slice(format!("{id}.{timestamp}.").as_bytes());
         signed.extend_from_slice(body);
