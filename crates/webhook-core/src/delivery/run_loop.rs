@@ -180,9 +180,10 @@ impl DeliveryLoop {
         }
     }
 
-    /// Admits `message`: starts it as soon as a request may start, or holds it behind its key. Under at-most-once
-    /// with keys, it is committed first, in source order, even when held (a later message of another key may start
-    /// before it, and the source commits only past settled messages).
+    /// Runs `message` through the flows (a dropped one is settled as filtered, never admitted; a step that cannot
+    /// run on it fails the subscription), then admits it: starts it as soon as a request may start, or holds it
+    /// behind its key. Under at-most-once with keys, it is committed first, in source order, even when held (a later
+    /// message of another key may start before it, and the source commits only past settled messages).
     async fn take(&mut self, in_flight: &mut JoinSet<(u64, Verdict)>, mut message: Message) -> Result<(), Exit> {
         if !self.chain.is_empty() {
             match self.chain.run(&mut message) {
