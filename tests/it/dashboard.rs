@@ -52,11 +52,13 @@ async fn every_query_of_the_dashboard_returns_series_from_a_real_prometheus() {
     let home = GatewayHome::new();
     let gateway = home.start();
     let api = gateway.api();
-    api.deploy(&mock_api("steady", "auto", json!({}), mock_messages(1_000_000, 5, "m"))).await;
+    // A steady, light load (20 messages a second): enough for every rate to have series, little for the tests
+    // running beside it.
+    api.deploy(&mock_api("steady", "auto", json!({}), mock_messages(1_000_000, 50, "m"))).await;
     api.subscribe("steady", &subscription(&receiver.url("/steady"))).await;
     api.deploy(&kafka_api("fed", "at-least-once", &broker.bootstrap(), "dashboard")).await;
     api.subscribe("fed", &subscription(&receiver.url("/fed"))).await;
-    assert!(receiver.wait_for(60, WAIT).await);
+    assert!(receiver.wait_for(20, WAIT).await);
 
     let target = api.base().trim_start_matches("http://").to_string();
     let prometheus = Prometheus::scraping(&target, TOKEN).await;

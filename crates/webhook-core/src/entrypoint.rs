@@ -25,11 +25,11 @@ use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::run_loop::DeliveryLoop;
 use crate::delivery::scheduler::Scheduler;
-use standard_webhooks::Signer;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
 use crate::running::Running;
 use crate::transport::client::build_client;
+use standard_webhooks::Signer;
 
 /// Worker threads of a webhook plugin's runtime: half the machine's cores, at least one. Delivery is I/O bound,
 /// and each extra worker costs wake-ups across threads: on 2 cores, one worker instead of two cut the gateway's CPU
