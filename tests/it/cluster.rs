@@ -62,6 +62,13 @@ async fn create_store_topics(broker: &Broker) {
     }
 }
 
+/// One cluster at a time: a cluster is three gateways, their consumer groups and a broker, on a machine of two
+/// cores; two of them side by side starved each other's group sessions into rebalances that redelivered records.
+async fn one_cluster_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// Three nodes of one cluster.
 fn three_nodes(bootstrap: &str) -> Vec<Node> {
     (0..3).map(|_| Node::start(bootstrap)).collect()
@@ -118,6 +125,7 @@ async fn log_count(gateway: &Gateway, api: &str) -> u64 {
 }
 
 async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_restart_of_every_node(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
@@ -199,6 +207,7 @@ async fn a_change_through_any_node_reaches_every_node_and_the_state_survives_a_r
 }
 
 async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     const RECORDS: usize = 600;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
@@ -227,6 +236,7 @@ async fn at_least_once_loses_nothing_when_a_node_is_killed_mid_stream(kind: Kind
 }
 
 async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_through_another_restarts_it(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
@@ -264,6 +274,7 @@ async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_th
 }
 
 async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
@@ -302,6 +313,7 @@ async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kin
 }
 
 async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
     let bootstrap = broker.bootstrap();
@@ -318,6 +330,7 @@ async fn a_node_with_another_key_is_refused_and_the_cluster_goes_on(kind: Kind) 
 }
 
 async fn lifecycle_actions_crossing_on_two_nodes_are_never_lost(kind: Kind) {
+    let _turn = one_cluster_at_a_time().await;
     const ROUNDS: usize = 8;
     let broker = Broker::of(kind);
     create_store_topics(&broker).await;
@@ -386,6 +399,7 @@ async fn a_node_refuses_a_configuration_topic_of_several_partitions() {
 /// deployment, and the deployment (on tansu: the store's mechanism is the same on both brokers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_a_start_and_a_deployment_through_one_node_are_followed_by_every_node() {
+    let _turn = one_cluster_at_a_time().await;
     let broker = Broker::start();
     let bootstrap = broker.bootstrap();
     broker.create_topic("followed", 1).await;
