@@ -322,6 +322,24 @@ pub fn inner_mut(document: &mut Value) -> &mut Value {
     }
 }
 
+/// The plans a document's `plans` holds as a list (a map of plans by id gives its plans, each with its id); none when
+/// it holds neither.
+pub fn listed_plans(plans: Option<Value>) -> Vec<Value> {
+    match plans {
+        Some(Value::Array(plans)) => plans,
+        Some(Value::Object(by_id)) => by_id
+            .into_iter()
+            .map(|(id, mut plan)| {
+                if plan.get("id").is_none() {
+                    plan["id"] = Value::String(id);
+                }
+                plan
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The definition of a document and, for an export, the plans beside it.
 pub fn unwrap_export(document: Value) -> (Value, Option<Value>) {
     match document {

@@ -15,8 +15,8 @@ mod sampling;
 mod subscription;
 
 pub use api::{
-    declared_id, id_path, inner, inner_mut, is_export, set_id, unwrap_export, ApiDefinition, Dlq, Endpoint,
-    EndpointGroup, Entrypoint, Listener, Plan,
+    declared_id, id_path, inner, inner_mut, is_export, listed_plans, set_id, unwrap_export, ApiDefinition, Dlq,
+    Endpoint, EndpointGroup, Entrypoint, Listener, Plan,
 };
 pub use error::FieldError;
 pub use flow::{Flow, FlowExecution, Selector, Step};

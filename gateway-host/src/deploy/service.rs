@@ -353,19 +353,7 @@ fn set_state(document: &mut Value, state: &str) {
 fn plans_of(document: &mut Value) -> &mut Vec<Value> {
     let exported = definition::is_export(document);
     let holder = if exported { document } else { definition::inner_mut(document) };
-    let listed = match holder.get_mut("plans").map(Value::take) {
-        Some(Value::Array(plans)) => plans,
-        Some(Value::Object(by_id)) => by_id
-            .into_iter()
-            .map(|(id, mut plan)| {
-                if plan.get("id").is_none() {
-                    plan["id"] = Value::String(id);
-                }
-                plan
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let listed = definition::listed_plans(holder.get_mut("plans").map(Value::take));
     holder["plans"] = Value::Array(listed);
     holder["plans"].as_array_mut().expect("an array was just put there")
 }

@@ -230,22 +230,8 @@ async fn close_subscriptions(state: &AppState, api_id: &str, plan_id: &str) -> R
 fn current_plans(state: &AppState, api_id: &str) -> Result<Vec<Value>, ServiceError> {
     let view = state.catalog.view(api_id).ok_or_else(|| ServiceError::NotFound(format!("API {api_id} not found")))?;
     let document = definition::pending::current(&view.definition);
-    let plans =
-        if definition::is_export(document) { document.get("plans") } else { definition::inner(document).get("plans") };
-    let listed: Vec<Value> = match plans {
-        Some(Value::Array(plans)) => plans.clone(),
-        Some(Value::Object(by_id)) => by_id
-            .iter()
-            .map(|(id, plan)| {
-                let mut plan = plan.clone();
-                if plan.get("id").is_none() {
-                    plan["id"] = json!(id);
-                }
-                plan
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let holder = if definition::is_export(document) { document } else { definition::inner(document) };
+    let listed = definition::listed_plans(holder.get("plans").cloned());
     Ok(listed
         .into_iter()
         .map(|mut plan| {
