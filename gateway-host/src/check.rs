@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::config::GatewayConfig;
 use crate::deploy::{definition_files, plan, DeployError};
-use crate::plugins::{CompatibilityMatrix, PluginRegistry, PluginStatus};
+use crate::plugins::{CompatibilityMatrix, PluginRegistry, PluginServices, PluginStatus};
 
 /// Prints every problem (`file: path: message`) and a summary; success when there is none.
 pub fn run(config: &GatewayConfig, definitions: &Path) -> ExitCode {
@@ -17,7 +17,11 @@ pub fn run(config: &GatewayConfig, definitions: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let registry = PluginRegistry::load_dir(&config.plugins.dir, &CompatibilityMatrix::shipped(), &egress);
+    let registry = PluginRegistry::load_dir(
+        &config.plugins.dir,
+        &CompatibilityMatrix::shipped(),
+        &PluginServices::untraced(egress),
+    );
     let mut problems = 0;
     for record in registry.records().iter().filter(|record| record.status == PluginStatus::Refused) {
         println!("{}: plugin refused: {}", record.file, record.reason.as_deref().unwrap_or("unknown reason"));

@@ -36,6 +36,8 @@ pub struct GatewayConfig {
     pub shutdown: ShutdownSection,
     /// Webhook logs.
     pub webhook_logs: WebhookLogsSection,
+    /// OpenTelemetry traces.
+    pub tracing: TracingSection,
 }
 
 /// Webhook logs: retention and queue.
@@ -174,6 +176,28 @@ pub struct LogSection {
     pub format: String,
 }
 
+/// OpenTelemetry traces (`docs/observability.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracingSection {
+    /// Where spans are exported.
+    pub otlp: OtlpSection,
+    /// The share of new traces recorded, 0 to 1.
+    pub sampling_ratio: f64,
+    /// `service.name`; empty: `OTEL_SERVICE_NAME`, else `webhook-gateway`.
+    pub service_name: String,
+    /// `key=value` resource attributes, over `OTEL_RESOURCE_ATTRIBUTES`.
+    pub resource_attributes: Vec<String>,
+}
+
+/// An OTLP/HTTP collector.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSection {
+    /// Its base URL (`http://collector:4318`); empty: the OpenTelemetry variables', else no export.
+    pub endpoint: String,
+}
+
 /// Graceful shutdown.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,6 +328,11 @@ fn apply_environment(node: &mut Value, path: &str, env: &impl Fn(&str) -> Option
                 .filter(|item| !item.is_empty())
                 .map(|item| Value::String(item.into()))
                 .collect(),
+        ),
+        Value::Float(_) => Value::Float(
+            text.trim()
+                .parse()
+                .map_err(|_| ConfigError::Environment { variable, message: format!("`{text}` is not a number") })?,
         ),
         Value::Boolean(_) => {
             Value::Boolean(text.trim().parse().map_err(|_| ConfigError::Environment {

@@ -17,20 +17,19 @@ mod kept_secret;
 mod logs;
 mod management;
 mod metrics;
+mod observability;
 mod plugins;
 mod replay;
 mod store;
 mod telemetry;
 mod time;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cli::{Cli, Command};
-use config::{GatewayConfig, LogSection};
-use tracing_subscriber::EnvFilter;
+use config::GatewayConfig;
 
 use base64::Engine;
 
@@ -45,7 +44,9 @@ use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
 use crate::management::users::Users;
 use crate::metrics::Metrics;
-use crate::plugins::{CompatibilityMatrix, PluginRegistry};
+use crate::observability::logging::init_logging;
+use crate::observability::traces::{self, TraceExportSettings};
+use crate::plugins::{CompatibilityMatrix, PluginRegistry, PluginServices};
 use crate::replay::Replays;
 use crate::store::{kafka, KafkaStore, SqliteStore, Store};
 use crate::telemetry::Telemetry;
@@ -122,18 +123,6 @@ fn hash_password() -> ExitCode {
     }
 }
 
-/// Text lines for people (the default), or one JSON object per line for log shippers.
-fn init_logging(log: &LogSection) -> Result<(), String> {
-    let filter = EnvFilter::try_new(&log.level).map_err(|error| format!("log.level: {error}"))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match log.format.as_str() {
-        "text" => builder.with_ansi(std::io::stdout().is_terminal()).init(),
-        "json" => builder.json().with_current_span(false).init(),
-        other => return Err(format!("log.format (GATEWAY_LOG_FORMAT): `{other}`; expected text or json")),
-    }
-    Ok(())
-}
-
 async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let (store, shares) = open_store(&config).await?;
     // Taken before anything is deployed or started: no change made meanwhile by another node is missed.
@@ -141,7 +130,14 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let token = MANAGEMENT_TOKEN.resolve(&config.management.token, &config.store.path)?;
     let matrix = CompatibilityMatrix::shipped();
     tracing::info!(platform = %matrix.platform(), dir = %config.plugins.dir.display(), "loading plugins");
-    let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix, &config.egress.settings()?));
+    let trace_settings = TraceExportSettings::resolve(&config.tracing, |name| std::env::var(name).ok())?;
+    let (spans, span_counters) = traces::export::start(trace_settings.as_ref())?;
+    let services = PluginServices {
+        egress: config.egress.settings()?,
+        traces: TraceExportSettings::for_plugins(trace_settings.as_ref()),
+        spans,
+    };
+    let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix, &services));
     let catalog = Arc::new(ApiCatalog::default());
     let logs_config = &config.webhook_logs;
     let retention = logs::Retention {
@@ -153,6 +149,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
     let telemetry = Arc::new(Telemetry {
         webhook_logs: Arc::clone(&webhook_logs),
         metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),
+        spans: span_counters,
     });
     let placement: Arc<dyn Placement> = match &shares {
         Some(shares) => Arc::clone(shares) as Arc<dyn Placement>,

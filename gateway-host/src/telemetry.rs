@@ -1,4 +1,5 @@
-//! Where every run of a subscription reports: its API's webhook logs and its delivery metrics.
+//! Where every run of a subscription reports: its API's webhook logs, its delivery metrics and the count of its
+//! spans.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use plugin_api::{DeliveryLogBox, DeliveryMetrics};
 use crate::deploy::DeployedApi;
 use crate::logs::WebhookLogs;
 use crate::metrics::Metrics;
+use crate::observability::traces::SpanCounters;
 
 /// The webhook logs and the metrics of the gateway.
 pub struct Telemetry {
@@ -15,6 +17,8 @@ pub struct Telemetry {
     pub webhook_logs: Arc<WebhookLogs>,
     /// Delivery metrics.
     pub metrics: Arc<Metrics>,
+    /// Spans exported and dropped.
+    pub spans: Arc<SpanCounters>,
 }
 
 impl Telemetry {

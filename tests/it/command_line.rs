@@ -23,7 +23,7 @@ fn help_and_version_say_what_the_gateway_is() {
     assert!(help.contains("check") && help.contains("--config") && help.contains("--version"), "{help}");
     let (code, version) = run(&["--version"], &[]);
     assert_eq!(code, Some(0), "{version}");
-    assert!(version.starts_with("gateway-host 0.1.0 (platform 4.8.0, plugin interface 0.6."), "{version}");
+    assert!(version.starts_with("gateway-host 0.1.0 (platform 4.8.0, plugin interface 0.7."), "{version}");
     let (code, wrong) = run(&["--nonsense"], &[]);
     assert_eq!(code, Some(2), "{wrong}");
 }

@@ -41,5 +41,6 @@ mod signing;
 mod soak;
 mod stops;
 mod tls;
+mod traces;
 mod validation;
 mod webhook_logs;

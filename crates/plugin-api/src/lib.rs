@@ -14,6 +14,7 @@ mod manifest;
 mod message;
 mod metrics;
 mod module;
+mod trace;
 
 pub use abi_stable;
 pub use async_ffi;
@@ -33,3 +34,7 @@ pub use metrics::{
     CALLBACK_ERROR_KEYS, DURATION_BUCKETS, GAUGE_SLOTS,
 };
 pub use module::{EgressSettings, HostServices, PluginInstance, PluginMod, PluginModRef, INTERFACE_VERSION};
+pub use trace::{
+    AttributeValue, RawSpanSink, RawSpanSink_TO, SpanAttribute, SpanKind, SpanRecord, SpanSinkBox, SpanStatus,
+    TraceSettings,
+};

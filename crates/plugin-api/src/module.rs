@@ -9,7 +9,7 @@ use abi_stable::{
     StableAbi,
 };
 
-use crate::{LogLevel, LogSinkBox, Manifest, RawEndpoint_TO, RawEntrypoint_TO};
+use crate::{LogLevel, LogSinkBox, Manifest, RawEndpoint_TO, RawEntrypoint_TO, SpanSinkBox, TraceSettings};
 use abi_stable::std_types::RBox;
 
 /// Version of this interface crate; the loader refuses a plugin built against an incompatible one.
@@ -25,6 +25,10 @@ pub struct HostServices {
     pub max_log_level: LogLevel,
     /// What the operator lets plugins that call out for consumers reach.
     pub egress: EgressSettings,
+    /// Whether and how much plugins trace.
+    pub traces: TraceSettings,
+    /// Where the plugin's finished spans go, a batch at a time.
+    pub span_sink: SpanSinkBox,
 }
 
 /// The operator's `[egress]` settings, for plugins that call addresses consumers chose.

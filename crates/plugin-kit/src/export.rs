@@ -12,7 +12,7 @@
 ///
 /// The version is the plugin crate's own (`CARGO_PKG_VERSION`). `instantiate` is a
 /// `fn(&EgressSettings) -> Result<PluginInstance, String>` (the operator's egress settings, for plugins that call
-/// addresses consumers chose), called once the log bridge is installed; a panic in it becomes an error
+/// addresses consumers chose), called once the log bridge and the tracer are installed; a panic in it becomes an error
 /// the host reports, never an abort. The plugin crate must depend on `abi_stable` (the export attribute expands to
 /// paths in it).
 #[macro_export]
@@ -45,8 +45,9 @@ macro_rules! export_plugin {
             extern "C" fn exported_instantiate(
                 services: $crate::api::HostServices,
             ) -> ::abi_stable::std_types::RResult<$crate::api::PluginInstance, ::abi_stable::std_types::RString> {
-                let egress = services.egress.clone();
-                $crate::install_log_bridge(services);
+                let $crate::api::HostServices { log_sink, max_log_level, egress, traces, span_sink } = services;
+                $crate::install_log_bridge(log_sink, max_log_level);
+                $crate::traces::install_tracer(traces, span_sink);
                 match $crate::catch_panic(|| $instantiate(&egress)) {
                     Ok(Ok(instance)) => ::abi_stable::std_types::RResult::ROk(instance),
                     Ok(Err(error)) | Err(error) => ::abi_stable::std_types::RResult::RErr(error.into()),

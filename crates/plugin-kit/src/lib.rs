@@ -15,6 +15,7 @@ mod log_bridge;
 mod manifest;
 mod runtime;
 mod settled;
+pub mod traces;
 
 pub use plugin_api as api;
 

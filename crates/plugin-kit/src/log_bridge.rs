@@ -4,22 +4,23 @@
 
 use std::fmt::Write;
 
-use plugin_api::{HostServices, LogLevel, LogRecord, LogSinkBox};
+use plugin_api::{LogLevel, LogRecord, LogSinkBox};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-/// Installs the bridge as this plugin library's global `tracing` subscriber. Call once, from `instantiate`.
-pub fn install_log_bridge(services: HostServices) {
-    let filter = match services.max_log_level {
+/// Installs the bridge to the host's `sink` as this plugin library's global `tracing` subscriber, dropping what is
+/// finer than `max_level`. Call once, from `instantiate`.
+pub fn install_log_bridge(sink: LogSinkBox, max_level: LogLevel) {
+    let filter = match max_level {
         LogLevel::Trace => LevelFilter::TRACE,
         LogLevel::Debug => LevelFilter::DEBUG,
         LogLevel::Info => LevelFilter::INFO,
         LogLevel::Warn => LevelFilter::WARN,
         LogLevel::Error => LevelFilter::ERROR,
     };
-    let subscriber = tracing_subscriber::registry().with(BridgeLayer { sink: services.log_sink }.with_filter(filter));
+    let subscriber = tracing_subscriber::registry().with(BridgeLayer { sink }.with_filter(filter));
     // A second call (a plugin instantiated twice) keeps the first bridge, which is the same host sink.
     let _ = tracing::subscriber::set_global_default(subscriber);
 }

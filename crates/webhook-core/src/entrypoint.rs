@@ -25,6 +25,7 @@ use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::run_loop::DeliveryLoop;
 use crate::delivery::scheduler::Scheduler;
+use crate::delivery::trace::TraceLabels;
 use crate::edition::Edition;
 use crate::layers::LayerSetup;
 use crate::running::Running;
@@ -100,6 +101,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             .signature
             .as_ref()
             .and_then(|signature| Signer::new(signature.keys().into_iter().flatten().collect()));
+        let trace_labels = TraceLabels::new(&request.api_id, &request.subscription_id, request.qos, &target.uri);
         let deliverer = Arc::new(Deliverer {
             client,
             template: RequestTemplate::new(target, &request.subscription_id).signed_by(signer),
@@ -124,6 +126,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             },
             stop: stop_requested.clone(),
             limit: InFlightLimit::new(concurrency, config.pacing.adaptive, request.metrics.clone()),
+            trace_labels,
         });
         let delivery = DeliveryLoop {
             source: request.source,

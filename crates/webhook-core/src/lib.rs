@@ -18,6 +18,7 @@ mod running;
 mod transport;
 
 pub use checked::CheckedSubscription;
+pub use delivery::trace::traced_url;
 pub use edition::Edition;
 pub use entrypoint::WebhookEntrypoint;
 pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};

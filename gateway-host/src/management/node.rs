@@ -42,6 +42,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         webhook_log_entries: state.telemetry.webhook_logs.counts(),
         lags: subscriptions.iter().flat_map(|subscription| lags_of(&state, subscription)).collect(),
         login_failures: state.users.failed_logins(),
+        trace_spans: state.telemetry.spans.counts(),
     };
     // Prometheus asks for OpenMetrics; promtool, curl and older scrapers get the Prometheus text format.
     let openmetrics = headers

@@ -66,6 +66,8 @@ pub struct Scrape {
     pub lags: Vec<LagRow>,
     /// Basic logins refused since start.
     pub login_failures: u64,
+    /// Spans exported and dropped.
+    pub trace_spans: (u64, u64),
 }
 
 /// The scrape as OpenMetrics text (`openmetrics`), or in the Prometheus text format 0.0.4 for clients that do not
@@ -161,7 +163,15 @@ impl Scrape {
             None,
             MetricType::Counter,
         )?;
-        counter(&mut failures, &Vec::new(), self.login_failures)
+        counter(&mut failures, &Vec::new(), self.login_failures)?;
+        let mut spans = encoder.encode_descriptor(
+            "gateway_trace_spans",
+            "Spans exported to the OTLP collector, or dropped (a full queue, a collector down or slow).",
+            None,
+            MetricType::Counter,
+        )?;
+        counter(&mut spans, &vec![("result", "exported".into())], self.trace_spans.0)?;
+        counter(&mut spans, &vec![("result", "dropped".into())], self.trace_spans.1)
     }
 
     fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {

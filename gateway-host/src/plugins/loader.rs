@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
-use plugin_api::{EgressSettings, HostServices, PluginKind, PluginModRef};
+use plugin_api::{PluginKind, PluginModRef};
 
 use super::compatibility::CompatibilityMatrix;
 use super::connector::{take, EndpointPlugin, EntrypointPlugin};
-use super::log_sink::{max_level, sink_for};
 use super::registry::{Connector, LoadedPlugin, Manifest};
+use super::services::PluginServices;
 
 /// Why a file was refused, with whatever of its identity could be read.
 #[derive(Debug)]
@@ -21,12 +21,12 @@ pub(super) struct Refusal {
 /// Longest reason kept from the ABI checker, whose reports can run to pages.
 const MAX_REASON_CHARS: usize = 400;
 
-/// Loads `path` and instantiates its connector, unless the ABI, the matrix or the id (`is_taken`) refuse it.
+/// Loads `path` and instantiates its connector with `services`, unless the ABI, the matrix or the id (`is_taken`) refuse it.
 pub(super) fn load(
     path: &Path,
     matrix: &CompatibilityMatrix,
     is_taken: impl Fn(&str) -> bool,
-    egress: &EgressSettings,
+    services: &PluginServices,
 ) -> Result<LoadedPlugin, Refusal> {
     let unknown = |reason: String| Refusal { id: None, version: None, reason };
     let header = lib_header_from_path(path)
@@ -39,9 +39,7 @@ pub(super) fn load(
     if is_taken(&manifest.id) {
         return Err(refuse(format!("another file already provides plugin `{}`", manifest.id)));
     }
-    let services =
-        HostServices { log_sink: sink_for(&manifest.id), max_log_level: max_level(), egress: egress.clone() };
-    let instance = (module.instantiate())(services)
+    let instance = (module.instantiate())(services.for_plugin(&manifest.id, &manifest.version))
         .into_result()
         .map_err(|error| refuse(format!("instantiation failed: {error}")))?;
     let connector = match manifest.kind {

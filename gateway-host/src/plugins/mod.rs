@@ -4,9 +4,10 @@
 mod compatibility;
 mod connector;
 mod loader;
-mod log_sink;
 mod registry;
+mod services;
 
 pub use compatibility::CompatibilityMatrix;
 pub use connector::{Ended, EndpointPlugin, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 pub use registry::{LoadedPlugin, PluginRegistry, PluginStatus};
+pub use services::PluginServices;

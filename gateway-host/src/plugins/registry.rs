@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use plugin_api::{EgressSettings, Mode, PluginKind, Qos};
+use plugin_api::{Mode, PluginKind, Qos};
 use serde::Serialize;
 
 use super::compatibility::CompatibilityMatrix;
 use super::connector::{EndpointPlugin, EntrypointPlugin};
 use super::loader::{load, Refusal};
+use super::services::PluginServices;
 
 /// A plugin's manifest, in host types.
 #[derive(Debug, Clone)]
@@ -129,12 +130,12 @@ pub struct PluginRegistry {
 }
 
 impl PluginRegistry {
-    /// Loads every plugin library of `dir`, in file name order, handing each the operator's `egress` settings. A
-    /// missing folder gives an empty registry.
-    pub fn load_dir(dir: &Path, matrix: &CompatibilityMatrix, egress: &EgressSettings) -> Self {
+    /// Loads every plugin library of `dir`, in file name order, handing each the host's `services`. A missing
+    /// folder gives an empty registry.
+    pub fn load_dir(dir: &Path, matrix: &CompatibilityMatrix, services: &PluginServices) -> Self {
         let mut registry = Self { plugins: HashMap::new(), records: Vec::new() };
         for path in library_files(dir) {
-            match load(&path, matrix, |id| registry.plugins.contains_key(id), egress) {
+            match load(&path, matrix, |id| registry.plugins.contains_key(id), services) {
                 Ok(plugin) => registry.add(plugin),
                 Err(refusal) => registry.refuse(&path, refusal),
             }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use plugin_api::abi_stable::std_types::RArc;
-use plugin_api::{DeliveryMetrics, DeliveryOutcome, Message};
+use plugin_api::{DeliveryMetrics, DeliveryOutcome, Header, Message};
+use plugin_kit::traces::{in_context, TRACEPARENT};
 use tokio::sync::watch;
 
 use crate::config::RetryConfig;
@@ -18,6 +19,7 @@ use crate::delivery::outcome::{InterruptFlags, Outcome};
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::retry_after::asked_wait;
 use crate::delivery::scheduler::Key;
+use crate::delivery::trace::{dead_letter_published, AttemptTrace, DeliveryTrace, TraceLabels};
 use crate::layers::{DeadLetterContext, Layers};
 use crate::transport::attempt::{send, Answer, AttemptResult};
 use crate::transport::client::CallbackClient;
@@ -94,6 +96,8 @@ pub(crate) struct Deliverer {
     pub(crate) stop: watch::Receiver<Option<Duration>>,
     /// How many deliveries may be in flight, fed with every call's result (`pacing.adaptive`).
     pub(crate) limit: InFlightLimit,
+    /// What the subscription's spans say about it.
+    pub(crate) trace_labels: TraceLabels,
 }
 
 /// The calls made for one message.
@@ -120,14 +124,17 @@ impl Deliverer {
         let body = Bytes::from(std::mem::take(&mut message.content).into_vec());
         let request_id = request_id();
         let logged = self.log.sample();
-        let calls = self.call_with_retries(&message, &body, &request_id, logged).await;
+        let trace = DeliveryTrace::start(&message, &self.trace_labels);
+        let calls = self.call_with_retries(&message, &body, &request_id, logged, &trace).await;
         if matches!(calls.last(), AttemptResult::Answered(_)) {
             let age_ms = plugin_kit::now_ms().saturating_sub(message.timestamp_ms).max(0);
             self.metrics.message_age.observe(age_ms as f64 / 1000.0);
         }
         tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");
         let message_id = message.id.to_string();
-        let verdict = if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls).await };
+        let verdict =
+            if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls, &trace).await };
+        trace.end(&verdict);
         if let Some(outcome) = verdict.outcome() {
             self.metrics.delivery(outcome);
         }
@@ -148,7 +155,7 @@ impl Deliverer {
         verdict
     }
 
-    async fn settle(&self, mut message: Message, body: &Bytes, calls: &Calls) -> Verdict {
+    async fn settle(&self, mut message: Message, body: &Bytes, calls: &Calls, trace: &DeliveryTrace) -> Verdict {
         let (reason, refused) = match self.interrupts.judge(calls.last()) {
             Outcome::Delivered => return Verdict::Settled,
             Outcome::Unavailable { reason, interrupt: true } => return Verdict::Fail(reason),
@@ -174,7 +181,12 @@ impl Deliverer {
             last_attempt_at: last.started_at,
         };
         message.content = body.to_vec().into();
+        let span = trace.dead_letter();
+        if let Some(span) = &span {
+            continue_trace(&mut message, span.context().traceparent());
+        }
         let published = dead_letter.publish(message, context).await;
+        dead_letter_published(span, &published);
         self.metrics.dlq_publishes.record(published.is_ok());
         match published {
             Ok(()) => Verdict::DeadLettered,
@@ -182,7 +194,14 @@ impl Deliverer {
         }
     }
 
-    async fn call_with_retries(&self, message: &Message, body: &Bytes, request_id: &str, logged: bool) -> Calls {
+    async fn call_with_retries(
+        &self,
+        message: &Message,
+        body: &Bytes,
+        request_id: &str,
+        logged: bool,
+        trace: &DeliveryTrace,
+    ) -> Calls {
         let mut calls =
             Calls { attempts: Vec::with_capacity(1), abandoned: false, request_headers: None, answer: None };
         let mut stop = self.stop.clone();
@@ -198,9 +217,13 @@ impl Deliverer {
                 self.metrics.retries.fetch_add(1, Relaxed);
                 call
             };
+            let mut attempt =
+                trace.attempt(calls.attempts.len() as u32 + 1, self.template.method().as_str(), &self.trace_labels);
             let started_at = SystemTime::now();
             let clock = Instant::now();
-            let (result, answer, request_headers) = self.call(message, body, request_id, &mut refreshed, logged).await;
+            let (result, answer, request_headers) =
+                self.call(message, body, request_id, &mut refreshed, logged, &attempt).await;
+            attempt.result(&result);
             drop(call);
             let duration = clock.elapsed();
             match &result {
@@ -225,6 +248,8 @@ impl Deliverer {
             if let Some(attempt) = calls.attempts.last_mut() {
                 attempt.wait = Some(delay);
             }
+            attempt.retry_wait(delay);
+            drop(attempt);
             let slept = tokio::select! {
                 _ = tokio::time::sleep(delay) => true,
                 _ = stop.wait_for(Option::is_some) => false,
@@ -244,21 +269,24 @@ impl Deliverer {
         request_id: &str,
         refreshed: &mut bool,
         logged: bool,
+        attempt: &AttemptTrace,
     ) -> Exchange {
+        let traceparent = attempt.traceparent();
         let Some(authorizer) = &self.layers.authorizer else {
-            return self.send(message, body, request_id, None, logged).await;
+            return self.send(message, body, request_id, None, traceparent, logged).await;
         };
-        let authorization = match authorizer.authorization().await {
+        let authorization = match in_context(attempt.context(), authorizer.authorization()).await {
             Ok(value) => value,
             Err(error) => return (AttemptResult::Failed(error), None, None),
         };
-        let exchange = self.send(message, body, request_id, Some(authorization.clone()), logged).await;
+        let exchange =
+            self.send(message, body, request_id, Some(authorization.clone()), traceparent.clone(), logged).await;
         if exchange.0 != AttemptResult::Answered(StatusCode::UNAUTHORIZED) || *refreshed {
             return exchange;
         }
         *refreshed = true;
-        match authorizer.refresh(authorization).await {
-            Ok(fresh) => self.send(message, body, request_id, Some(fresh), logged).await,
+        match in_context(attempt.context(), authorizer.refresh(authorization)).await {
+            Ok(fresh) => self.send(message, body, request_id, Some(fresh), traceparent, logged).await,
             Err(error) => (AttemptResult::Failed(error), None, None),
         }
     }
@@ -269,13 +297,22 @@ impl Deliverer {
         body: &Bytes,
         request_id: &str,
         authorization: Option<HeaderValue>,
+        traceparent: Option<HeaderValue>,
         logged: bool,
     ) -> Exchange {
-        let request = self.template.build(message, body.clone(), request_id, authorization);
+        let request = self.template.build(message, body.clone(), request_id, authorization, traceparent);
         let request_headers = logged.then(|| request.headers().clone());
         let (result, answer) = send(&self.client, request, self.read_timeout, self.body_limit).await;
         (result, answer, request_headers)
     }
+}
+
+/// Makes `traceparent` the context a dead letter record carries on (replacing the one it came with).
+fn continue_trace(message: &mut Message, traceparent: String) {
+    let mut headers: Vec<Header> =
+        message.headers.iter().filter(|header| !header.name.eq_ignore_ascii_case(TRACEPARENT)).cloned().collect();
+    headers.push(Header::new(TRACEPARENT, &traceparent));
+    message.headers = headers.into();
 }
 
 /// A call's result, the answer when there was one, and the request's headers when the delivery is logged.

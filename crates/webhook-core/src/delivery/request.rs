@@ -18,6 +18,9 @@ pub(crate) const CLIENT_IDENTIFIER_HEADER: HeaderName = HeaderName::from_static(
 /// Set on every call: a unique id of the request.
 pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-gravitee-request-id");
 
+/// Set when the delivery is traced: the attempt's span as the receiver's parent (W3C Trace Context).
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// Headers that describe the connection or the framing; the HTTP client owns them.
 const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];
 
@@ -54,7 +57,8 @@ impl RequestTemplate {
         &self.target.method
     }
 
-    /// The call of `message` (POST unless the subscription says PUT or PATCH): gateway headers first, then the message's, then the subscription's, then
+    /// The call of `message` (POST unless the subscription says PUT or PATCH): gateway headers first (with
+    /// `traceparent`, when the delivery is traced), then the message's, then the subscription's, then
     /// `authorization`, each added only when no higher level set the name.
     pub(crate) fn build(
         &self,
@@ -62,11 +66,15 @@ impl RequestTemplate {
         body: Bytes,
         request_id: &str,
         authorization: Option<HeaderValue>,
+        traceparent: Option<HeaderValue>,
     ) -> Request<Full<Bytes>> {
         let mut headers = HeaderMap::new();
         headers.insert(CLIENT_IDENTIFIER_HEADER, self.client_identifier.clone());
         if let Ok(value) = HeaderValue::try_from(request_id) {
             headers.insert(REQUEST_ID_HEADER, value);
+        }
+        if let Some(traceparent) = traceparent {
+            headers.insert(TRACEPARENT, traceparent);
         }
         if let Some(signer) = &self.signer {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
@@ -137,9 +145,17 @@ mod tests {
             Header::new("X-Gravitee-Client-Identifier", "spoofed"),
             Header::new("X-Multi", "1"),
             Header::new("X-Multi", "2"),
+            Header::new("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Header::new("tracestate", "vendor=1"),
         ]);
-        let request =
-            template.build(&message, Bytes::from_static(b"hello"), "req-1", Some(HeaderValue::from_static("Bearer t")));
+        let attempt = HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01");
+        let request = template.build(
+            &message,
+            Bytes::from_static(b"hello"),
+            "req-1",
+            Some(HeaderValue::from_static("Bearer t")),
+            Some(attempt.clone()),
+        );
         let headers = request.headers();
         assert_eq!(headers["x-gravitee-client-identifier"], "sub-1");
         assert_eq!(headers["x-gravitee-request-id"], "req-1");
@@ -148,6 +164,8 @@ mod tests {
         assert_eq!(headers.get_all("x-multi").iter().count(), 2);
         assert!(headers.get(HOST).is_none());
         assert_eq!(headers[AUTHORIZATION], "Bearer t");
+        assert_eq!(headers.get_all("traceparent").iter().collect::<Vec<_>>(), [&attempt]);
+        assert_eq!(headers["tracestate"], "vendor=1");
         assert_eq!(request.method(), Method::POST);
         assert_eq!(request.uri().path_and_query().unwrap().as_str(), "/hook?q=1");
     }

@@ -10,7 +10,8 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
 use plugin_kit::api::abi_stable::std_types::RArc;
-use plugin_kit::api::DeliveryMetrics;
+use plugin_kit::api::{DeliveryMetrics, SpanKind, SpanStatus};
+use plugin_kit::traces::{current_context, tracer, Span};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -173,13 +174,29 @@ impl ClientCredentials {
         {
             return Ok(token.authorization.clone());
         }
+        let mut span = token_span(&self.endpoint);
         let fetched = self.fetch().await;
+        if let Some(span) = &mut span {
+            span.set_status(match &fetched {
+                Ok(_) => SpanStatus::Ok,
+                Err(error) => SpanStatus::Error(error.kind.key().into()),
+            });
+        }
         self.metrics.token_fetches.record(fetched.is_ok());
         let token = fetched?;
         let authorization = token.authorization.clone();
         *cached = Some(token);
         Ok(authorization)
     }
+}
+
+/// The span of a token request, a child of the attempt that needed it, when that attempt is traced.
+fn token_span(endpoint: &Uri) -> Option<Span> {
+    let parent = current_context()?;
+    let mut span = tracer()?.start("oauth2 token", SpanKind::Client, Some(parent), false, Default::default());
+    span.set("http.request.method", "POST");
+    span.set("url.full", webhook_core::traced_url(endpoint));
+    Some(span)
 }
 
 fn failure(detail: String) -> CallbackError {

@@ -24,12 +24,12 @@ impl RawLogSink for HostLogSink {
 }
 
 /// A sink for the plugin `plugin_id`.
-pub(super) fn sink_for(plugin_id: &str) -> LogSinkBox {
+pub fn sink_for(plugin_id: &str) -> LogSinkBox {
     RawLogSink_TO::from_value(HostLogSink { plugin_id: plugin_id.to_string() }, TD_Opaque)
 }
 
 /// The most detailed level the host prints, for plugins to filter early.
-pub(super) fn max_level() -> LogLevel {
+pub fn max_level() -> LogLevel {
     use tracing::level_filters::LevelFilter;
     match LevelFilter::current() {
         LevelFilter::TRACE => LogLevel::Trace,
