@@ -38,6 +38,8 @@ pub struct GatewayConfig {
     pub webhook_logs: WebhookLogsSection,
     /// OpenTelemetry traces.
     pub tracing: TracingSection,
+    /// Operational webhooks.
+    pub notifications: NotificationsSection,
 }
 
 /// Webhook logs: retention and queue.
@@ -174,6 +176,35 @@ pub struct LogSection {
     pub level: String,
     /// `text` or `json`.
     pub format: String,
+}
+
+/// Operational webhooks (`docs/observability.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsSection {
+    /// The endpoints.
+    pub webhooks: Vec<NotificationWebhook>,
+    /// Notifications kept per endpoint while it does not take them; past that the oldest are dropped.
+    pub queue_capacity: u64,
+}
+
+/// One notification endpoint.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationWebhook {
+    /// Where notifications are POSTed.
+    pub url: String,
+    /// `whsec_` + base64: the Standard Webhooks key they are signed with.
+    pub secret: String,
+    /// The event types it wants; empty: all.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for NotificationWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationWebhook").field("url", &self.url).field("events", &self.events).finish()
+    }
 }
 
 /// OpenTelemetry traces (`docs/observability.md`).

@@ -13,10 +13,12 @@ mod config;
 mod deploy;
 mod dispatch;
 mod error;
+mod events;
 mod kept_secret;
 mod logs;
 mod management;
 mod metrics;
+mod notifications;
 mod observability;
 mod plugins;
 mod replay;
@@ -39,14 +41,16 @@ use crate::config::StoreKind;
 use crate::deploy::{ApiCatalog, ApiService};
 use crate::dispatch::{Alone, Placement};
 use crate::dispatch::{Dispatcher, SubscriptionService};
+use crate::events::Event;
 use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
 use crate::management::users::Users;
 use crate::metrics::Metrics;
+use crate::notifications::Notifications;
 use crate::observability::logging::init_logging;
 use crate::observability::traces::{self, TraceExportSettings};
-use crate::plugins::{CompatibilityMatrix, PluginRegistry, PluginServices};
+use crate::plugins::{CompatibilityMatrix, PluginRegistry, PluginServices, PluginStatus};
 use crate::replay::Replays;
 use crate::store::{kafka, KafkaStore, SqliteStore, Store};
 use crate::telemetry::Telemetry;
@@ -137,7 +141,17 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         traces: TraceExportSettings::for_plugins(trace_settings.as_ref()),
         spans,
     };
+    let egress = Arc::new(egress::EgressPolicy::new(&config.egress.allow_networks, None)?);
+    let notifications = Notifications::start(&config.notifications, egress)?;
     let registry = Arc::new(PluginRegistry::load_dir(&config.plugins.dir, &matrix, &services));
+    for refused in registry.records().iter().filter(|record| record.status == PluginStatus::Refused) {
+        notifications.notify(Event::PluginRefused {
+            file: refused.file.clone(),
+            plugin_id: refused.id.clone(),
+            version: refused.version.clone(),
+            reason: refused.reason.clone().unwrap_or_default(),
+        });
+    }
     let catalog = Arc::new(ApiCatalog::default());
     let logs_config = &config.webhook_logs;
     let retention = logs::Retention {
@@ -150,6 +164,7 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         webhook_logs: Arc::clone(&webhook_logs),
         metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),
         spans: span_counters,
+        notifications,
     });
     let placement: Arc<dyn Placement> = match &shares {
         Some(shares) => Arc::clone(shares) as Arc<dyn Placement>,

@@ -1,5 +1,5 @@
-//! Where every run of a subscription reports: its API's webhook logs, its delivery metrics and the count of its
-//! spans.
+//! Where every run of a subscription reports: its API's webhook logs, its delivery metrics, the count of its spans,
+//! and the events the operator is notified of.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use plugin_api::{DeliveryLogBox, DeliveryMetrics};
 use crate::deploy::DeployedApi;
 use crate::logs::WebhookLogs;
 use crate::metrics::Metrics;
+use crate::notifications::Notifications;
 use crate::observability::traces::SpanCounters;
 
 /// The webhook logs and the metrics of the gateway.
@@ -19,6 +20,8 @@ pub struct Telemetry {
     pub metrics: Arc<Metrics>,
     /// Spans exported and dropped.
     pub spans: Arc<SpanCounters>,
+    /// Where lifecycle events go (operational webhooks).
+    pub notifications: Arc<Notifications>,
 }
 
 impl Telemetry {

@@ -11,6 +11,7 @@ use crate::support::broker::{Broker, Kind};
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{produce, Record};
+use crate::support::notifications::{notifications, notifying};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{kafka_api, mock_api, subscription};
 
@@ -24,17 +25,30 @@ const SETTLE: Duration = Duration::from_secs(4);
 struct Node {
     home: GatewayHome,
     gateway: Option<Gateway>,
+    /// Its configuration file, when it has one.
+    config: Option<String>,
 }
 
 impl Node {
     fn start(bootstrap: &str) -> Self {
-        let mut node = Self { home: GatewayHome::new(), gateway: None };
+        Self::configured(bootstrap, None)
+    }
+
+    /// A node started with the configuration `text`, when given.
+    fn configured(bootstrap: &str, text: Option<&str>) -> Self {
+        let home = GatewayHome::new();
+        let config = text.map(|text| home.write_config(text).to_str().expect("a path").to_string());
+        let mut node = Self { home, gateway: None, config };
         node.restart(bootstrap);
         node
     }
 
     fn restart(&mut self, bootstrap: &str) {
-        self.gateway = Some(self.home.start_with_env(&node_settings(bootstrap, KEY)));
+        let mut env = node_settings(bootstrap, KEY).to_vec();
+        if let Some(config) = &self.config {
+            env.push(("GATEWAY_CONFIG", config));
+        }
+        self.gateway = Some(self.home.start_with_env(&env));
     }
 
     fn gateway(&self) -> &Gateway {
@@ -242,7 +256,10 @@ async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_th
     let bootstrap = broker.bootstrap();
     broker.create_topic("resume", 1).await;
     produce(&bootstrap, "resume", &records(0..10)).await;
-    let nodes = three_nodes(&bootstrap);
+    // Every node tells the same endpoint; each event must reach it once.
+    let notified = Receiver::answering(200).await;
+    let config = notifying(&notified.url("/ops"), 100);
+    let nodes: Vec<Node> = (0..3).map(|_| Node::configured(&bootstrap, Some(&config))).collect();
     let script = vec![Reply::Status(200), Reply::Status(200), Reply::Status(200), Reply::Status(400)];
     let receiver = Receiver::scripted(script, Reply::Status(200)).await;
     nodes[0].gateway().api().deploy(&kafka_api("resume", "at-least-once", &bootstrap, "resume")).await;
@@ -271,6 +288,9 @@ async fn a_failure_on_one_node_stops_the_subscription_everywhere_and_a_resume_th
     for gateway in &gateways {
         assert_eq!(gateway.api().subscription("resume", "resuming").await["consumerStatus"], "STARTED");
     }
+    notified.assert_stays_at(2, Duration::from_secs(1)).await;
+    let told: Vec<Value> = notifications(&notified).iter().map(|body| body["type"].clone()).collect();
+    assert_eq!(told, ["subscription.failed", "subscription.resumed"], "each event once, from one node");
 }
 
 async fn a_mock_subscription_runs_on_exactly_one_node_and_moves_when_it_dies(kind: Kind) {

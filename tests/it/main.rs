@@ -27,6 +27,7 @@ mod lifecycle;
 mod logs_page;
 mod management_users;
 mod metrics;
+mod notifications;
 mod openapi;
 mod ordering;
 mod pacing;

@@ -1,51 +1,19 @@
 //! Standard Webhooks v1 signatures on `webhook-advanced` requests, verified by the `standardwebhooks` library from
 //! PyPI: every secret of a rotation verifies, a tampered body does not, a retry keeps its `webhook-id`.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::gateway::GatewayHome;
-use crate::support::python;
 use crate::support::receiver::{Receiver, Recorded, Reply};
 use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription};
+use crate::support::standard_webhooks::verify;
 
 const WAIT: Duration = Duration::from_secs(20);
 const CURRENT: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const PREVIOUS: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const UNKNOWN: &str = "whsec_dW5rbm93bi1zZWNyZXQtMTIzNDU2Nzg=";
-
-/// What `standardwebhooks` says of each request (`ok` or why not) with `secret`.
-fn verify(secret: &str, requests: &[Recorded], tamper: bool) -> Vec<String> {
-    let recorded: Vec<Value> = requests
-        .iter()
-        .map(|request| {
-            let headers: serde_json::Map<String, Value> = request
-                .headers
-                .iter()
-                .map(|(name, value)| (name.to_string(), json!(value.to_str().unwrap_or_default())))
-                .collect();
-            let mut body = String::from_utf8_lossy(&request.body).into_owned();
-            if tamper {
-                body.push(' ');
-            }
-            json!({ "headers": headers, "body": body })
-        })
-        .collect();
-    let file = tempfile::NamedTempFile::new().expect("requests file");
-    std::fs::write(file.path(), serde_json::to_string(&recorded).unwrap()).expect("write the requests");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("it/support/verify_standard_webhooks.py");
-    let output = Command::new(python::tool("python"))
-        .arg(script)
-        .arg(secret)
-        .arg(file.path())
-        .output()
-        .expect("run the verifier");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_requests_verify_with_every_secret_of_a_rotation_and_a_retry_keeps_its_id() {

@@ -13,6 +13,15 @@ const TIMESTAMP_HEADER: HeaderName = HeaderName::from_static("webhook-timestamp"
 /// `webhook-signature`.
 const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("webhook-signature");
 
+/// The prefix of a Standard Webhooks secret.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// The key of a Standard Webhooks secret (`whsec_` + base64 of the key); `None` when `secret` is not one.
+pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
+    let encoded = secret.strip_prefix(SECRET_PREFIX)?;
+    base64::engine::general_purpose::STANDARD.decode(encoded).ok().filter(|key| !key.is_empty())
+}
+
 /// The keys of one subscription (or of one operational webhook).
 #[derive(Clone)]
 pub struct Signer {

@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use super::placement::{runs_here, Placement};
 use crate::deploy::{ApiCatalog, DeployedApi, ServedEntrypoint};
+use crate::events::Event;
 use crate::plugins::{Ended, OpenFailure, Publisher, RunningSubscription, Source, StartSpec};
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -389,12 +390,22 @@ impl Dispatcher {
         match ended {
             Ended::Failed(cause) => {
                 tracing::warn!(subscription = %id, cause = %cause, "subscription failed");
+                // Told once per cluster: by the node whose write turned the record to FAILURE (a shared store applies
+                // the edit again on a record another node changed first; the last application decides).
+                let news = Arc::new(Mutex::new(None));
+                let told = Arc::clone(&news);
                 self.record(id, generation, true, move |subscription| {
+                    *told.lock().expect("event") = (subscription.consumer_status != ConsumerStatus::Failure)
+                        .then(|| failure_event(&subscription.api_id, &subscription.id, &cause));
                     subscription.consumer_status = ConsumerStatus::Failure;
                     subscription.failure_cause = Some(cause.clone());
                     true
                 })
                 .await;
+                let event = news.lock().expect("event").take();
+                if let Some(event) = event {
+                    self.telemetry.notifications.notify(event);
+                }
             }
             Ended::Finished => {
                 tracing::info!(subscription = %id, "source ended; every message settled");
@@ -402,6 +413,11 @@ impl Dispatcher {
             }
             Ended::Stopped => self.record(id, generation, true, |_| false).await,
         }
+    }
+
+    /// Tells the operator's notification endpoints of `event`.
+    pub fn notify(&self, event: Event) {
+        self.telemetry.notifications.notify(event);
     }
 
     /// Tells the source endpoint of `subscription`'s API that the subscription will not run again.
@@ -581,4 +597,14 @@ fn shape(subscription: &Subscription) -> Value {
         subscription.status,
         subscription.consumer_status,
     ])
+}
+
+/// The event of a subscription stopped by `cause`: a dead letter the queue refused, or any other failure.
+fn failure_event(api_id: &str, subscription_id: &str, cause: &str) -> Event {
+    let (api_id, subscription_id, cause) = (api_id.to_string(), subscription_id.to_string(), cause.to_string());
+    if cause.starts_with(webhook_core::DEAD_LETTER_FAILURE) {
+        Event::DeadLetterUnpublishable { api_id, subscription_id, cause }
+    } else {
+        Event::SubscriptionFailed { api_id, subscription_id, cause }
+    }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::Dispatcher;
 use crate::deploy::{ApiCatalog, DeployedApi};
 use crate::error::ServiceError;
+use crate::events::Event;
 use crate::store::Store;
 use crate::time::now_rfc3339;
 
@@ -159,8 +160,20 @@ impl SubscriptionService {
         .await
     }
 
-    /// Applies a lifecycle action.
+    /// Applies a lifecycle action, and tells the operator's notification endpoints.
     pub async fn act(&self, api_id: &str, id: &str, action: Action) -> Result<Subscription, ServiceError> {
+        let changed = self.apply(api_id, id, action).await?;
+        let (api_id, subscription_id) = (changed.api_id.clone(), changed.id.clone());
+        self.dispatcher.notify(match action {
+            Action::Pause => Event::SubscriptionPaused { api_id, subscription_id },
+            Action::Resume => Event::SubscriptionResumed { api_id, subscription_id, from: "PAUSED" },
+            Action::ResumeFailure => Event::SubscriptionResumed { api_id, subscription_id, from: "FAILURE" },
+            Action::Close => Event::SubscriptionClosed { api_id, subscription_id },
+        });
+        Ok(changed)
+    }
+
+    async fn apply(&self, api_id: &str, id: &str, action: Action) -> Result<Subscription, ServiceError> {
         let key = id.to_string();
         self.change(
             api_id,

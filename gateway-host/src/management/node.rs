@@ -43,6 +43,7 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         lags: subscriptions.iter().flat_map(|subscription| lags_of(&state, subscription)).collect(),
         login_failures: state.users.failed_logins(),
         trace_spans: state.telemetry.spans.counts(),
+        notifications: state.telemetry.notifications.counts(),
     };
     // Prometheus asks for OpenMetrics; promtool, curl and older scrapers get the Prometheus text format.
     let openmetrics = headers

@@ -68,6 +68,8 @@ pub struct Scrape {
     pub login_failures: u64,
     /// Spans exported and dropped.
     pub trace_spans: (u64, u64),
+    /// Operational webhooks sent and dropped.
+    pub notifications: (u64, u64),
 }
 
 /// The scrape as OpenMetrics text (`openmetrics`), or in the Prometheus text format 0.0.4 for clients that do not
@@ -171,7 +173,15 @@ impl Scrape {
             MetricType::Counter,
         )?;
         counter(&mut spans, &vec![("result", "exported".into())], self.trace_spans.0)?;
-        counter(&mut spans, &vec![("result", "dropped".into())], self.trace_spans.1)
+        counter(&mut spans, &vec![("result", "dropped".into())], self.trace_spans.1)?;
+        let mut notifications = encoder.encode_descriptor(
+            "gateway_notifications",
+            "Operational webhooks taken by their endpoint, or dropped (the oldest of a full queue).",
+            None,
+            MetricType::Counter,
+        )?;
+        counter(&mut notifications, &vec![("result", "sent".into())], self.notifications.0)?;
+        counter(&mut notifications, &vec![("result", "dropped".into())], self.notifications.1)
     }
 
     fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::deploy::ApiCatalog;
 use crate::dispatch::{open_dead_letter, start_entrypoint, RunParts};
 use crate::error::ServiceError;
+use crate::events::Event;
 use crate::plugins::Ended;
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -152,11 +153,23 @@ impl Replays {
                 Ok(Ended::Finished | Ended::Stopped) => State::Finished,
                 Ok(Ended::Failed(cause)) | Err(cause) => State::Failed(cause),
             };
-            if let State::Failed(cause) = &state {
+            let what = &replay.what;
+            let (api_id, subscription_id, replay_id) =
+                (what.api_id.clone(), what.subscription_id.clone(), what.id.clone());
+            let event = if let State::Failed(cause) = &state {
                 tracing::warn!(replay = %replay.what.id, cause = %cause, "replay failed");
+                Event::ReplayFailed { api_id, subscription_id, replay_id, cause: cause.clone() }
             } else {
                 tracing::info!(replay = %replay.what.id, total = replay.progress.total.load(Ordering::Relaxed), "replay finished");
-            }
+                Event::ReplayFinished {
+                    api_id,
+                    subscription_id,
+                    replay_id,
+                    delivered: replay.progress.delivered(),
+                    dead_lettered: replay.progress.dead_lettered.load(Ordering::Relaxed),
+                }
+            };
+            replays.telemetry.notifications.notify(event);
             *replay.state.lock().expect("state") = state;
         });
         Ok(view)

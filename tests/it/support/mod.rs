@@ -6,6 +6,7 @@ pub mod browser;
 pub mod certs;
 pub mod gateway;
 pub mod kafka;
+pub mod notifications;
 pub mod otlp;
 pub mod prometheus;
 pub mod proxies;
@@ -13,6 +14,7 @@ pub mod python;
 pub mod receiver;
 pub mod scenario;
 pub mod secrets;
+pub mod standard_webhooks;
 
 use std::future::Future;
 use std::time::Duration;

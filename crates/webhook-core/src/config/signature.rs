@@ -1,14 +1,10 @@
 //! `signature` of the consumer's configuration (`webhook-advanced`): the Standard Webhooks v1 secrets every request
 //! is signed with.
 
-use base64::Engine;
 use plugin_api::ConfigError;
 use serde::Deserialize;
 
 use super::secret::Secret;
-
-/// The prefix of a Standard Webhooks secret.
-const PREFIX: &str = "whsec_";
 
 /// `signature`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -21,7 +17,7 @@ pub struct SignatureConfig {
 impl SignatureConfig {
     /// The keys, in order; `None` for a secret that is not `whsec_` + base64.
     pub fn keys(&self) -> Vec<Option<Vec<u8>>> {
-        self.secrets.iter().map(|secret| key(secret.expose())).collect()
+        self.secrets.iter().map(|secret| standard_webhooks::secret_key(secret.expose())).collect()
     }
 
     pub(super) fn check(&self) -> Vec<ConfigError> {
@@ -37,11 +33,6 @@ impl SignatureConfig {
             })
             .collect()
     }
-}
-
-fn key(secret: &str) -> Option<Vec<u8>> {
-    let encoded = secret.strip_prefix(PREFIX)?;
-    base64::engine::general_purpose::STANDARD.decode(encoded).ok().filter(|key| !key.is_empty())
 }
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// How the cause of a subscription stopped by a dead letter the queue refused starts (the host tells it apart).
+pub const DEAD_LETTER_FAILURE: &str = "dead letter queue publish failed";
+
 /// A fresh request id: a version 7 UUID, time-ordered, with random bits from a fast, non-cryptographic generator (an
 /// id, not a secret; the system's generator cost a system call per message). Time-ordered ids keep the webhook log
 /// index appending at its end: random ones made every stored entry rewrite a page of it (4 KB of writes per entry).
@@ -190,7 +193,7 @@ impl Deliverer {
         self.metrics.dlq_publishes.record(published.is_ok());
         match published {
             Ok(()) => Verdict::DeadLettered,
-            Err(error) => Verdict::Fail(format!("dead letter queue publish failed: {error}")),
+            Err(error) => Verdict::Fail(format!("{DEAD_LETTER_FAILURE}: {error}")),
         }
     }
 

@@ -24,8 +24,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::config::{HttpOptions, ProxyOptions, ProxyType};
+use crate::config::{HttpOptions, ProxyOptions, ProxyType, SslConfig};
 use crate::transport::resolver::{check_literal, GuardedResolver};
+use crate::transport::tls::client_config;
 use egress::EgressPolicy;
 
 /// The client every callback call (and token request) goes through.
@@ -71,6 +72,13 @@ pub fn build_client(
         .pool_max_idle_per_host(concurrency)
         .build(connector);
     CallbackClient { client, route }
+}
+
+/// A client with the default HTTP options, no proxy and the system's trust store, under `egress`: for the gateway's
+/// own calls out (its operational webhooks), guarded like any callback.
+pub fn default_client(egress: Arc<EgressPolicy>) -> CallbackClient {
+    let tls = client_config(&SslConfig::default()).expect("the default TLS settings need no file");
+    build_client(&HttpOptions::default(), &ProxyOptions::default(), tls, 2, egress)
 }
 
 /// `connector` with the subscription's connect timeout, no Nagle delay, and any scheme (TLS goes on top).
