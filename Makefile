@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: deps build run run-kafka run-cluster broker proxies browser api-tools promtool test soak fuzz bench-tools bench lint clean
+.PHONY: deps build run run-kafka run-cluster broker proxies browser api-tools promtool test soak fuzz bench-tools bench pictures lint clean
 
 ## Debian packages the build needs (OpenSSL headers for librdkafka's TLS, pkg-config, curl), when missing.
 deps:
@@ -67,6 +67,10 @@ bench-tools:
 bench: deps broker bench-tools
 	$(CARGO) build --release --workspace
 	$(CARGO) bench -p e2e --bench gateway
+
+## The pictures of docs/observability.md, taken from the real pages by the console and dashboard tests.
+pictures: build broker browser api-tools promtool
+	GATEWAY_TEST_PICTURES=$(CURDIR)/docs/pictures $(CARGO) test -p e2e --test it -- console::the_plots dashboard:: --test-threads 1
 
 ## Formatting and lints, as CI checks them.
 lint: deps

@@ -166,6 +166,8 @@ impl EgressSection {
 pub struct MetricsSection {
     /// Series per subscription; else summed per API.
     pub subscription_labels: bool,
+    /// The time between two points of the console's plots.
+    pub history_interval_ms: u64,
 }
 
 /// Logging.

@@ -46,6 +46,7 @@ use crate::kept_secret::{MANAGEMENT_TOKEN, STORE_KEY};
 use crate::logs::WebhookLogs;
 use crate::management::reference::ReferenceIds;
 use crate::management::users::Users;
+use crate::metrics::history::History;
 use crate::metrics::Metrics;
 use crate::notifications::Notifications;
 use crate::observability::logging::init_logging;
@@ -160,9 +161,12 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         every: Duration::from_millis(logs_config.trim_interval_ms.max(1)),
     };
     let webhook_logs = WebhookLogs::start(Arc::clone(&store), retention, logs_config.queue_capacity as usize)?;
+    let metrics = Arc::new(Metrics::new(config.metrics.subscription_labels));
+    let history = Arc::new(History::new(Duration::from_millis(config.metrics.history_interval_ms.max(100))));
     let telemetry = Arc::new(Telemetry {
         webhook_logs: Arc::clone(&webhook_logs),
-        metrics: Arc::new(Metrics::new(config.metrics.subscription_labels)),
+        metrics: Arc::clone(&metrics),
+        history: Arc::clone(&history),
         spans: span_counters,
         notifications,
     });
@@ -170,6 +174,11 @@ async fn run(config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
         Some(shares) => Arc::clone(shares) as Arc<dyn Placement>,
         None => Arc::new(Alone),
     };
+    let lags = Arc::clone(&catalog);
+    tokio::spawn(history.run(metrics, move |api_id, id| {
+        let lags = lags.ask_source(api_id, |source| source.lag(id))?;
+        (!lags.is_empty()).then(|| lags.iter().map(|(_, _, lag)| lag).sum())
+    }));
     let dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&catalog), Arc::clone(&telemetry), placement);
     let apis =
         ApiService::new(Arc::clone(&registry), Arc::clone(&catalog), Arc::clone(&store), Arc::clone(&dispatcher));

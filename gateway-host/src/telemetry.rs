@@ -8,6 +8,7 @@ use plugin_api::{DeliveryLogBox, DeliveryMetrics};
 
 use crate::deploy::DeployedApi;
 use crate::logs::WebhookLogs;
+use crate::metrics::history::History;
 use crate::metrics::Metrics;
 use crate::notifications::Notifications;
 use crate::observability::traces::SpanCounters;
@@ -18,6 +19,8 @@ pub struct Telemetry {
     pub webhook_logs: Arc<WebhookLogs>,
     /// Delivery metrics.
     pub metrics: Arc<Metrics>,
+    /// The last points of each subscription's counters, for the console's plots.
+    pub history: Arc<History>,
     /// Spans exported and dropped.
     pub spans: Arc<SpanCounters>,
     /// Where lifecycle events go (operational webhooks).

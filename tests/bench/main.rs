@@ -17,6 +17,7 @@ mod process;
 mod rebalance;
 mod receiver;
 mod report;
+mod traces;
 mod wrk;
 
 use std::collections::HashMap;
@@ -79,6 +80,9 @@ async fn run() {
     }
     if section("flows") {
         flows::rows(&home, &nginx, &mut rows).await;
+    }
+    if section("traces") {
+        traces::rows(&home, &nginx, &mut rows).await;
     }
     if section("rebalance") {
         rebalance::rows(&mut rows).await;

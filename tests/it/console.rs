@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::support::browser::Browser;
 use crate::support::gateway::{GatewayHome, TOKEN};
+use crate::support::pictures;
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{mock_api, mock_messages, subscription};
 
@@ -69,5 +70,70 @@ async fn a_click_pauses_a_running_subscription_and_another_resumes_a_failed_one(
     assert_eq!(paused["status"], "PAUSED");
     let count = running.count();
     running.assert_stays_at(count, Duration::from_millis(800)).await;
+    browser.close().await;
+}
+
+/// A script reading the line `key` of the plot `plot` in subscription `id`'s row: its drawn points, the values it
+/// says it drew, and its scale.
+fn line(id: &str, plot: &str, key: &str) -> String {
+    format!(
+        "const line = document.querySelector('tr[data-subscription=\"{id}\"] svg.plot.{plot} polyline.{key}'); \
+         return line ? [line.getAttribute('points'), line.dataset.values, Number(line.dataset.max)] : null;"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plots_draw_the_points_the_gateway_keeps() {
+    let home = GatewayHome::new();
+    let gateway = home.start_with_env(&[("GATEWAY_METRICS_HISTORY_INTERVAL_MS", "500")]);
+    gateway.api().deploy(&mock_api("plotted", "auto", json!({}), mock_messages(100_000, 50, "m"))).await;
+    let receiver = Receiver::answering(200).await;
+    let mut body = subscription(&receiver.url("/hook"));
+    body["id"] = json!("busy");
+    gateway.api().subscribe("plotted", &body).await;
+    let browser = Browser::start().await;
+    browser.open(&format!("{}/ui/", gateway.api().base())).await;
+    browser.type_into("#token", TOKEN).await;
+    browser.click("#login button").await;
+    let enough =
+        "const line = document.querySelector('tr[data-subscription=\"busy\"] svg.plot.rates polyline.delivered'); \
+                  return line !== null && JSON.parse(line.dataset.values).length >= 4;";
+    assert!(browser.wait_for(enough, json!(true)).await, "the rates plot shows points");
+
+    let kept = gateway.api().get("/management/v2/apis/plotted/subscriptions/busy/history").await.body;
+    assert_eq!(kept["intervalMs"], 500);
+    let kept = kept["points"].as_array().expect("points").clone();
+    for (plot, key) in [("rates", "delivered"), ("rates", "notDelivered"), ("latency", "latencyMs")] {
+        let drawn = browser.script(&line("busy", plot, key)).await;
+        let (points, values, max) =
+            (drawn[0].as_str().unwrap(), drawn[1].as_str().unwrap(), drawn[2].as_f64().unwrap());
+        let values: Vec<(i64, f64)> = serde_json::from_str(values).expect("values");
+        let points: Vec<(f64, f64)> = points
+            .split_whitespace()
+            .map(|pair| {
+                let (x, y) = pair.split_once(',').expect("x,y");
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        assert!(values.len() >= 4 && points.len() == values.len(), "{key}: {points:?} for {values:?}");
+        for (index, ((x, y), (at, value))) in points.iter().zip(&values).enumerate() {
+            let expected_y = if max > 0.0 { 28.0 - value / max * 28.0 } else { 28.0 };
+            assert!((y - expected_y).abs() < 0.01, "{key}: point {index} at y {y}, its value {value} of {max}");
+            let expected_x = 120.0 - (values.last().unwrap().0 - at) as f64 / (500.0 * 90.0) * 120.0;
+            assert!((x - expected_x).abs() < 0.01, "{key}: point {index} at x {x}, expected {expected_x}");
+            let point = kept.iter().find(|point| point["at"] == *at).expect("a point the gateway keeps");
+            assert_eq!(point[key].as_f64(), Some(*value), "{key} at {at}");
+        }
+        if key != "notDelivered" {
+            assert!(values.iter().any(|(_, value)| *value > 0.0), "{key}: {values:?}");
+        }
+    }
+    let lag = browser.script(&line("busy", "lag", "lag")).await;
+    assert_eq!(lag[1], "[]", "a mock source tells no lag: nothing drawn");
+    if pictures::wanted() {
+        browser.resize(1500, 700).await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        pictures::take(&browser, "console-plots").await;
+    }
     browser.close().await;
 }

@@ -8,9 +8,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::broker::Broker;
+use crate::support::browser::Browser;
 use crate::support::eventually;
 use crate::support::gateway::{GatewayHome, TOKEN};
 use crate::support::kafka::{produce, Record};
+use crate::support::pictures;
 use crate::support::prometheus::Prometheus;
 use crate::support::receiver::Receiver;
 use crate::support::scenario::{kafka_api, mock_api, mock_messages, subscription};
@@ -83,8 +85,29 @@ async fn every_query_of_the_dashboard_returns_series_from_a_real_prometheus() {
             }
         }
     }
+    if pictures::wanted() {
+        picture_of_the_panels(&prometheus, panels).await;
+    }
     let apis = prometheus.label_values("api", "gateway_subscription_status").await;
     assert!(apis.contains(&"steady".to_string()) && apis.contains(&"fed".to_string()), "{apis:?}");
     let subscriptions = prometheus.label_values("subscription", r#"gateway_subscription_status{api=~".*"}"#).await;
     assert_eq!(subscriptions.len(), 2, "{subscriptions:?}");
+}
+
+/// Prometheus's own graph page drawing the first query of the dashboard's first panels (no Grafana can be installed
+/// here), for docs/observability.md.
+async fn picture_of_the_panels(prometheus: &Prometheus, panels: &[Value]) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let mut url = format!("{}/classic/graph?", prometheus.base());
+    for (index, panel) in panels.iter().take(3).enumerate() {
+        let expr = as_sent(panel["targets"][0]["expr"].as_str().expect("an expression"));
+        let encoded: String = form_urlencoded::byte_serialize(expr.as_bytes()).collect();
+        url.push_str(&format!("g{index}.expr={encoded}&g{index}.tab=0&g{index}.range_input=2m&"));
+    }
+    let browser = Browser::start().await;
+    browser.resize(1400, 2000).await;
+    browser.open(&url).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pictures::take(&browser, "dashboard-queries").await;
+    browser.close().await;
 }

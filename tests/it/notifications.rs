@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
-use crate::support::notifications::{notifications, notifying, SECRET};
+use crate::support::notifications::{notifications, notifying, notifying_of, SECRET};
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{mock_api, mock_messages, subscription};
+use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription};
 use crate::support::standard_webhooks::verify;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -18,8 +18,8 @@ fn types(receiver: &Receiver) -> Vec<String> {
     notifications(receiver).iter().map(|body| body["type"].as_str().unwrap_or_default().to_string()).collect()
 }
 
-async fn start(home: &GatewayHome, url: &str, capacity: u64) -> Gateway {
-    let config = home.write_config(&notifying(url, capacity));
+async fn start(home: &GatewayHome, config: &str) -> Gateway {
+    let config = home.write_config(config);
     home.start_with_env(&[("GATEWAY_CONFIG", config.to_str().expect("a path"))])
 }
 
@@ -28,7 +28,7 @@ async fn each_lifecycle_event_arrives_once_signed_with_its_details() {
     let notified = Receiver::answering(200).await;
     let home = GatewayHome::new();
     home.write_plugin_file("libbroken.so", b"not a library");
-    let gateway = start(&home, &notified.url("/ops"), 100).await;
+    let gateway = start(&home, &notifying(&notified.url("/ops"), 100)).await;
     gateway.api().deploy(&mock_api("orders", "at-least-once", json!({}), mock_messages(3, 10, "m"))).await;
     let refusing = Receiver::scripted(vec![Reply::Status(400)], Reply::Status(200)).await;
     let failing = gateway.api().subscribe("orders", &subscription(&refusing.url("/hook"))).await;
@@ -82,7 +82,7 @@ async fn an_endpoint_that_is_down_holds_nothing_up_and_gets_the_newest_events_wh
     let notified = Receiver::answering(200).await;
     notified.set_down(true);
     let home = GatewayHome::new();
-    let gateway = start(&home, &notified.url("/ops"), 3).await;
+    let gateway = start(&home, &notifying(&notified.url("/ops"), 3)).await;
     gateway.api().deploy(&mock_api("orders", "at-least-once", json!({}), mock_messages(20, 0, "m"))).await;
     let receiver = Receiver::answering(200).await;
     let id = gateway.api().subscribe("orders", &subscription(&receiver.url("/hook"))).await;
@@ -102,4 +102,38 @@ async fn an_endpoint_that_is_down_holds_nothing_up_and_gets_the_newest_events_wh
     notified.assert_stays_at(3, Duration::from_secs(1)).await;
     assert_eq!(types(&notified), ["subscription.resumed", "subscription.paused", "subscription.resumed"]);
     assert_eq!(gateway.api().metric("gateway_notifications_total{result=\"sent\"}").await, 3.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replays_end_is_told_with_its_counts_to_an_endpoint_that_asked_for_it_alone() {
+    let notified = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = start(&home, &notifying_of(&notified.url("/ops"), 100, &["replay.finished", "replay.failed"])).await;
+    let since = humantime::format_rfc3339_millis(std::time::SystemTime::now() - Duration::from_secs(60)).to_string();
+    gateway
+        .api()
+        .deploy(&advanced_mock_api("mocked", "at-least-once", json!({}), mock_messages(3, 10, "m"), true))
+        .await;
+    let callback = Receiver::scripted((0..3).map(|_| Reply::Status(400)).collect(), Reply::Status(200)).await;
+    let mut body = advanced_subscription(&callback.url("/hook"), json!({}));
+    body["id"] = json!("replayed");
+    gateway.api().subscribe("mocked", &body).await;
+    let dead = eventually(WAIT, || async { gateway.count_lines("mock endpoint received a message") == 3 }).await;
+    assert!(dead, "{}", gateway.output());
+    assert_eq!(gateway.api().act("mocked", "replayed", "_pause").await.status, 200, "not asked for: not told");
+    assert_eq!(gateway.api().act("mocked", "replayed", "_resume").await.status, 200);
+    let started = gateway
+        .api()
+        .post("/management/v2/apis/mocked/subscriptions/replayed/_replay", &json!({ "from": since }))
+        .await;
+    assert_eq!(started.status, 202, "{}", started.body);
+
+    assert!(notified.wait_for(1, WAIT).await);
+    notified.assert_stays_at(1, Duration::from_secs(1)).await;
+    let told = &notifications(&notified)[0];
+    assert_eq!(told["type"], "replay.finished");
+    let data = &told["data"];
+    assert_eq!((data["apiId"].as_str(), data["subscriptionId"].as_str()), (Some("mocked"), Some("replayed")));
+    assert_eq!((data["delivered"].as_u64(), data["deadLettered"].as_u64()), (Some(3), Some(0)), "{data}");
+    assert_eq!(data["replayId"], started.body["id"]);
 }

@@ -608,3 +608,17 @@ fn failure_event(api_id: &str, subscription_id: &str, cause: &str) -> Event {
         Event::SubscriptionFailed { api_id, subscription_id, cause }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_on_a_refused_dead_letter_is_told_apart() {
+        let refused = format!("{}: broker down", webhook_core::DEAD_LETTER_FAILURE);
+        assert!(matches!(failure_event("a", "s", &refused), Event::DeadLetterUnpublishable { .. }));
+        let other = failure_event("a", "s", "callback answered 400 Bad Request");
+        assert_eq!(other.kind(), "subscription.failed");
+        assert_eq!(other.data()["cause"], "callback answered 400 Bad Request");
+    }
+}

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/{action}", post(subscriptions::act))
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/_replay", post(replays::start))
+        .route("/management/v2/apis/{api_id}/subscriptions/{id}/history", get(subscriptions::history))
         .route("/management/v2/apis/{api_id}/subscriptions/{id}/replays/{replay_id}", get(replays::get))
         .route("/management/v2/apis/{api_id}/webhook-logs", get(webhook_logs::list))
         .route("/management/v2/apis/{api_id}/logs/messages", get(webhook_logs::messages))

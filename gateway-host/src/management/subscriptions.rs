@@ -76,6 +76,19 @@ pub(super) async fn get(
     Ok(Json(shown(&state, &subscription, dialect.is_some()).await?))
 }
 
+/// The last points of a subscription's counters (`metrics.history_interval_ms` apart), for the console's plots.
+pub(super) async fn history(
+    State(state): State<AppState>,
+    Path((api_id, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let subscription = state.subscriptions.get(&api_id, &id).await?;
+    let history = &state.telemetry.history;
+    Ok(Json(json!({
+        "intervalMs": history.interval().as_millis() as u64,
+        "points": history.points(&subscription.id),
+    })))
+}
+
 pub(super) async fn create(
     State(state): State<AppState>,
     Path(api_id): Path<String>,

@@ -4,6 +4,7 @@
 
 mod counts;
 mod exposition;
+pub mod history;
 
 pub use exposition::{render, LagRow, Scrape, SubscriptionState};
 
@@ -54,6 +55,13 @@ impl Metrics {
     /// Whether series carry the `subscription` label.
     pub fn per_subscription(&self) -> bool {
         self.per_subscription
+    }
+
+    /// Calls `visit` with the API id, the id and the counters of every subscription.
+    pub fn for_each(&self, mut visit: impl FnMut(&str, &str, &DeliveryMetrics)) {
+        for (id, series) in self.subscriptions.read().expect("metrics lock").iter() {
+            visit(&series.api_id, id, &series.counters);
+        }
     }
 
     /// Forgets the counters of a deleted subscription.

@@ -137,6 +137,18 @@ impl Browser {
         eventually(Duration::from_secs(15), || async { self.script(script).await == expected }).await
     }
 
+    /// A PNG picture of what the page shows.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let encoded = self.command(Method::GET, &self.path("/screenshot"), None).await;
+        base64::engine::general_purpose::STANDARD.decode(encoded.as_str().unwrap_or_default()).expect("a PNG")
+    }
+
+    /// Sets the window's size, for pictures.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command(Method::POST, &self.path("/window/rect"), Some(json!({ "width": width, "height": height }))).await;
+    }
+
     /// Ends the session (closing chromium) and stops chromedriver.
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(10), self.command(Method::DELETE, &self.path(""), None)).await;

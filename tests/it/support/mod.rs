@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod kafka;
 pub mod notifications;
 pub mod otlp;
+pub mod pictures;
 pub mod prometheus;
 pub mod proxies;
 pub mod python;

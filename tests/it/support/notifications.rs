@@ -9,7 +9,14 @@ pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A configuration whose notifications go to `url`, keeping at most `capacity` per endpoint.
 pub fn notifying(url: &str, capacity: u64) -> String {
-    format!("[notifications]\nqueue_capacity = {capacity}\n\n[[notifications.webhooks]]\nurl = \"{url}\"\nsecret = \"{SECRET}\"\n")
+    notifying_of(url, capacity, &[])
+}
+
+/// The same, of the event types `events` only (none: all).
+pub fn notifying_of(url: &str, capacity: u64, events: &[&str]) -> String {
+    format!(
+        "[notifications]\nqueue_capacity = {capacity}\n\n[[notifications.webhooks]]\nurl = \"{url}\"\nsecret = \"{SECRET}\"\nevents = {events:?}\n"
+    )
 }
 
 /// The notifications `receiver` got, in order, as JSON.

@@ -18,6 +18,11 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
+    /// Its base URL (its web pages and HTTP API).
+    pub fn base(&self) -> &str {
+        self.api.base()
+    }
+
     /// Starts Prometheus scraping `/metrics` of the gateway at `target` (`127.0.0.1:port`) with `token`; returns once
     /// it answers.
     pub async fn scraping(target: &str, token: &str) -> Self {
