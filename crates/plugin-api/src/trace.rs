@@ -53,6 +53,8 @@ pub enum SpanStatus {
 pub enum AttributeValue {
     /// Text.
     Text(RString),
+    /// Text of the plugin library (a QoS, a method, an outcome): nothing allocated, on either side.
+    StaticText(RStr<'static>),
     /// A whole number.
     Int(i64),
     /// A flag.

@@ -84,9 +84,9 @@ impl Drop for Span {
 /// An attribute value made from a Rust value.
 pub struct Value(AttributeValue);
 
-impl From<&str> for Value {
-    fn from(text: &str) -> Self {
-        Self(AttributeValue::Text(text.into()))
+impl From<&'static str> for Value {
+    fn from(text: &'static str) -> Self {
+        Self(AttributeValue::StaticText(text.into()))
     }
 }
 

@@ -55,10 +55,10 @@ impl DeliveryTrace {
             .unwrap_or_default();
         let mut span = tracer.start("webhook delivery", SpanKind::Consumer, parent, true, trace_state);
         if span.is_recording() {
-            span.set("gateway.api.id", labels.api_id.as_str());
-            span.set("gateway.subscription.id", labels.subscription_id.as_str());
+            span.set("gateway.api.id", labels.api_id.clone());
+            span.set("gateway.subscription.id", labels.subscription_id.clone());
             span.set("gateway.qos", labels.qos.as_str());
-            span.set("messaging.message.id", message.id.as_str());
+            span.set("messaging.message.id", message.id.to_string());
             for (name, key) in [
                 ("topic", "messaging.destination.name"),
                 ("partition", "messaging.destination.partition.id"),
@@ -67,7 +67,7 @@ impl DeliveryTrace {
                 if let Some(value) = metadata(message, name) {
                     match value.parse::<i64>() {
                         Ok(number) if name == "offset" => span.set(key, number),
-                        _ => span.set(key, value),
+                        _ => span.set(key, value.to_string()),
                     }
                 }
             }
@@ -80,10 +80,11 @@ impl DeliveryTrace {
         let Some(delivery) = &self.0 else {
             return AttemptTrace(None);
         };
-        let mut span = delivery.child(method_name(method), SpanKind::Client);
+        let name = method_name(method);
+        let mut span = delivery.child(name, SpanKind::Client);
         if span.is_recording() {
-            span.set("http.request.method", method);
-            span.set("url.full", labels.url.as_str());
+            span.set("http.request.method", name);
+            span.set("url.full", labels.url.clone());
             span.set("gateway.attempt", u64::from(number));
             if number > 1 {
                 span.set("http.request.resend_count", u64::from(number - 1));
@@ -140,7 +141,7 @@ impl AttemptTrace {
                 if status.is_success() {
                     span.set_status(SpanStatus::Ok);
                 } else {
-                    span.set("error.type", status.as_str());
+                    span.set("error.type", status.as_u16().to_string());
                     span.set_status(SpanStatus::Error(format!("HTTP {}", status.as_u16()).into()));
                 }
             }

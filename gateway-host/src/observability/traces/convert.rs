@@ -37,6 +37,7 @@ pub(super) fn span_data(record: SpanRecord, scope: &InstrumentationScope) -> Spa
                 let key = attribute.key.as_str();
                 match attribute.value {
                     AttributeValue::Text(text) => KeyValue::new(key, text.into_string()),
+                    AttributeValue::StaticText(text) => KeyValue::new(key, text.as_str()),
                     AttributeValue::Int(number) => KeyValue::new(key, number),
                     AttributeValue::Bool(flag) => KeyValue::new(key, flag),
                 }

@@ -42,7 +42,10 @@ impl SpanQueue {
 
     /// The sink handed to plugin `plugin_id` of `version`, whose spans are exported under that scope.
     pub fn sink_for(&self, plugin_id: &str, version: &str) -> SpanSinkBox {
-        let scope = InstrumentationScope::builder(plugin_id.to_string()).with_version(version.to_string()).build();
+        // Leaked once per plugin (a handful per process): every span's copy of the scope then allocates nothing.
+        let id: &'static str = Box::leak(plugin_id.to_string().into_boxed_str());
+        let version: &'static str = Box::leak(version.to_string().into_boxed_str());
+        let scope = InstrumentationScope::builder(id).with_version(version).build();
         RawSpanSink_TO::from_value(PluginSpans { queue: self.clone(), scope }, TD_Opaque)
     }
 }
