@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::broker::Broker;
 use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::notifications::{notifications, notifying, notifying_of, SECRET};
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription};
+use crate::support::scenario::{
+    advanced_mock_api, advanced_subscription, kafka_producer_group, mock_api, mock_messages, subscription,
+};
 use crate::support::standard_webhooks::verify;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -136,4 +139,33 @@ async fn a_replays_end_is_told_with_its_counts_to_an_endpoint_that_asked_for_it_
     assert_eq!((data["apiId"].as_str(), data["subscriptionId"].as_str()), (Some("mocked"), Some("replayed")));
     assert_eq!((data["delivered"].as_u64(), data["deadLettered"].as_u64()), (Some(3), Some(0)), "{data}");
     assert_eq!(data["replayId"], started.body["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_the_queue_refuses_is_told_with_the_queues_answer() {
+    let broker = Broker::start();
+    let notified = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let gateway = start(&home, &notifying(&notified.url("/ops"), 100)).await;
+    // Larger than the producer takes (librdkafka's message.max.bytes, 1,000,000): the queue refuses it at once.
+    let big = json!({ "messageCount": 1, "messageInterval": 10, "messageContent": "x".repeat(1_100_000) });
+    let mut api = advanced_mock_api("big", "at-least-once", json!({}), big, false);
+    api["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
+    api["endpointGroups"].as_array_mut().unwrap().push(kafka_producer_group(
+        "dlq",
+        "dlq-kafka",
+        "big-dlq",
+        &broker.bootstrap(),
+    ));
+    gateway.api().deploy(&api).await;
+    let refusing = Receiver::answering(400).await;
+    let id = gateway.api().subscribe("big", &advanced_subscription(&refusing.url("/hook"), json!({}))).await;
+    let failed = gateway.api().wait_consumer_status("big", &id, "FAILURE").await;
+    let cause = failed["failureCause"].as_str().unwrap().to_string();
+    assert!(cause.starts_with("dead letter queue publish failed: "), "{cause}");
+    assert!(notified.wait_for(1, WAIT).await);
+    notified.assert_stays_at(1, Duration::from_secs(1)).await;
+    let told = &notifications(&notified)[0];
+    assert_eq!(told["type"], "dead_letter.unpublishable");
+    assert_eq!(told["data"], json!({ "apiId": "big", "subscriptionId": id, "cause": cause }));
 }

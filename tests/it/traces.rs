@@ -12,7 +12,7 @@ use crate::support::kafka::{consume, produce, Record};
 use crate::support::otlp::Collector;
 use crate::support::receiver::{Receiver, Reply, REFUSING_PORT};
 use crate::support::scenario::{
-    advanced_subscription, kafka_api, kafka_producer_group, mock_api, mock_messages, subscription,
+    advanced_mock_api, advanced_subscription, kafka_api, kafka_producer_group, mock_api, mock_messages, subscription,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -230,4 +230,33 @@ async fn with_the_collector_down_delivery_goes_on_and_the_dropped_spans_are_coun
     .await;
     assert!(counted, "{}", gateway.api().metric("gateway_trace_spans_total{result=\"dropped\"}").await);
     assert_eq!(gateway.api().metric("gateway_trace_spans_total{result=\"exported\"}").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_request_is_a_span_under_the_attempt_that_needed_it() {
+    let collector = Collector::start();
+    let home = GatewayHome::new();
+    let gateway = home.start_with_env(&[("GATEWAY_TRACING_OTLP_ENDPOINT", &collector.endpoint())]);
+    gateway
+        .api()
+        .deploy(&advanced_mock_api("secured", "at-least-once", json!({}), mock_messages(1, 10, "m"), false))
+        .await;
+    let token = json!({ "access_token": "t0k3n", "token_type": "Bearer", "expires_in": 300 }).to_string();
+    let token_server = Receiver::scripted(vec![Reply::Json(200, token)], Reply::Status(500)).await;
+    let receiver = Receiver::answering(200).await;
+    let auth = json!({ "auth": { "type": "oauth2", "oauth2": {
+        "endpoint": token_server.url("/token"), "clientId": "gateway", "clientSecret": SECRET } } });
+    gateway.api().subscribe("secured", &advanced_subscription(&receiver.url("/hook"), auth)).await;
+    assert!(receiver.wait_for(1, WAIT).await);
+    let traceparent = callback_traceparent(&receiver, 0);
+    let trace = traceparent.split('-').nth(1).unwrap().to_string();
+    let spans = collector.trace(&trace, 3, WAIT).await;
+    let attempt = one(&spans, "POST");
+    let fetch = one(&spans, "oauth2 token");
+    assert_eq!(fetch["parent_span_id"], attempt["span_id"]);
+    assert_eq!(fetch["kind"], CLIENT);
+    assert_eq!(fetch["status"]["code"], OK);
+    assert_eq!(fetch["attributes"]["url.full"], token_server.url("/token"));
+    assert!(!serde_json::to_string(&spans).unwrap().contains(SECRET), "a secret in a span");
+    assert!(!serde_json::to_string(&spans).unwrap().contains("t0k3n"), "a token in a span");
 }
