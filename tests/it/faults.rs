@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::support::gateway::GatewayHome;
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{
-    advanced_mock_api, advanced_subscription, kafka_producer_group, mock_api, mock_messages, subscription,
+    advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription, with_kafka_dlq,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -202,13 +202,7 @@ async fn a_store_waiting_for_a_lock_never_holds_up_the_management_api() {
 async fn a_dlq_producer_is_released_with_the_last_subscription_using_it() {
     let broker = crate::support::broker::Broker::start();
     let mut definition = advanced_mock_api("released", "auto", json!({}), mock_messages(1000, 50, "m"), false);
-    definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
-    definition["endpointGroups"].as_array_mut().unwrap().push(kafka_producer_group(
-        "dlq",
-        "dlq-kafka",
-        "released-dlq",
-        &broker.bootstrap(),
-    ));
+    with_kafka_dlq(&mut definition, "released-dlq", &broker.bootstrap());
     let home = GatewayHome::new();
     let gateway = home.start();
     let receiver = Receiver::answering(200).await;

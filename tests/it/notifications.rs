@@ -12,7 +12,7 @@ use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::notifications::{notifications, notifying, notifying_of, SECRET};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{
-    advanced_mock_api, advanced_subscription, kafka_producer_group, mock_api, mock_messages, subscription,
+    advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription, with_kafka_dlq,
 };
 use crate::support::standard_webhooks::verify;
 
@@ -150,13 +150,7 @@ async fn a_dead_letter_the_queue_refuses_is_told_with_the_queues_answer() {
     // Larger than the producer takes (librdkafka's message.max.bytes, 1,000,000): the queue refuses it at once.
     let big = json!({ "messageCount": 1, "messageInterval": 10, "messageContent": "x".repeat(1_100_000) });
     let mut api = advanced_mock_api("big", "at-least-once", json!({}), big, false);
-    api["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
-    api["endpointGroups"].as_array_mut().unwrap().push(kafka_producer_group(
-        "dlq",
-        "dlq-kafka",
-        "big-dlq",
-        &broker.bootstrap(),
-    ));
+    with_kafka_dlq(&mut api, "big-dlq", &broker.bootstrap());
     gateway.api().deploy(&api).await;
     let refusing = Receiver::answering(400).await;
     let id = gateway.api().subscribe("big", &advanced_subscription(&refusing.url("/hook"), json!({}))).await;

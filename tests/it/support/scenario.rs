@@ -76,3 +76,10 @@ pub fn kafka_producer_group(group: &str, endpoint: &str, topic: &str, bootstrap:
         "endpoints": [{ "name": endpoint, "type": "kafka", "inheritConfiguration": true,
                         "configuration": { "bootstrapServers": bootstrap } }] })
 }
+
+/// Gives `definition`'s entrypoint a dead letter queue: an endpoint group `dlq` producing to `topic` at `bootstrap`.
+pub fn with_kafka_dlq(definition: &mut Value, topic: &str, bootstrap: &str) {
+    definition["listeners"][0]["entrypoints"][0]["dlq"] = json!({ "endpoint": "dlq" });
+    let groups = definition["endpointGroups"].as_array_mut().expect("endpoint groups");
+    groups.push(kafka_producer_group("dlq", "dlq-kafka", topic, bootstrap));
+}
