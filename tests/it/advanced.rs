@@ -12,7 +12,7 @@ use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{committed, consume, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
 use crate::support::scenario::{
-    advanced_mock_api, advanced_subscription, kafka_api, kafka_producer_group, mock_messages, with_kafka_dlq,
+    advanced_kafka_api, advanced_mock_api, advanced_subscription, kafka_producer_group, mock_messages, with_kafka_dlq,
 };
 use crate::support::secrets::{self, assert_secret_kept, debug_gateway};
 
@@ -67,8 +67,7 @@ async fn refused_records_go_to_the_kafka_dlq_and_consumption_continues() {
         })
         .collect();
     produce(&broker.bootstrap(), "orders", &records).await;
-    let mut definition = kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
-    definition["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
+    let mut definition = advanced_kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
     with_kafka_dlq(&mut definition, "orders-dlq", &broker.bootstrap());
     let home = GatewayHome::new();
     let gateway = home.start();

@@ -10,7 +10,7 @@ use crate::support::eventually;
 use crate::support::gateway::{Gateway, GatewayHome};
 use crate::support::kafka::{consume, produce, Record};
 use crate::support::receiver::{Receiver, Reply};
-use crate::support::scenario::{advanced_subscription, kafka_api, with_kafka_dlq};
+use crate::support::scenario::{advanced_kafka_api, advanced_subscription, with_kafka_dlq};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -46,8 +46,7 @@ async fn dead_letters_are_replayed_in_order_and_dead_lettered_again_with_their_h
     let records: Vec<Record> =
         (0..5).map(|index| Record::new(&format!("k{index}"), &format!("record-{index}"))).collect();
     produce(&broker.bootstrap(), "orders", &records).await;
-    let mut definition = kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
-    definition["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
+    let mut definition = advanced_kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
     with_kafka_dlq(&mut definition, "orders-dlq", &broker.bootstrap());
     let home = GatewayHome::new();
     let gateway = home.start();

@@ -12,7 +12,7 @@ use crate::support::kafka::{consume, produce, Record};
 use crate::support::otlp::Collector;
 use crate::support::receiver::{Receiver, Reply, REFUSING_PORT};
 use crate::support::scenario::{
-    advanced_mock_api, advanced_subscription, kafka_api, mock_api, mock_messages, subscription, with_kafka_dlq,
+    advanced_kafka_api, advanced_mock_api, advanced_subscription, mock_api, mock_messages, subscription, with_kafka_dlq,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -67,8 +67,7 @@ async fn a_records_trace_is_continued_through_each_attempt_and_the_dead_letter_q
         })
         .collect();
     produce(&broker.bootstrap(), "orders", &records).await;
-    let mut definition = kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
-    definition["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
+    let mut definition = advanced_kafka_api("orders", "at-least-once", &broker.bootstrap(), "orders");
     with_kafka_dlq(&mut definition, "orders-dlq", &broker.bootstrap());
     let home = GatewayHome::new();
     let gateway = home.start_with_env(&[("GATEWAY_TRACING_OTLP_ENDPOINT", &collector.endpoint())]);

@@ -39,6 +39,13 @@ pub fn kafka_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
     })
 }
 
+/// The same, served by `webhook-advanced`.
+pub fn advanced_kafka_api(id: &str, qos: &str, bootstrap: &str, topic: &str) -> Value {
+    let mut api = kafka_api(id, qos, bootstrap, topic);
+    api["listeners"][0]["entrypoints"][0]["type"] = json!("webhook-advanced");
+    api
+}
+
 /// A mock-sourced API served by `webhook-advanced`; with `dlq_to_mock`, a second mock group `dlq` takes dead letters.
 pub fn advanced_mock_api(
     id: &str,

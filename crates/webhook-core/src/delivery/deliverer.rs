@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use plugin_api::abi_stable::std_types::RArc;
-use plugin_api::{DeliveryMetrics, DeliveryOutcome, Header, Message};
+use plugin_api::{DeliveryMetrics, DeliveryOutcome, Header, Message, SpanStatus};
 use plugin_kit::traces::{in_context, TRACEPARENT};
 use tokio::sync::watch;
 
@@ -49,6 +49,17 @@ impl Verdict {
             Verdict::DeadLettered => Some(DeliveryOutcome::DeadLettered),
             Verdict::Fail(_) => Some(DeliveryOutcome::Failed),
             Verdict::Abandoned => None,
+        }
+    }
+
+    /// How its delivery span says it: the outcome and the span's status.
+    fn traced(&self) -> (&'static str, SpanStatus) {
+        match self {
+            Verdict::Settled => ("delivered", SpanStatus::Ok),
+            Verdict::Skipped(reason) => ("skipped", SpanStatus::Error(reason.as_str().into())),
+            Verdict::DeadLettered => ("dead_lettered", SpanStatus::Error("dead-lettered".into())),
+            Verdict::Fail(reason) => ("failed", SpanStatus::Error(reason.as_str().into())),
+            Verdict::Abandoned => ("abandoned", SpanStatus::Unset),
         }
     }
 }
@@ -137,7 +148,8 @@ impl Deliverer {
         let message_id = message.id.to_string();
         let verdict =
             if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls, &trace).await };
-        trace.end(&verdict);
+        let (outcome, status) = verdict.traced();
+        trace.end(outcome, status);
         if let Some(outcome) = verdict.outcome() {
             self.metrics.delivery(outcome);
         }

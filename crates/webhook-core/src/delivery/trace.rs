@@ -8,7 +8,6 @@ use plugin_api::abi_stable::std_types::RString;
 use plugin_api::{Message, Qos, SpanKind, SpanStatus};
 use plugin_kit::traces::{tracer, Span, TraceContext, TRACEPARENT, TRACESTATE};
 
-use crate::delivery::deliverer::Verdict;
 use crate::transport::attempt::AttemptResult;
 
 /// What every span of one subscription says about it.
@@ -98,17 +97,10 @@ impl DeliveryTrace {
         self.0.as_ref().map(|delivery| delivery.child("dead letter publish", SpanKind::Producer))
     }
 
-    /// Ends the delivery with what became of the message.
-    pub(crate) fn end(self, verdict: &Verdict) {
+    /// Ends the delivery with what became of the message: its `outcome` and how the span ends.
+    pub(crate) fn end(self, outcome: &'static str, status: SpanStatus) {
         let Some(mut span) = self.0 else {
             return;
-        };
-        let (outcome, status) = match verdict {
-            Verdict::Settled => ("delivered", SpanStatus::Ok),
-            Verdict::Skipped(reason) => ("skipped", SpanStatus::Error(reason.as_str().into())),
-            Verdict::DeadLettered => ("dead_lettered", SpanStatus::Error("dead-lettered".into())),
-            Verdict::Fail(reason) => ("failed", SpanStatus::Error(reason.as_str().into())),
-            Verdict::Abandoned => ("abandoned", SpanStatus::Unset),
         };
         span.set("gateway.delivery.outcome", outcome);
         span.set_status(status);
