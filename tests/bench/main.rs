@@ -7,11 +7,12 @@ mod support;
 
 mod feed;
 mod flows;
+mod h2load;
+mod http2;
 mod kafka_scale;
 mod limits;
 mod metrics_cost;
 mod mock_latency;
-mod nginx;
 mod ordering;
 mod process;
 mod rebalance;
@@ -26,11 +27,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use feed::{produce_bulk, produce_paced};
-use nginx::Nginx;
 use receiver::{now_us, p50_p99, CountingReceiver};
 use report::Row;
 use support::broker::Broker;
 use support::gateway::{Gateway, GatewayHome};
+use support::nginx;
+use support::nginx::Nginx;
 use support::scenario::{kafka_api, mock_api, subscription};
 
 /// Size of every message body.
@@ -50,7 +52,7 @@ fn main() {
 }
 
 async fn run() {
-    let nginx = Nginx::start().expect("nginx");
+    let nginx = Nginx::serving(nginx::Sites { h2c: true, ..nginx::Sites::default() }).expect("nginx");
     let mut rows = Vec::new();
 
     let mut limit = HashMap::new();
@@ -80,6 +82,9 @@ async fn run() {
     }
     if section("flows") {
         flows::rows(&home, &nginx, &mut rows).await;
+    }
+    if section("http2") {
+        http2::rows(&home, &nginx, &mut rows).await;
     }
     if section("traces") {
         traces::rows(&home, &nginx, &mut rows).await;
@@ -318,23 +323,26 @@ pub(crate) struct MockCase<'a> {
     pub(crate) logging: bool,
     pub(crate) ordering: Option<&'a str>,
     pub(crate) flows: Option<serde_json::Value>,
+    /// Speak HTTP/2 with prior knowledge to nginx's h2c listener.
+    pub(crate) http2: bool,
 }
 
 impl<'a> MockCase<'a> {
     /// No logging, no ordering, no flows.
     pub(crate) fn plain(qos: &'a str, concurrency: usize) -> Self {
-        Self { qos, concurrency, logging: false, ordering: None, flows: None }
+        Self { qos, concurrency, logging: false, ordering: None, flows: None, http2: false }
     }
 }
 
 /// A mock run of `case` against nginx.
 pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_>) -> Result<MockRun, String> {
-    let MockCase { qos, concurrency, logging, ordering, flows } = case;
+    let MockCase { qos, concurrency, logging, ordering, flows, http2 } = case;
     static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let id = format!("bench-mock-{run}-{qos}-{concurrency}-{logging}-{}", ordering.unwrap_or("default"));
-    let mut configuration =
-        json!({ "http": { "maxConcurrentConnections": concurrency }, "logging": { "enabled": logging } });
+    let version = if http2 { "HTTP_2" } else { "HTTP_1_1" };
+    let mut configuration = json!({ "http": { "maxConcurrentConnections": concurrency, "version": version },
+                                    "logging": { "enabled": logging } });
     let mut mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });
     if let Some(mode) = ordering {
         configuration["ordering"] = json!({ "mode": mode });
@@ -345,7 +353,8 @@ pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_
         api["flows"] = flows;
     }
     gateway.api().deploy(&api).await;
-    let subscription_id = gateway.api().subscribe(&id, &subscription(&nginx.url)).await;
+    let callback = if http2 { nginx.h2c_url.as_ref().ok_or("nginx has no h2c listener")? } else { &nginx.url };
+    let subscription_id = gateway.api().subscribe(&id, &subscription(callback)).await;
     tokio::time::sleep(WARM_UP).await;
     let dropped = log_entries_dropped(gateway).await?;
     let filtered = filtered_count(gateway).await;

@@ -20,6 +20,7 @@ mod faults;
 mod fencing;
 mod flows;
 mod hostile;
+mod http2;
 mod isolation;
 mod jwt;
 mod kafka;

@@ -30,6 +30,7 @@ use crate::edition::Edition;
 use crate::layers::LayerSetup;
 use crate::running::Running;
 use crate::transport::client::build_client;
+use crate::transport::shared::{settings_key, SharedClients};
 use standard_webhooks::Signer;
 
 /// Worker threads of a webhook plugin's runtime: half the machine's cores, at least one. Delivery is I/O bound,
@@ -45,6 +46,8 @@ pub struct WebhookEntrypoint<E> {
     runtime: PluginRuntime,
     /// What callbacks may reach, and which files subscriptions may name.
     egress: Arc<EgressPolicy>,
+    /// The clients of running subscriptions, shared by those of the same settings.
+    clients: SharedClients,
 }
 
 impl<E: Edition> WebhookEntrypoint<E> {
@@ -54,7 +57,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let policy = EgressPolicy::new(&egress.allow_networks, files_dir)
             .map_err(|error| format!("egress.allow_networks: {error}"))?;
         let runtime = PluginRuntime::new(plugin_id, runtime_workers())?;
-        Ok(entrypoint_instance(Self { edition, runtime, egress: Arc::new(policy) }))
+        Ok(entrypoint_instance(Self { edition, runtime, egress: Arc::new(policy), clients: SharedClients::default() }))
     }
 
     fn check_api(&self, spec: &EntrypointSpec) -> Result<Vec<String>, Vec<ConfigError>> {
@@ -85,7 +88,11 @@ impl<E: Edition> WebhookEntrypoint<E> {
         let phase = flows::SubscribePhase::from_json(&request.subscribe_phase)?;
         let chain = flows::Chain::compile(&phase)?;
         let concurrency = entrypoint.concurrency(request.qos);
-        let client = build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency, Arc::clone(&self.egress));
+        let settings =
+            settings_key(&request.entrypoint_configuration, &request.subscription_configuration, concurrency);
+        let client = self.clients.client(settings, || {
+            build_client(&entrypoint.http, &entrypoint.proxy, tls, concurrency, Arc::clone(&self.egress))
+        });
         let layers = self.edition.layers(LayerSetup {
             config: &config,
             subscription_id: &request.subscription_id,

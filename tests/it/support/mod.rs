@@ -6,6 +6,7 @@ pub mod browser;
 pub mod certs;
 pub mod gateway;
 pub mod kafka;
+pub mod nginx;
 pub mod notifications;
 pub mod otlp;
 pub mod pictures;

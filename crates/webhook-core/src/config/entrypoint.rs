@@ -65,6 +65,21 @@ pub struct HttpOptions {
     /// Bytes of an answer's body read at most (a callback's, a token endpoint's); the rest is never read.
     #[serde(default = "default_max_response_body_bytes")]
     pub max_response_body_bytes: usize,
+    /// Which HTTP the calls speak.
+    #[serde(default)]
+    pub version: HttpVersion,
+}
+
+/// `http.version`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum HttpVersion {
+    /// HTTP/1.1, or HTTP/2 where an `https` callback offers it (ALPN `h2`).
+    #[default]
+    #[serde(rename = "HTTP_1_1")]
+    Http11,
+    /// HTTP/2 only: with prior knowledge on `http` (h2c), by ALPN on `https`.
+    #[serde(rename = "HTTP_2")]
+    Http2,
 }
 
 /// SPEC §3 defaults.
@@ -95,6 +110,7 @@ impl Default for HttpOptions {
             idle_timeout_ms: default_idle_timeout_ms(),
             max_concurrent_connections: default_max_concurrent_connections(),
             max_response_body_bytes: default_max_response_body_bytes(),
+            version: HttpVersion::default(),
         }
     }
 }

@@ -14,7 +14,7 @@ mod ssl;
 mod subscription;
 
 pub use auth::{AuthConfig, BasicAuth, OAuth2Auth, TokenAuth};
-pub use entrypoint::{EntrypointConfig, HttpOptions, LoggedParts, LoggingOptions};
+pub use entrypoint::{EntrypointConfig, HttpOptions, HttpVersion, LoggedParts, LoggingOptions};
 pub use jwt_profile::{CertChain, Claim, JwtProfileAuth, KeySource, KeystoreOptions, SignatureAlgorithm, TimeUnit};
 pub use ordering::{Ordering, OrderingConfig, OrderingKey, OrderingMode};
 pub use pacing::PacingConfig;

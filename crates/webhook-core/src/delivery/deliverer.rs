@@ -94,7 +94,7 @@ fn request_id() -> String {
 
 /// Everything needed to call one subscription's callback.
 pub(crate) struct Deliverer {
-    pub(crate) client: CallbackClient,
+    pub(crate) client: Arc<CallbackClient>,
     pub(crate) template: RequestTemplate,
     pub(crate) read_timeout: Duration,
     /// Bytes of an answer's body read at most.

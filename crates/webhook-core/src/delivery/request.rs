@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TE, TRANSFER_ENCODING, UPGRADE,
 };
 use http::{Method, Request};
 use http_body_util::Full;
@@ -21,8 +21,18 @@ pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-grav
 /// Set when the delivery is traced: the attempt's span as the receiver's parent (W3C Trace Context).
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
-/// Headers that describe the connection or the framing; the HTTP client owns them.
-const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];
+/// Headers that describe the connection or the framing (hop-by-hop, and refused by HTTP/2); the HTTP client owns
+/// them.
+const RESERVED: [HeaderName; 8] = [
+    HOST,
+    CONTENT_LENGTH,
+    TRANSFER_ENCODING,
+    CONNECTION,
+    TE,
+    UPGRADE,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+];
 
 /// What stays the same for every call of one subscription.
 #[derive(Debug, Clone)]

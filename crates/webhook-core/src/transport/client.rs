@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::config::{HttpOptions, ProxyOptions, ProxyType, SslConfig};
+use crate::config::{HttpOptions, HttpVersion, ProxyOptions, ProxyType, SslConfig};
 use crate::transport::resolver::{check_literal, GuardedResolver};
 use crate::transport::tls::client_config;
 use egress::EgressPolicy;
@@ -58,18 +58,24 @@ pub fn build_client(
     egress: Arc<EgressPolicy>,
 ) -> CallbackClient {
     let route = Arc::new(Route::from(proxy));
-    let connector = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(
-        RouteConnector {
-            route: Arc::clone(&route),
-            tcp: tcp_connector(HttpConnector::new(), options),
-            direct: tcp_connector(HttpConnector::new_with_resolver(GuardedResolver::new(Arc::clone(&egress))), options),
-            egress,
-        },
-    );
+    let streams = RouteConnector {
+        route: Arc::clone(&route),
+        tcp: tcp_connector(HttpConnector::new(), options),
+        direct: tcp_connector(HttpConnector::new_with_resolver(GuardedResolver::new(Arc::clone(&egress))), options),
+        egress,
+    };
+    // ALPN offers h2 beside http/1.1 to TLS callbacks; `HTTP_2` speaks nothing else (h2c on plain connections).
+    let schemes = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+    let connector = match options.version {
+        HttpVersion::Http11 => schemes.enable_all_versions().wrap_connector(streams),
+        HttpVersion::Http2 => schemes.enable_http2().wrap_connector(streams),
+    };
     let client = Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(options.idle_timeout())
         .pool_max_idle_per_host(concurrency)
+        .http2_only(options.version == HttpVersion::Http2)
         .build(connector);
     CallbackClient { client, route }
 }
