@@ -1,5 +1,6 @@
 //! HTTP/2 on the mock path (auto, 20 in flight), against the limit h2load gives against the same nginx over one h2c
-//! connection with 20 streams: the gateway speaks HTTP/2 with prior knowledge (`http.version: "HTTP_2"`).
+//! connection with 20 streams: the gateway speaks HTTP/2 with prior knowledge (`http.version: "HTTP_2"`). nginx's h2c
+//! listener proxies each call to its plain one (support::nginx says why): the limit is that path's, for both.
 
 use crate::report::Row;
 use crate::support::gateway::GatewayHome;
