@@ -16,6 +16,8 @@ use crate::store::{LogRow, Store};
 
 /// Entries inserted in one transaction at most: under load, batches grow to this and commits stay few.
 const BATCH: usize = 1024;
+/// How long the writer waits for more entries after the first of a batch.
+const GATHER: Duration = Duration::from_millis(200);
 
 /// How long and how many entries are kept.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +89,7 @@ fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, 
             }
             Err(RecvTimeoutError::Disconnected) => return,
         };
+        let gathering_until = Instant::now() + GATHER;
         let mut batch = Vec::new();
         let mut flushed = Vec::new();
         let mut next = Some(first);
@@ -100,7 +103,10 @@ fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, 
                 Command::Flush(done) => flushed.push(done),
             }
             if batch.len() < BATCH {
-                next = commands.try_recv().ok();
+                // A moment more for a fuller batch (a bigger block), well within the second an entry may wait; none
+                // once a flush is asked for.
+                let left = gathering_until.saturating_duration_since(Instant::now());
+                next = if flushed.is_empty() { commands.recv_timeout(left).ok() } else { commands.try_recv().ok() };
             }
         }
         if !batch.is_empty() {

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// A stored document could not be read back.
     #[error("stored document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A block of webhook log entries could not be read back.
+    #[error("a webhook log block is damaged: {0}")]
+    DamagedBlock(String),
     /// The database's folder could not be created.
     #[error("cannot create the store folder: {0}")]
     Folder(#[from] std::io::Error),

@@ -86,6 +86,8 @@ impl KafkaStore {
             replica.wait_for(end - 1, CATCH_UP_TIMEOUT)?;
         }
         tracing::info!(topic = %topics.config, records = end, "store read to its end");
+        // The topic holds every entry: the index is made again from it (its follower reads it from the beginning).
+        index.clear_webhook_logs()?;
         let index = Arc::new(index);
         let indexing = Arc::clone(&index);
         let log_follower = Follower::start(config, &topics.webhook_logs, log_partitions, move |records| {

@@ -8,6 +8,7 @@
 
 mod apis;
 mod applications;
+mod log_block;
 mod sealing;
 mod subscriptions;
 mod webhook_logs;
@@ -48,7 +49,8 @@ impl SqliteStore {
             &[apis::SCHEMA, applications::SCHEMA, subscriptions::SCHEMA, webhook_logs::SCHEMA, sealing::SCHEMA]
                 .concat(),
         )?;
-        let logs = open_connection(path)?;
+        let mut logs = open_connection(path)?;
+        webhook_logs::migrate_rows(&mut logs)?;
         let store = Self { connection: Mutex::new(connection), logs: Mutex::new(logs), sealer };
         store.check_key()?;
         Ok(store)
