@@ -169,7 +169,7 @@ async fn mock_rows(home: &GatewayHome, nginx: &Nginx, limit: &HashMap<usize, f64
         }
         None => rows.push(Row::failed(measure, "no mock rate to take half of")),
     }
-    let measure = "gateway, mock, auto, 20, webhook logging of every delivery → nginx";
+    let measure = "gateway, mock, auto, 20, webhook logging of every delivery, headers included → nginx";
     match (mock_rate(&gateway, nginx, "auto", 20, true).await, &unlogged) {
         (Ok(logged), Some(unlogged)) => {
             let ratio = logged.rate / unlogged.rate;
@@ -342,7 +342,8 @@ pub(crate) async fn mock_run(gateway: &Gateway, nginx: &Nginx, case: MockCase<'_
     let id = format!("bench-mock-{run}-{qos}-{concurrency}-{logging}-{}", ordering.unwrap_or("default"));
     let version = if http2 { "HTTP_2" } else { "HTTP_1_1" };
     let mut configuration = json!({ "http": { "maxConcurrentConnections": concurrency, "version": version },
-                                    "logging": { "enabled": logging } });
+                                    "logging": { "enabled": logging, "request": { "headers": logging },
+                                                 "response": { "headers": logging } } });
     let mut mock = json!({ "messageInterval": 0, "messageContent": "x".repeat(BODY_BYTES) });
     if let Some(mode) = ordering {
         configuration["ordering"] = json!({ "mode": mode });

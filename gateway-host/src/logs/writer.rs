@@ -18,6 +18,8 @@ use crate::store::{LogRow, Store};
 const BATCH: usize = 1024;
 /// How long the writer waits for more entries after the first of a batch.
 const GATHER: Duration = Duration::from_millis(200);
+/// How often it looks for them meanwhile.
+const GATHER_STEP: Duration = Duration::from_millis(10);
 
 /// How long and how many entries are kept.
 #[derive(Debug, Clone, Copy)]
@@ -93,21 +95,28 @@ fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, 
         let mut batch = Vec::new();
         let mut flushed = Vec::new();
         let mut next = Some(first);
-        while let Some(command) = next.take() {
-            match command {
-                // Only the indexed fields are read; the entry is stored as the plugin wrote it.
-                Command::Entry(text) => match LogRow::parse(text) {
-                    Ok(row) => batch.push(row),
-                    Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
-                },
-                Command::Flush(done) => flushed.push(done),
+        loop {
+            while let Some(command) = next.take() {
+                match command {
+                    // Only the indexed fields are read; the entry is stored as the plugin wrote it.
+                    Command::Entry(text) => match LogRow::parse(text) {
+                        Ok(row) => batch.push(row),
+                        Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
+                    },
+                    Command::Flush(done) => flushed.push(done),
+                }
+                if batch.len() < BATCH {
+                    next = commands.try_recv().ok();
+                }
             }
-            if batch.len() < BATCH {
-                // A moment more for a fuller batch (a bigger block), well within the second an entry may wait; none
-                // once a flush is asked for.
-                let left = gathering_until.saturating_duration_since(Instant::now());
-                next = if flushed.is_empty() { commands.recv_timeout(left).ok() } else { commands.try_recv().ok() };
+            // A moment more for a fuller batch (a bigger block), well within the second an entry may wait; none once a
+            // flush is asked for. Sleeping rather than waiting on the queue: a waiting writer is woken by every entry.
+            let left = gathering_until.saturating_duration_since(Instant::now());
+            if batch.len() >= BATCH || !flushed.is_empty() || left.is_zero() {
+                break;
             }
+            std::thread::sleep(GATHER_STEP.min(left));
+            next = commands.try_recv().ok();
         }
         if !batch.is_empty() {
             match store.insert_webhook_logs(&batch) {
