@@ -16,10 +16,6 @@ use crate::store::{LogRow, Store};
 
 /// Entries inserted in one transaction at most: under load, batches grow to this and commits stay few.
 const BATCH: usize = 1024;
-/// How long the writer waits for more entries after the first of a batch.
-const GATHER: Duration = Duration::from_millis(200);
-/// How often it looks for them meanwhile.
-const GATHER_STEP: Duration = Duration::from_millis(10);
 
 /// How long and how many entries are kept.
 #[derive(Debug, Clone, Copy)]
@@ -91,32 +87,23 @@ fn write(store: &dyn Store, retention: Retention, commands: &Receiver<Command>, 
             }
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let gathering_until = Instant::now() + GATHER;
         let mut batch = Vec::new();
         let mut flushed = Vec::new();
         let mut next = Some(first);
-        loop {
-            while let Some(command) = next.take() {
-                match command {
-                    // Only the indexed fields are read; the entry is stored as the plugin wrote it.
-                    Command::Entry(text) => match LogRow::parse(text) {
-                        Ok(row) => batch.push(row),
-                        Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
-                    },
-                    Command::Flush(done) => flushed.push(done),
-                }
-                if batch.len() < BATCH {
-                    next = commands.try_recv().ok();
-                }
+        // What waits, at once: an entry is readable as soon as it is written, and a quiet API's small blocks are
+        // merged when the store trims.
+        while let Some(command) = next.take() {
+            match command {
+                // Only the indexed fields are read; the entry is stored as the plugin wrote it.
+                Command::Entry(text) => match LogRow::parse(text) {
+                    Ok(row) => batch.push(row),
+                    Err(error) => tracing::warn!(error = %error, "webhook log entry unreadable; dropped"),
+                },
+                Command::Flush(done) => flushed.push(done),
             }
-            // A moment more for a fuller batch (a bigger block), well within the second an entry may wait; none once a
-            // flush is asked for. Sleeping rather than waiting on the queue: a waiting writer is woken by every entry.
-            let left = gathering_until.saturating_duration_since(Instant::now());
-            if batch.len() >= BATCH || !flushed.is_empty() || left.is_zero() {
-                break;
+            if batch.len() < BATCH {
+                next = commands.try_recv().ok();
             }
-            std::thread::sleep(GATHER_STEP.min(left));
-            next = commands.try_recv().ok();
         }
         if !batch.is_empty() {
             match store.insert_webhook_logs(&batch) {

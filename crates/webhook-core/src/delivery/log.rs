@@ -7,7 +7,6 @@ use http::header::{AUTHORIZATION, PROXY_AUTHORIZATION};
 use http::HeaderMap;
 use plugin_api::DeliveryLogBox;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::config::{LoggedParts, LoggingOptions};
 use crate::transport::attempt::{Answer, AttemptResult};
@@ -104,8 +103,8 @@ impl DeliveryLogger {
                 })
                 .collect(),
             dlq: delivery.dead_lettered,
-            request: self.parts(self.options.request, delivery.request_headers, Some(delivery.request_body)),
-            response: self.parts(
+            request: Self::parts(self.options.request, delivery.request_headers, Some(delivery.request_body)),
+            response: Self::parts(
                 self.options.response,
                 delivery.answer.map(|answer| &answer.headers),
                 delivery.answer.map(|answer| &answer.body),
@@ -113,21 +112,66 @@ impl DeliveryLogger {
         }
     }
 
-    fn parts(&self, wanted: LoggedParts, headers: Option<&HeaderMap>, body: Option<&Bytes>) -> Option<Value> {
-        if !wanted.headers && !wanted.payload {
-            return None;
+    fn parts<'a>(wanted: LoggedParts, headers: Option<&'a HeaderMap>, body: Option<&'a Bytes>) -> Option<Parts<'a>> {
+        (wanted.headers || wanted.payload).then(|| Parts {
+            headers: if wanted.headers { Wanted::Shown(headers.map(MaskedHeaders)) } else { Wanted::Left },
+            body: if wanted.payload {
+                Wanted::Shown(body.map(|body| String::from_utf8_lossy(body)))
+            } else {
+                Wanted::Left
+            },
+        })
+    }
+}
+
+/// A request's or an answer's logged parts: each present when asked for, `null` when there was none.
+#[derive(Serialize)]
+struct Parts<'a> {
+    #[serde(skip_serializing_if = "Wanted::is_left")]
+    headers: Wanted<MaskedHeaders<'a>>,
+    #[serde(skip_serializing_if = "Wanted::is_left")]
+    body: Wanted<std::borrow::Cow<'a, str>>,
+}
+
+/// A part the options leave out, or the part (`None`: there was none).
+enum Wanted<T> {
+    Left,
+    Shown(Option<T>),
+}
+
+impl<T> Wanted<T> {
+    fn is_left(&self) -> bool {
+        matches!(self, Wanted::Left)
+    }
+}
+
+impl<T: Serialize> Serialize for Wanted<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Wanted::Shown(Some(part)) => part.serialize(serializer),
+            Wanted::Left | Wanted::Shown(None) => serializer.serialize_none(),
         }
-        let mut parts = Map::new();
-        if wanted.headers {
-            parts.insert("headers".into(), headers.map_or(Value::Null, masked));
+    }
+}
+
+/// Headers as an object (a repeated name shows its last value), credentials masked; written straight to JSON.
+struct MaskedHeaders<'a>(&'a HeaderMap);
+
+impl Serialize for MaskedHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut object = serializer.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            let Some(value) = self.0.get_all(name).iter().last() else {
+                continue;
+            };
+            if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || value.is_sensitive() {
+                object.serialize_entry(name.as_str(), MASK)?;
+            } else {
+                object.serialize_entry(name.as_str(), &String::from_utf8_lossy(value.as_bytes()))?;
+            }
         }
-        if wanted.payload {
-            parts.insert(
-                "body".into(),
-                body.map_or(Value::Null, |body| Value::String(String::from_utf8_lossy(body).into_owned())),
-            );
-        }
-        Some(Value::Object(parts))
+        object.end()
     }
 }
 
@@ -156,9 +200,9 @@ struct Entry<'a> {
     attempts: Vec<AttemptEntry>,
     dlq: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<Value>,
+    request: Option<Parts<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    response: Option<Value>,
+    response: Option<Parts<'a>>,
 }
 
 /// One call of the entry's timeline.
@@ -172,20 +216,6 @@ struct AttemptEntry {
     /// Milliseconds waited before the next attempt.
     #[serde(rename = "waitMs", skip_serializing_if = "Option::is_none")]
     wait_ms: Option<u64>,
-}
-
-/// Headers as an object, credentials masked.
-fn masked(headers: &HeaderMap) -> Value {
-    let mut object = Map::new();
-    for (name, value) in headers {
-        let shown = if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || value.is_sensitive() {
-            MASK.to_string()
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
-        object.insert(name.as_str().to_string(), Value::String(shown));
-    }
-    Value::Object(object)
 }
 
 fn status(result: &AttemptResult) -> u16 {
@@ -211,4 +241,36 @@ fn elapsed_between(started: SystemTime, last: Option<&AttemptRecord>) -> Duratio
 
 fn millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use serde_json::json;
+
+    fn logged(parts: Option<Parts<'_>>) -> serde_json::Value {
+        serde_json::to_value(parts).unwrap()
+    }
+
+    #[test]
+    fn parts_show_what_is_asked_credentials_masked_and_null_when_absent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        let mut sensitive = HeaderValue::from_static("token");
+        sensitive.set_sensitive(true);
+        headers.insert("x-api-key", sensitive);
+        let body = Bytes::from_static(b"hi");
+        let both = LoggedParts { headers: true, payload: true };
+        assert_eq!(
+            logged(DeliveryLogger::parts(both, Some(&headers), Some(&body))),
+            json!({ "headers": { "authorization": "***", "x-a": "2", "x-api-key": "***" }, "body": "hi" })
+        );
+        assert_eq!(logged(DeliveryLogger::parts(both, None, None)), json!({ "headers": null, "body": null }));
+        let headers_only = LoggedParts { headers: true, payload: false };
+        assert_eq!(logged(DeliveryLogger::parts(headers_only, None, Some(&body))), json!({ "headers": null }));
+        assert!(DeliveryLogger::parts(LoggedParts::default(), Some(&headers), Some(&body)).is_none());
+    }
 }
