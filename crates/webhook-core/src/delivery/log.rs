@@ -162,7 +162,7 @@ impl Serialize for MaskedHeaders<'_> {
         use serde::ser::SerializeMap;
         let mut object = serializer.serialize_map(Some(self.0.keys_len()))?;
         for name in self.0.keys() {
-            let Some(value) = self.0.get_all(name).iter().last() else {
+            let Some(value) = self.0.get_all(name).iter().next_back() else {
                 continue;
             };
             if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || value.is_sensitive() {
