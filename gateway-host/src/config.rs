@@ -215,6 +215,8 @@ impl std::fmt::Debug for NotificationWebhook {
 pub struct TracingSection {
     /// Where spans are exported.
     pub otlp: OtlpSection,
+    /// The same as `otlp.endpoint`, as a key of this section (`otlp.endpoint` wins where both are set).
+    pub otlp_endpoint: String,
     /// The share of new traces recorded, 0 to 1.
     pub sampling_ratio: f64,
     /// `service.name`; empty: `OTEL_SERVICE_NAME`, else `webhook-gateway`.

@@ -163,3 +163,21 @@ async fn a_dead_letter_the_queue_refuses_is_told_with_the_queues_answer() {
     assert_eq!(told["type"], "dead_letter.unpublishable");
     assert_eq!(told["data"], json!({ "apiId": "big", "subscriptionId": id, "cause": cause }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_endpoint_in_the_operators_network_is_not_called_unless_allowed() {
+    let notified = Receiver::answering(200).await;
+    let home = GatewayHome::new();
+    let config = home.write_config(&notifying(&notified.url("/ops"), 100));
+    // Nothing allowed beyond public addresses: the loopback endpoint is refused like a callback would be.
+    let gateway = home
+        .start_with_env(&[("GATEWAY_CONFIG", config.to_str().expect("a path")), ("GATEWAY_EGRESS_ALLOW_NETWORKS", "")]);
+    gateway.api().deploy(&mock_api("orders", "at-least-once", json!({}), mock_messages(1, 10, "m"))).await;
+    let id = gateway.api().subscribe("orders", &subscription("http://callback.invalid/hook")).await;
+    assert_eq!(gateway.api().act("orders", &id, "_pause").await.status, 200);
+    let refused = eventually(WAIT, || async { gateway.count_lines("notification not taken") > 0 }).await;
+    assert!(refused, "{}", gateway.output());
+    let line = gateway.last_line("notification not taken").unwrap_or_default();
+    assert!(line.contains("address denied by the egress rules: 127.0.0.1"), "{line}");
+    notified.assert_stays_at(0, Duration::from_secs(1)).await;
+}

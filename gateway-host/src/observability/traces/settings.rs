@@ -35,7 +35,10 @@ impl TraceExportSettings {
             ));
         }
         let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        let ours = section.otlp.endpoint.trim();
+        let ours = match section.otlp.endpoint.trim() {
+            "" => section.otlp_endpoint.trim(),
+            endpoint => endpoint,
+        };
         let traces_url = if ours.is_empty() {
             if set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_none() && set("OTEL_EXPORTER_OTLP_ENDPOINT").is_none() {
                 return Ok(None);
@@ -98,6 +101,7 @@ mod tests {
     fn section(endpoint: &str) -> TracingSection {
         TracingSection {
             otlp: OtlpSection { endpoint: endpoint.into() },
+            otlp_endpoint: String::new(),
             sampling_ratio: 1.0,
             service_name: String::new(),
             resource_attributes: vec!["deployment.environment=test".into()],
@@ -118,6 +122,17 @@ mod tests {
             env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://other:4318")]),
         );
         assert_eq!(ours.unwrap().unwrap().traces_url.as_deref(), Some("http://collector:4318/v1/traces"));
+    }
+
+    #[test]
+    fn the_endpoint_may_be_a_key_of_the_section_too() {
+        let mut flat = section("");
+        flat.otlp_endpoint = "http://flat:4318".into();
+        let settings = TraceExportSettings::resolve(&flat, env(&[])).unwrap().unwrap();
+        assert_eq!(settings.traces_url.as_deref(), Some("http://flat:4318/v1/traces"));
+        flat.otlp.endpoint = "http://nested:4318".into();
+        let settings = TraceExportSettings::resolve(&flat, env(&[])).unwrap().unwrap();
+        assert_eq!(settings.traces_url.as_deref(), Some("http://nested:4318/v1/traces"));
     }
 
     #[test]
