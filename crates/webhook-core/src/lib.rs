@@ -25,6 +25,6 @@ pub use entrypoint::WebhookEntrypoint;
 pub use layers::{Authorizer, BoxFuture, DeadLetter, DeadLetterContext, LayerSetup, Layers};
 pub use transport::attempt::{CallbackError, CallbackErrorKind};
 pub use transport::bounded_body::{read_prefix, BodyPrefix};
-pub use transport::client::{build_client, default_client, CallbackClient};
+pub use transport::client::{build_client, default_client, error_chain, CallbackClient};
 pub use transport::resolver::{address_denied, AddressDenied};
 pub use transport::tls::pkcs12_signing_key;

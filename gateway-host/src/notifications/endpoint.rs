@@ -108,7 +108,7 @@ impl Endpoint {
             .map_err(|_| format!("no answer within {} ms", CALL_TIMEOUT.as_millis()))?
             .map_err(|error| match webhook_core::address_denied(&error) {
                 Some(denied) => format!("address denied by the egress rules: {denied}"),
-                None => causes(&error),
+                None => webhook_core::error_chain(&error),
             })?;
         if answer.status().is_success() {
             Ok(())
@@ -116,16 +116,4 @@ impl Endpoint {
             Err(format!("answered {}", answer.status()))
         }
     }
-}
-
-/// An error with its causes, on one line (hyper's own says only `client error (Connect)`).
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

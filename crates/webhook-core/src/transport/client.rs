@@ -268,6 +268,18 @@ impl Service<Uri> for RouteConnector {
     }
 }
 
+/// `error` with its causes, on one line (hyper's own says only `client error (Connect)`).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
 /// A failure at the proxy: reaching it, authenticating, or its refusal to reach the callback.
 #[derive(Debug)]
 pub(crate) struct ProxyError {
@@ -278,14 +290,7 @@ pub(crate) struct ProxyError {
 impl ProxyError {
     fn boxed(proxy: &Uri, error: BoxError) -> BoxError {
         let proxy = proxy.authority().map_or_else(|| proxy.to_string(), ToString::to_string);
-        let mut cause = error.to_string();
-        let mut source = error.source();
-        while let Some(inner) = source {
-            cause.push_str(": ");
-            cause.push_str(&inner.to_string());
-            source = inner.source();
-        }
-        Box::new(Self { proxy, cause })
+        Box::new(Self { proxy, cause: error_chain(&*error) })
     }
 }
 
