@@ -151,14 +151,6 @@ impl Scrape {
         ] {
             gauge(&mut encoder.encode_descriptor(name, help, None, MetricType::Gauge)?, &Vec::new(), value as i64)?;
         }
-        let mut entries = encoder.encode_descriptor(
-            "gateway_webhook_log_entries",
-            "Webhook log entries written to the store, or dropped because the queue was full.",
-            None,
-            MetricType::Counter,
-        )?;
-        counter(&mut entries, &vec![("result", "written".into())], self.webhook_log_entries.0)?;
-        counter(&mut entries, &vec![("result", "dropped".into())], self.webhook_log_entries.1)?;
         let mut failures = encoder.encode_descriptor(
             "gateway_management_login_failures",
             "Basic logins to the management API refused (wrong user or password).",
@@ -166,22 +158,31 @@ impl Scrape {
             MetricType::Counter,
         )?;
         counter(&mut failures, &Vec::new(), self.login_failures)?;
-        let mut spans = encoder.encode_descriptor(
-            "gateway_trace_spans",
-            "Spans exported to the OTLP collector, or dropped (a full queue, a collector down or slow).",
-            None,
-            MetricType::Counter,
-        )?;
-        counter(&mut spans, &vec![("result", "exported".into())], self.trace_spans.0)?;
-        counter(&mut spans, &vec![("result", "dropped".into())], self.trace_spans.1)?;
-        let mut notifications = encoder.encode_descriptor(
-            "gateway_notifications",
-            "Operational webhooks taken by their endpoint, or dropped (the oldest of a full queue).",
-            None,
-            MetricType::Counter,
-        )?;
-        counter(&mut notifications, &vec![("result", "sent".into())], self.notifications.0)?;
-        counter(&mut notifications, &vec![("result", "dropped".into())], self.notifications.1)
+        // Counters of one thing by what became of it (`result`).
+        let (logs, spans, notifications) = (self.webhook_log_entries, self.trace_spans, self.notifications);
+        for (name, help, results) in [
+            (
+                "gateway_webhook_log_entries",
+                "Webhook log entries written to the store, or dropped because the queue was full.",
+                [("written", logs.0), ("dropped", logs.1)],
+            ),
+            (
+                "gateway_trace_spans",
+                "Spans exported to the OTLP collector, or dropped (a full queue, a collector down or slow).",
+                [("exported", spans.0), ("dropped", spans.1)],
+            ),
+            (
+                "gateway_notifications",
+                "Operational webhooks taken by their endpoint, or dropped (the oldest of a full queue).",
+                [("sent", notifications.0), ("dropped", notifications.1)],
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (result, value) in results {
+                counter(&mut family, &vec![("result", result.into())], value)?;
+            }
+        }
+        Ok(())
     }
 
     fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> Result<(), Error> {
