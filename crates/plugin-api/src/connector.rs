@@ -205,8 +205,12 @@ pub trait RawDeliveryLog: Send + Sync {
     fn sample(&self) -> bool;
 
     /// Records one delivery's entry, as JSON (`docs/webhook-logs.md`). Never blocks: the host queues it.
-    #[sabi(last_prefix_field)]
     fn record(&self, entry: RString);
+
+    /// Records several deliveries' entries at once, each a JSON document on a line of its own (JSON text holds no
+    /// raw line break). Never blocks: the host queues them. Since 0.7.1.
+    #[sabi(last_prefix_field)]
+    fn record_lines(&self, entries: RString);
 }
 
 /// An owned delivery log behind the boundary.

@@ -21,6 +21,7 @@ use crate::delivery::filtered::Filtered;
 use crate::delivery::limit::adaptive::InFlightLimit;
 use crate::delivery::limit::rate::Rate;
 use crate::delivery::log::DeliveryLogger;
+use crate::delivery::log_batch::LogBatch;
 use crate::delivery::outcome::InterruptFlags;
 use crate::delivery::request::RequestTemplate;
 use crate::delivery::run_loop::DeliveryLoop;
@@ -124,7 +125,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             subscription_id: request.subscription_id.to_string(),
             metrics: request.metrics.clone(),
             log: DeliveryLogger {
-                sink: request.delivery_log,
+                batch: LogBatch::new(request.delivery_log),
                 options: entrypoint.logging,
                 api_id: request.api_id.to_string(),
                 subscription_id: request.subscription_id.to_string(),

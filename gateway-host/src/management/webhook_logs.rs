@@ -26,9 +26,7 @@ pub(super) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     require_api(&state, &api_id)?;
     let filter = filter(api_id, &query)?;
-    let query = filter.clone();
-    let (entries, total) =
-        state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?;
+    let (entries, total) = entries(&state, &filter).await?;
     Ok(Json(json!({
         "data": entries,
         "pagination": { "page": filter.page, "perPage": filter.per_page, "pageItemsCount": entries.len(), "totalCount": total },
@@ -40,6 +38,7 @@ pub(super) async fn get(
     Path((api_id, request_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     require_api(&state, &api_id)?;
+    state.telemetry.webhook_logs.flush().await;
     let (api, request) = (api_id.clone(), request_id.clone());
     state
         .store
@@ -48,6 +47,13 @@ pub(super) async fn get(
         .map_err(ServiceError::from)?
         .map(Json)
         .ok_or_else(|| ServiceError::NotFound(format!("webhook log {request_id} of API {api_id} not found")).into())
+}
+
+/// The entries `filter` selects and their total; what this gateway delivered before the query is in the answer.
+pub(super) async fn entries(state: &AppState, filter: &LogFilter) -> Result<(Vec<Value>, u64), ApiError> {
+    state.telemetry.webhook_logs.flush().await;
+    let query = filter.clone();
+    Ok(state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?)
 }
 
 fn require_api(state: &AppState, api_id: &str) -> Result<(), ApiError> {
@@ -149,12 +155,7 @@ pub(super) async fn messages(
         per_page: per_page as u32,
         ..LogFilter::default()
     };
-    let (entries, total) = if served {
-        let query = filter.clone();
-        state.store.call(move |store| store.webhook_logs(&query)).await.map_err(ServiceError::from)?
-    } else {
-        (Vec::new(), 0)
-    };
+    let (entries, total) = if served { entries(&state, &filter).await? } else { (Vec::new(), 0) };
     let name = state.catalog.view(&api_id).map(|view| view.name).unwrap_or_else(|| api_id.clone());
     let wanted_request = query.get("requestId");
     let applications = applications::names(&state).await?;

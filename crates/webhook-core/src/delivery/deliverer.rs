@@ -145,7 +145,7 @@ impl Deliverer {
             self.metrics.message_age.observe(age_ms as f64 / 1000.0);
         }
         tracing::debug!(message_id = %message.id, request_id = %request_id, attempts = calls.attempts.len(), result = ?calls.last(), "callback called");
-        let message_id = message.id.to_string();
+        let message_id = logged.then(|| message.id.to_string());
         let verdict =
             if calls.abandoned { Verdict::Abandoned } else { self.settle(message, &body, &calls, &trace).await };
         let (outcome, status) = verdict.traced();
@@ -153,10 +153,10 @@ impl Deliverer {
         if let Some(outcome) = verdict.outcome() {
             self.metrics.delivery(outcome);
         }
-        if logged {
+        if let Some(message_id) = &message_id {
             self.log.record(&DeliveryRecord {
                 request_id: &request_id,
-                message_id: &message_id,
+                message_id,
                 key: key.as_deref(),
                 callback_url: self.template.callback_url(),
                 method: self.template.method().as_str(),

@@ -1,13 +1,14 @@
 //! Webhook log entries (SPEC §8): one per sampled delivery, built here and handed to the host, which stores them.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, PROXY_AUTHORIZATION};
 use http::HeaderMap;
-use plugin_api::DeliveryLogBox;
 use serde::Serialize;
 
+use super::log_batch::LogBatch;
 use crate::config::{LoggedParts, LoggingOptions};
 use crate::transport::attempt::{Answer, AttemptResult};
 
@@ -16,7 +17,8 @@ const MASK: &str = "***";
 
 /// The webhook log of one subscription.
 pub(crate) struct DeliveryLogger {
-    pub(crate) sink: DeliveryLogBox,
+    /// The host's end, and the entries on their way to it.
+    pub(crate) batch: Arc<LogBatch>,
     pub(crate) options: LoggingOptions,
     pub(crate) api_id: String,
     pub(crate) subscription_id: String,
@@ -52,14 +54,13 @@ pub(crate) struct DeliveryRecord<'a> {
 impl DeliveryLogger {
     /// Whether this delivery is logged (logging on, and the host's sampling says so).
     pub(crate) fn sample(&self) -> bool {
-        self.options.enabled && self.sink.sample()
+        self.options.enabled && self.batch.sample()
     }
 
-    /// Hands the entry of `delivery` to the host.
+    /// Hands the entry of `delivery` to the host (with the others of its batch).
     pub(crate) fn record(&self, delivery: &DeliveryRecord<'_>) {
-        match serde_json::to_string(&self.entry(delivery)) {
-            Ok(entry) => self.sink.record(entry.into()),
-            Err(error) => tracing::warn!(error = %error, "webhook log entry not serializable; dropped"),
+        if let Err(error) = self.batch.append(|lines| serde_json::to_writer(lines, &self.entry(delivery))) {
+            tracing::warn!(error = %error, "webhook log entry not serializable; dropped");
         }
     }
 

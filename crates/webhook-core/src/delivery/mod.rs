@@ -9,6 +9,7 @@ pub(crate) mod deliverer;
 pub(crate) mod filtered;
 pub(crate) mod limit;
 pub(crate) mod log;
+pub(crate) mod log_batch;
 pub(crate) mod outcome;
 pub(crate) mod request;
 pub(crate) mod retry_after;

@@ -1,0 +1,89 @@
+//! A subscription's webhook log entries on their way to the host: gathered for a moment and handed over together,
+//! one per line. The delivering thread then neither crosses the boundary nor wakes the host's writer per entry, and
+//! the host frees one text per batch (freeing what another thread allocated contends for that thread's allocator).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use plugin_api::DeliveryLogBox;
+
+/// How long the first entry of a batch waits for others.
+const GATHER: Duration = Duration::from_millis(1);
+/// A batch this large is handed over at once.
+const FULL: usize = 64 * 1024;
+
+/// The host's end of a subscription's webhook log, and the entries not yet handed to it.
+pub(crate) struct LogBatch {
+    sink: DeliveryLogBox,
+    lines: Mutex<Vec<u8>>,
+}
+
+impl LogBatch {
+    /// Entries for `sink`.
+    pub(crate) fn new(sink: DeliveryLogBox) -> Arc<Self> {
+        Arc::new(Self { sink, lines: Mutex::new(Vec::new()) })
+    }
+
+    /// Whether the next delivery is to be logged (the host's sampling).
+    pub(crate) fn sample(&self) -> bool {
+        self.sink.sample()
+    }
+
+    /// Appends the entry `write` writes (JSON: one line), handed over once the batch is full or within [`GATHER`].
+    /// An entry that cannot be written leaves the batch as it was.
+    pub(crate) fn append(
+        self: &Arc<Self>,
+        write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+    ) -> serde_json::Result<()> {
+        let mut lines = self.lines.lock().unwrap_or_else(PoisonError::into_inner);
+        let (first, start) = (lines.is_empty(), lines.len());
+        if let Err(error) = write(&mut lines) {
+            lines.truncate(start);
+            return Err(error);
+        }
+        lines.push(b'\n');
+        if lines.len() >= FULL {
+            let full = std::mem::take(&mut *lines);
+            drop(lines);
+            self.hand_over(full);
+        } else if first {
+            drop(lines);
+            self.hand_over_soon();
+        }
+        Ok(())
+    }
+
+    /// Hands the batch over within [`GATHER`] (at once outside a runtime).
+    fn hand_over_soon(self: &Arc<Self>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let batch = Arc::clone(self);
+                runtime.spawn(async move {
+                    tokio::time::sleep(GATHER).await;
+                    batch.flush();
+                });
+            }
+            Err(_) => self.flush(),
+        }
+    }
+
+    fn flush(&self) {
+        let lines = std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner));
+        if !lines.is_empty() {
+            self.hand_over(lines);
+        }
+    }
+
+    fn hand_over(&self, lines: Vec<u8>) {
+        // serde_json writes UTF-8; the lossy path is never taken.
+        let text = String::from_utf8(lines).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into());
+        self.sink.record_lines(text.into());
+    }
+}
+
+impl Drop for LogBatch {
+    /// What waits when the subscription's last holder lets go (its run ended) is handed over.
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
