@@ -135,7 +135,8 @@ impl Deliverer {
     /// sampled.
     pub(crate) async fn deliver(self: Arc<Self>, mut message: Message, key: Option<Key>) -> Verdict {
         let _in_flight = InFlight::enter(&self.metrics);
-        let body = Bytes::from(std::mem::take(&mut message.content).into_vec());
+        // The source's buffer itself (freed by the library that allocated it), not a copy of it.
+        let body = Bytes::from_owner(std::mem::take(&mut message.content));
         let request_id = request_id();
         let logged = self.log.sample();
         let trace = DeliveryTrace::start(&message, &self.trace_labels);
