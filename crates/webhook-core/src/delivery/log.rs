@@ -57,6 +57,11 @@ impl DeliveryLogger {
         self.options.enabled && self.batch.sample()
     }
 
+    /// Hands the entries that wait to the host now (a run's end: before the host learns how it ended).
+    pub(crate) fn flush(&self) {
+        self.batch.flush();
+    }
+
     /// Hands the entry of `delivery` to the host (with the others of its batch).
     pub(crate) fn record(&self, delivery: &DeliveryRecord<'_>) {
         if let Err(error) = self.batch.append(|lines| serde_json::to_writer(lines, &self.entry(delivery))) {

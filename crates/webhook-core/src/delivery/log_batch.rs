@@ -67,7 +67,8 @@ impl LogBatch {
         }
     }
 
-    fn flush(&self) {
+    /// Hands over what waits, now.
+    pub(crate) fn flush(&self) {
         let lines = std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner));
         if !lines.is_empty() {
             self.hand_over(lines);

@@ -76,6 +76,8 @@ impl DeliveryLoop {
         if abandoned > 0 {
             tracing::warn!(subscription = %self.subscription_id, abandoned, "deliveries still running at the stop were abandoned unacknowledged");
         }
+        // The run's webhook log entries reach the host before the end does (its last flush at a shutdown included).
+        self.deliverer.log.flush();
         // What was held is left unacknowledged: it comes again with the next run (at-least-once).
         self.deliverer.metrics.set(Gauge::Held, 0);
         self.deliverer.metrics.set(Gauge::InFlightLimit, 0);
