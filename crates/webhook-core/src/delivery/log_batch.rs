@@ -88,3 +88,55 @@ impl Drop for LogBatch {
         self.flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin_api::abi_stable::sabi_trait::TD_Opaque;
+    use plugin_api::abi_stable::std_types::RString;
+    use plugin_api::{RawDeliveryLog, RawDeliveryLog_TO};
+
+    /// The host's end, keeping each hand-over.
+    #[derive(Clone, Default)]
+    struct Handed(Arc<Mutex<Vec<String>>>);
+
+    impl RawDeliveryLog for Handed {
+        fn sample(&self) -> bool {
+            true
+        }
+
+        fn record(&self, entry: RString) {
+            self.0.lock().unwrap().push(entry.into());
+        }
+
+        fn record_lines(&self, entries: RString) {
+            self.0.lock().unwrap().push(entries.into());
+        }
+    }
+
+    fn entry(id: u32) -> impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()> {
+        move |lines| serde_json::to_writer(lines, &serde_json::json!({ "requestId": id }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn entries_of_a_moment_travel_together_and_a_flush_hands_over_what_waits() {
+        let handed = Handed::default();
+        let batch = LogBatch::new(RawDeliveryLog_TO::from_value(handed.clone(), TD_Opaque));
+        batch.append(entry(1)).unwrap();
+        batch.append(entry(2)).unwrap();
+        let unwritable = batch.append(|lines| {
+            lines.extend_from_slice(b"{\"half");
+            Err(serde::ser::Error::custom("cut"))
+        });
+        assert!(unwritable.is_err());
+        assert!(handed.0.lock().unwrap().is_empty(), "nothing handed over before the moment passed");
+        tokio::time::sleep(GATHER * 2).await;
+        assert_eq!(*handed.0.lock().unwrap(), ["{\"requestId\":1}\n{\"requestId\":2}\n"]);
+        batch.append(entry(3)).unwrap();
+        batch.flush();
+        assert_eq!(handed.0.lock().unwrap().len(), 2, "handed over at once");
+        assert_eq!(handed.0.lock().unwrap()[1], "{\"requestId\":3}\n");
+        tokio::time::sleep(GATHER * 2).await;
+        assert_eq!(handed.0.lock().unwrap().len(), 2, "the moment's end finds nothing more to hand over");
+    }
+}
