@@ -110,6 +110,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
             .as_ref()
             .and_then(|signature| Signer::new(signature.keys().into_iter().flatten().collect()));
         let trace_labels = TraceLabels::new(&request.api_id, &request.subscription_id, request.qos, &target.uri);
+        let callback_url = target.uri.to_string();
         let deliverer = Arc::new(Deliverer {
             client,
             template: RequestTemplate::new(target, &request.subscription_id).signed_by(signer),
@@ -131,6 +132,7 @@ impl<E: Edition> WebhookEntrypoint<E> {
                 subscription_id: request.subscription_id.to_string(),
                 application_id: request.application_id.to_string(),
                 plan_id: request.plan_id.to_string(),
+                callback_url,
             },
             stop: stop_requested.clone(),
             limit: InFlightLimit::new(concurrency, config.pacing.adaptive, request.metrics.clone()),

@@ -159,7 +159,6 @@ impl Deliverer {
                 request_id: &request_id,
                 message_id,
                 key: key.as_deref(),
-                callback_url: self.template.callback_url(),
                 method: self.template.method().as_str(),
                 attempts: &calls.attempts,
                 request_headers: calls.request_headers.as_ref(),

@@ -24,6 +24,8 @@ pub(crate) struct DeliveryLogger {
     pub(crate) subscription_id: String,
     pub(crate) application_id: String,
     pub(crate) plan_id: String,
+    /// Where every call of the subscription goes.
+    pub(crate) callback_url: String,
 }
 
 /// One call made for a delivery.
@@ -42,7 +44,6 @@ pub(crate) struct DeliveryRecord<'a> {
     pub(crate) message_id: &'a str,
     /// The message's ordering key, under `ordering.mode = key`.
     pub(crate) key: Option<&'a [u8]>,
-    pub(crate) callback_url: String,
     pub(crate) method: &'a str,
     pub(crate) attempts: &'a [AttemptRecord],
     pub(crate) request_headers: Option<&'a HeaderMap>,
@@ -85,7 +86,7 @@ impl DeliveryLogger {
             subscription_id: &self.subscription_id,
             application_id: &self.application_id,
             plan_id: &self.plan_id,
-            callback_url: &delivery.callback_url,
+            callback_url: &self.callback_url,
             method: delivery.method,
             request_timestamp: millis(started),
             status: last.map_or(0, |attempt| status(&attempt.result)),
@@ -167,10 +168,12 @@ impl Serialize for MaskedHeaders<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut object = serializer.serialize_map(Some(self.0.keys_len()))?;
-        for name in self.0.keys() {
-            let Some(value) = self.0.get_all(name).iter().next_back() else {
+        // One pass: a name's values come one after another, and only its last is shown (no lookup per name).
+        let mut headers = self.0.iter().peekable();
+        while let Some((name, value)) = headers.next() {
+            if headers.peek().is_some_and(|(next, _)| *next == name) {
                 continue;
-            };
+            }
             if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || value.is_sensitive() {
                 object.serialize_entry(name.as_str(), MASK)?;
             } else {
